@@ -1,0 +1,6 @@
+//! The aic engine. For now: the durable state of an environment ([`state`]).
+//!
+//! Architecture invariant: the engine talks to providers only through the provider
+//! registry and to state storage only through [`state::StateStore`].
+
+pub mod state;
