@@ -1,0 +1,365 @@
+//! Provider errors: one enum, one variant per [`ErrorKind`], a stable code per variant
+//! (`E0701`…`E0707`), the cloud's own error code and message when there is one, and help
+//! text. The engine decides what to do from the kind alone — retry
+//! ([`ProviderError::is_retryable`]), treat as gone, or stop — so providers map their
+//! SDK's errors onto kinds carefully and keep the original code for the user.
+
+use std::fmt;
+use std::time::Duration;
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+/// What kind of failure a provider reports; the engine's retry and refresh logic keys on
+/// this, never on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The object does not exist (any more).
+    NotFound,
+    /// The API refused the call because of rate limits; retry later.
+    Throttled,
+    /// A temporary failure (HTTP 5xx, a timeout, a dropped connection); retry.
+    Transient,
+    /// The configuration is invalid for this provider or API.
+    InvalidConfig,
+    /// The object is in a state that conflicts with the operation (already exists, in
+    /// use, being modified).
+    Conflict,
+    /// The provider does not support the operation or the type.
+    Unsupported,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// The diagnostic code of this kind.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "E0701",
+            ErrorKind::Throttled => "E0702",
+            ErrorKind::Transient => "E0703",
+            ErrorKind::InvalidConfig => "E0704",
+            ErrorKind::Conflict => "E0705",
+            ErrorKind::Unsupported => "E0706",
+            ErrorKind::Other => "E0707",
+        }
+    }
+
+    /// Whether an operation that failed this way may succeed when retried unchanged.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Transient)
+    }
+}
+
+/// The error as the cloud API reported it, e.g. `InvalidInstanceID.NotFound` and its
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudError {
+    pub code: String,
+    pub message: String,
+}
+
+/// What every provider error carries, whatever its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetail {
+    /// What failed, in words, e.g. "could not write `out/motd.txt`: Permission denied".
+    pub message: String,
+    /// The cloud's own error, when the failure came from an API.
+    pub cloud: Option<CloudError>,
+    /// A sentence on what the user can do; each kind has a default.
+    pub help: Option<String>,
+    /// The resource instance the error is about, attached by the engine
+    /// (`module.web.aws_instance.app[0]`).
+    pub address: Option<String>,
+    /// How long the API asked the caller to wait before retrying (`Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl ErrorDetail {
+    fn help_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.help.as_deref().unwrap_or(default)
+    }
+}
+
+impl fmt::Display for ErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(address) = &self.address {
+            write!(f, "{address}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(cloud) = &self.cloud {
+            write!(f, " ({}: {})", cloud.code, cloud.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// An error returned by a provider operation.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Diagnostic)]
+pub enum ProviderError {
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0701),
+        help("{}", detail.help_or("The object no longer exists; refresh to remove it from the state, or import it again."))
+    )]
+    NotFound { detail: Box<ErrorDetail> },
+
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0702),
+        help("{}", detail.help_or("The API is rate limiting requests. aic retries with backoff; lower `--parallelism` if this persists."))
+    )]
+    Throttled { detail: Box<ErrorDetail> },
+
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0703),
+        help("{}", detail.help_or("This looks temporary. aic retries with backoff; run the command again if it still fails."))
+    )]
+    Transient { detail: Box<ErrorDetail> },
+
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0704),
+        help("{}", detail.help_or("Correct the configuration and run the command again."))
+    )]
+    InvalidConfig { detail: Box<ErrorDetail> },
+
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0705),
+        help("{}", detail.help_or("The object is in a state that conflicts with this change; wait for other changes to finish, then run the command again."))
+    )]
+    Conflict { detail: Box<ErrorDetail> },
+
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0706),
+        help("{}", detail.help_or("This provider does not support the operation; check the provider's documentation."))
+    )]
+    Unsupported { detail: Box<ErrorDetail> },
+
+    #[error("{detail}")]
+    #[diagnostic(
+        code(E0707),
+        help("{}", detail.help_or("See the message above; the cloud's error code, when shown, says more."))
+    )]
+    Other { detail: Box<ErrorDetail> },
+}
+
+impl ProviderError {
+    /// An error of `kind` with `message` and nothing else.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ProviderError {
+        let detail = Box::new(ErrorDetail {
+            message: message.into(),
+            cloud: None,
+            help: None,
+            address: None,
+            retry_after: None,
+        });
+        match kind {
+            ErrorKind::NotFound => ProviderError::NotFound { detail },
+            ErrorKind::Throttled => ProviderError::Throttled { detail },
+            ErrorKind::Transient => ProviderError::Transient { detail },
+            ErrorKind::InvalidConfig => ProviderError::InvalidConfig { detail },
+            ErrorKind::Conflict => ProviderError::Conflict { detail },
+            ErrorKind::Unsupported => ProviderError::Unsupported { detail },
+            ErrorKind::Other => ProviderError::Other { detail },
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn throttled(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::Throttled, message)
+    }
+
+    pub fn transient(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::Transient, message)
+    }
+
+    pub fn invalid_config(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::InvalidConfig, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::Conflict, message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::Unsupported, message)
+    }
+
+    pub fn other(message: impl Into<String>) -> ProviderError {
+        ProviderError::new(ErrorKind::Other, message)
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ProviderError::NotFound { .. } => ErrorKind::NotFound,
+            ProviderError::Throttled { .. } => ErrorKind::Throttled,
+            ProviderError::Transient { .. } => ErrorKind::Transient,
+            ProviderError::InvalidConfig { .. } => ErrorKind::InvalidConfig,
+            ProviderError::Conflict { .. } => ErrorKind::Conflict,
+            ProviderError::Unsupported { .. } => ErrorKind::Unsupported,
+            ProviderError::Other { .. } => ErrorKind::Other,
+        }
+    }
+
+    /// The stable diagnostic code, e.g. `E0702`.
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// Whether retrying the same operation may succeed: true for throttling and
+    /// transient failures.
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
+    }
+
+    pub fn detail(&self) -> &ErrorDetail {
+        match self {
+            ProviderError::NotFound { detail }
+            | ProviderError::Throttled { detail }
+            | ProviderError::Transient { detail }
+            | ProviderError::InvalidConfig { detail }
+            | ProviderError::Conflict { detail }
+            | ProviderError::Unsupported { detail }
+            | ProviderError::Other { detail } => detail,
+        }
+    }
+
+    fn detail_mut(&mut self) -> &mut ErrorDetail {
+        match self {
+            ProviderError::NotFound { detail }
+            | ProviderError::Throttled { detail }
+            | ProviderError::Transient { detail }
+            | ProviderError::InvalidConfig { detail }
+            | ProviderError::Conflict { detail }
+            | ProviderError::Unsupported { detail }
+            | ProviderError::Other { detail } => detail,
+        }
+    }
+
+    /// The message without address and cloud error.
+    pub fn message(&self) -> &str {
+        &self.detail().message
+    }
+
+    /// The cloud's own error, if any.
+    pub fn cloud(&self) -> Option<&CloudError> {
+        self.detail().cloud.as_ref()
+    }
+
+    /// The help text: the provider's own, or the kind's default.
+    pub fn help_text(&self) -> String {
+        miette::Diagnostic::help(self)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    }
+
+    /// This error with the cloud's error code and message.
+    #[must_use]
+    pub fn with_cloud(mut self, code: impl Into<String>, message: impl Into<String>) -> Self {
+        self.detail_mut().cloud = Some(CloudError {
+            code: code.into(),
+            message: message.into(),
+        });
+        self
+    }
+
+    /// This error with help text replacing the kind's default.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.detail_mut().help = Some(help.into());
+        self
+    }
+
+    /// This error about the resource instance at `address` (set by the engine).
+    #[must_use]
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.detail_mut().address = Some(address.into());
+        self
+    }
+
+    /// This error with the delay the API asked for before a retry.
+    #[must_use]
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.detail_mut().retry_after = Some(delay);
+        self
+    }
+
+    /// The delay the API asked for before a retry, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.detail().retry_after
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: [ErrorKind; 7] = [
+        ErrorKind::NotFound,
+        ErrorKind::Throttled,
+        ErrorKind::Transient,
+        ErrorKind::InvalidConfig,
+        ErrorKind::Conflict,
+        ErrorKind::Unsupported,
+        ErrorKind::Other,
+    ];
+
+    #[test]
+    fn every_kind_round_trips_with_its_own_code() {
+        let mut codes = Vec::new();
+        for kind in KINDS {
+            let err = ProviderError::new(kind, "boom");
+            assert_eq!(err.kind(), kind);
+            let code = Diagnostic::code(&err).map(|c| c.to_string());
+            assert_eq!(code.as_deref(), Some(kind.code()));
+            assert!(!err.help_text().is_empty(), "{kind:?} has no default help");
+            codes.push(kind.code());
+        }
+        codes.dedup();
+        assert_eq!(codes.len(), KINDS.len());
+    }
+
+    #[test]
+    fn only_throttled_and_transient_are_retryable() {
+        for kind in KINDS {
+            let expected = matches!(kind, ErrorKind::Throttled | ErrorKind::Transient);
+            assert_eq!(ProviderError::new(kind, "x").is_retryable(), expected);
+        }
+    }
+
+    #[test]
+    fn message_carries_address_and_cloud_error() {
+        let err = ProviderError::not_found("instance i-1 not found")
+            .with_cloud(
+                "InvalidInstanceID.NotFound",
+                "The instance ID 'i-1' does not exist",
+            )
+            .with_address("aws_instance.web[0]")
+            .with_help("Import it again.");
+        assert_eq!(
+            err.to_string(),
+            "aws_instance.web[0]: instance i-1 not found (InvalidInstanceID.NotFound: The instance ID 'i-1' does not exist)"
+        );
+        assert_eq!(err.help_text(), "Import it again.");
+        assert_eq!(
+            err.cloud().map(|c| c.code.as_str()),
+            Some("InvalidInstanceID.NotFound")
+        );
+        assert_eq!(err.message(), "instance i-1 not found");
+    }
+
+    #[test]
+    fn retry_after_is_kept() {
+        let err = ProviderError::throttled("slow down").with_retry_after(Duration::from_secs(2));
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+        assert_eq!(ProviderError::other("x").retry_after(), None);
+    }
+}
