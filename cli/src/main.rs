@@ -2,13 +2,27 @@
 //! it holds no logic of its own beyond choosing output streams and exit codes.
 
 mod commands;
+mod engine_cmds;
+mod fmt;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = commands::Cli::parse();
+    // A mistaken invocation prints clap's usage message and exits 1 (spec: engine §1).
+    let cli = match commands::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(1),
+            };
+        }
+    };
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -1,0 +1,939 @@
+//! Planning: refresh, evaluate every node of the graph in dependency order, diff each
+//! resource instance against its prior state through its provider, and produce a
+//! [`Plan`]. The [`Workspace`] holds the loaded configuration and is shared with apply.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aic_lang::addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance, ResourceAddr};
+use aic_lang::ast::{self, Body};
+use aic_lang::check::{self, module_at, ExpandedModule};
+use aic_lang::config::{self, ModuleTree};
+use aic_lang::diag::Diagnostic;
+use aic_lang::eval::{EvalError, Evaluator};
+use aic_lang::source::SourceMap;
+use aic_lang::types::Type;
+use aic_lang::value::{Value, ValueKind};
+use aic_provider::provider::ConfiguredProvider;
+use aic_provider::schema::{Nesting, ResourceSchema};
+use aic_provider::{PlanRequest, ProviderError, Registry};
+use petgraph::graph::NodeIndex;
+
+use crate::graph::{ConfigGraph, Node};
+use crate::plan::{Action, ChangeReason, OutputChange, Plan, ResourceChange, StateRef};
+use crate::state::model::{ResourceState, State};
+use crate::validate::{stdlib_dir, variable_inputs, RegistrySchemas, StdFunctions, VariableArgs};
+use crate::values::{Values, WalkScope};
+
+/// A loaded, checked and expanded configuration for one environment.
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub sources: SourceMap,
+    pub tree: ModuleTree,
+    pub environment: String,
+    pub env: Value,
+    pub modules: Vec<ExpandedModule>,
+    pub graph: ConfigGraph,
+    pub registry: Registry,
+    pub protected: bool,
+    /// Topological order of the graph's nodes.
+    pub order: Vec<NodeIndex>,
+    /// Digest of every source file, so a saved plan can tell the configuration changed.
+    pub config_digest: String,
+}
+
+/// Loading failed: the sources (for rendering) and the diagnostics.
+pub struct LoadFailure {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Workspace {
+    /// Loads, checks and expands the configuration in `dir`.
+    pub fn load(
+        dir: &std::path::Path,
+        environment: Option<&str>,
+        args: &VariableArgs,
+        registry: Registry,
+    ) -> Result<Workspace, LoadFailure> {
+        let mut sources = SourceMap::new();
+        let mut diagnostics = Vec::new();
+        let tree = match config::load_tree(dir, Some(&stdlib_dir()), &mut sources, &mut diagnostics)
+        {
+            Ok(t) => t,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error("E0200", "Cannot read configuration").with_help(format!(
+                    "Reading {} failed: {e}. Run aic in a configuration directory or pass --dir DIR.",
+                    dir.display()
+                )));
+                return Err(LoadFailure {
+                    sources,
+                    diagnostics,
+                });
+            }
+        };
+        if sources.is_empty() {
+            diagnostics.push(
+                Diagnostic::error("E0200", "No configuration files").with_help(format!(
+                "{} holds no .aic files; run aic in a configuration directory or pass --dir DIR.",
+                dir.display()
+            )),
+            );
+        }
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(LoadFailure {
+                sources,
+                diagnostics,
+            });
+        }
+        let functions = StdFunctions::new(dir);
+        let inputs = variable_inputs(&tree, args, &functions, &mut sources, &mut diagnostics);
+        let schemas = RegistrySchemas::new(&registry);
+        let checked = check::expand(&tree, environment, &inputs, &schemas, &functions);
+        diagnostics.extend(checked.diagnostics.iter().cloned());
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(LoadFailure {
+                sources,
+                diagnostics,
+            });
+        }
+        let graph = ConfigGraph::build(&tree, &checked.modules);
+        let order = match graph.order() {
+            Ok(o) => o,
+            Err(d) => {
+                diagnostics.push(d);
+                return Err(LoadFailure {
+                    sources,
+                    diagnostics,
+                });
+            }
+        };
+        let protected = checked
+            .env
+            .get("protected")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let config_digest = digest(&sources);
+        Ok(Workspace {
+            dir: dir.to_path_buf(),
+            sources,
+            tree,
+            environment: checked.environment,
+            env: checked.env,
+            modules: checked.modules,
+            graph,
+            registry,
+            protected,
+            order,
+            config_digest,
+        })
+    }
+
+    fn expanded(&self, path: &ModuleInstance) -> Option<&ExpandedModule> {
+        self.modules.iter().find(|m| &m.path == path)
+    }
+
+    fn module(&self, path: &ModuleInstance) -> Option<&ModuleTree> {
+        module_at(&self.tree, path)
+    }
+
+    pub fn schema(&self, addr: &ResourceAddr) -> Option<&ResourceSchema> {
+        let (_, p) = self.registry.for_type(&addr.type_name)?;
+        match addr.mode {
+            Mode::Managed => p.schema().resource(&addr.type_name),
+            Mode::Data => p.schema().data_source(&addr.type_name),
+        }
+    }
+
+    /// Evaluates one value node (variable, let, output) into `values`.
+    pub fn eval_value_node(&self, node: &Node, values: &mut Values) -> Result<(), Diagnostic> {
+        match node {
+            Node::Var(mi, name) => {
+                let v = self.child_variable(mi, name, values)?;
+                values.vars.insert((mi.clone(), name.clone()), v);
+            }
+            Node::Let(mi, name) => {
+                let Some(l) = self.module(mi).and_then(|t| t.module.lets.get(name)) else {
+                    return Ok(());
+                };
+                let v = self.eval_in(mi, None, None, values, &l.value)?;
+                values.lets.insert((mi.clone(), name.clone()), v);
+            }
+            Node::Output(mi, name) => {
+                let Some(o) = self.module(mi).and_then(|t| t.module.outputs.get(name)) else {
+                    return Ok(());
+                };
+                let v = self.eval_in(mi, None, None, values, &o.value)?;
+                values.outputs.insert((mi.clone(), name.clone()), v);
+            }
+            Node::Resource(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The value of a module variable: the root's come from inputs (already checked);
+    /// a child's from its call's argument, evaluated in the calling module.
+    fn child_variable(
+        &self,
+        mi: &ModuleInstance,
+        name: &str,
+        values: &Values,
+    ) -> Result<Value, Diagnostic> {
+        let constant = || {
+            self.expanded(mi)
+                .and_then(|m| m.vars.get(name).cloned())
+                .unwrap_or_else(|| Value::unknown(Type::Any))
+        };
+        let Some((last, parent_steps)) = mi.0.split_last() else {
+            return Ok(constant());
+        };
+        let parent = ModuleInstance(parent_steps.to_vec());
+        let Some(call) = self
+            .module(&parent)
+            .and_then(|t| t.module.module_calls.get(&last.name))
+        else {
+            return Ok(constant());
+        };
+        let Some(arg) = call.arguments().find(|a| a.name.name == name) else {
+            return Ok(constant());
+        };
+        let (each, count) = self
+            .expanded(&parent)
+            .and_then(|m| m.calls.get(&last.name))
+            .and_then(|insts| insts.iter().find(|i| i.key == last.key))
+            .map(|i| (i.each.clone(), i.count.clone()))
+            .unwrap_or((None, None));
+        let v = self.eval_in(&parent, each, count, values, &arg.value)?;
+        // Conform to the declared type so defaults of optional attributes are filled in.
+        let declared = self
+            .module(mi)
+            .and_then(|t| t.module.variables.get(name))
+            .and_then(|d| d.ty.as_ref())
+            .and_then(|_| {
+                self.expanded(mi)
+                    .and_then(|m| m.vars.get(name))
+                    .map(Value::type_of)
+            });
+        Ok(match declared {
+            Some(ty) if v.is_wholly_known() => ty.conform(&v).unwrap_or(v),
+            _ => v,
+        })
+    }
+
+    fn scope<'a>(
+        &'a self,
+        mi: &'a ModuleInstance,
+        each: Option<Value>,
+        count: Option<Value>,
+        values: &'a Values,
+        sensitive_vars: &'a [String],
+    ) -> WalkScope<'a> {
+        let module_dir = self
+            .module(mi)
+            .map_or_else(|| self.dir.clone(), |t| t.module.dir.clone());
+        WalkScope {
+            values,
+            graph: &self.graph,
+            module: mi,
+            module_dir,
+            env: &self.env,
+            each,
+            count,
+            self_value: None,
+            sensitive_vars,
+        }
+    }
+
+    fn sensitive_vars(&self, mi: &ModuleInstance) -> Vec<String> {
+        self.module(mi)
+            .map(|t| {
+                t.module
+                    .variables
+                    .iter()
+                    .filter(|(_, v)| {
+                        v.body
+                            .as_ref()
+                            .and_then(|b| b.attribute("sensitive"))
+                            .is_some_and(|a| matches!(a.value.kind, ast::ExprKind::Bool(true)))
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn eval_in(
+        &self,
+        mi: &ModuleInstance,
+        each: Option<Value>,
+        count: Option<Value>,
+        values: &Values,
+        e: &ast::Expr,
+    ) -> Result<Value, Diagnostic> {
+        let sv = self.sensitive_vars(mi);
+        let scope = self.scope(mi, each, count, values, &sv);
+        let dir = scope.module_dir.clone();
+        let functions = StdFunctions::new(dir);
+        let mut ev = Evaluator::new(&scope, &functions);
+        ev.eval(e).map_err(|err: EvalError| err.to_diagnostic())
+    }
+
+    /// The configuration object of a resource instance: its attributes and nested blocks
+    /// (meta-arguments left out), evaluated with the values known so far.
+    pub fn instance_config(
+        &self,
+        addr: &InstanceAddr,
+        values: &Values,
+    ) -> Result<Value, Diagnostic> {
+        let info = self.graph.instances.get(addr);
+        let r = self
+            .module(&addr.module)
+            .and_then(|t| t.module.resources.get(&addr.resource))
+            .ok_or_else(|| {
+                Diagnostic::error("E0203", "Unknown resource")
+                    .with_help(format!("`{addr}` is not in the configuration."))
+            })?;
+        let schema = self.schema(&addr.resource);
+        let sv = self.sensitive_vars(&addr.module);
+        let scope = self.scope(
+            &addr.module,
+            info.and_then(|i| i.each.clone()),
+            info.and_then(|i| i.count.clone()),
+            values,
+            &sv,
+        );
+        let functions = StdFunctions::new(scope.module_dir.clone());
+        let mut ev = Evaluator::new(&scope, &functions);
+        body_value(&mut ev, &r.block.body, schema, true).map_err(|e| e.to_diagnostic())
+    }
+
+    /// `lifecycle` settings of a resource instance.
+    pub fn lifecycle(&self, addr: &InstanceAddr, values: &Values) -> Lifecycle {
+        let mut lc = Lifecycle::default();
+        let Some(r) = self
+            .module(&addr.module)
+            .and_then(|t| t.module.resources.get(&addr.resource))
+        else {
+            return lc;
+        };
+        let Some(block) = &r.lifecycle else { return lc };
+        let info = self.graph.instances.get(addr);
+        let eval_bool = |name: &str| {
+            block.body.attribute(name).and_then(|a| {
+                self.eval_in(
+                    &addr.module,
+                    info.and_then(|i| i.each.clone()),
+                    info.and_then(|i| i.count.clone()),
+                    values,
+                    &a.value,
+                )
+                .ok()
+                .and_then(|v| v.as_bool())
+            })
+        };
+        lc.create_before_destroy = eval_bool("create_before_destroy").unwrap_or(false);
+        lc.prevent_destroy = eval_bool("prevent_destroy").unwrap_or(false);
+        if let Some(a) = block.body.attribute("ignore_changes") {
+            if let ast::ExprKind::List(items) = &a.value.kind {
+                for i in items {
+                    if let ast::ExprKind::Name(n) = &i.kind {
+                        lc.ignore_changes.push(n.name.clone());
+                    }
+                }
+            }
+        }
+        if let Some(a) = block.body.attribute("replace_triggered_by") {
+            if let ast::ExprKind::List(items) = &a.value.kind {
+                lc.replace_triggered_by = items.clone();
+            }
+        }
+        lc
+    }
+}
+
+/// `lifecycle { … }` of one instance.
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    pub ignore_changes: Vec<String>,
+    pub replace_triggered_by: Vec<ast::Expr>,
+}
+
+/// Evaluates a block body into an object following the schema's nested blocks.
+fn body_value(
+    ev: &mut Evaluator<'_>,
+    body: &Body,
+    schema: Option<&ResourceSchema>,
+    top: bool,
+) -> Result<Value, EvalError> {
+    let mut obj: Vec<(String, Value)> = Vec::new();
+    for a in body.attributes() {
+        if top && config::Resource::META.contains(&a.name.name.as_str()) {
+            continue;
+        }
+        obj.push((a.name.name.clone(), ev.eval(&a.value)?));
+    }
+    if let Some(schema) = schema {
+        for (name, b) in &schema.blocks {
+            let blocks: Vec<&ast::Block> = body.blocks().filter(|x| &x.kind.name == name).collect();
+            let values = blocks
+                .iter()
+                .map(|x| body_value(ev, &x.body, Some(&b.block), false))
+                .collect::<Result<Vec<_>, _>>()?;
+            let v = match b.nesting {
+                Nesting::Single => values.into_iter().next().unwrap_or_else(Value::null),
+                Nesting::Set => Value::set(values),
+                _ => Value::list(values),
+            };
+            obj.push((name.clone(), v));
+        }
+    }
+    Ok(Value::object(obj))
+}
+
+fn digest(sources: &SourceMap) -> String {
+    // FNV-1a over paths and contents: a change detector, not a security measure.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    let mut files: Vec<_> = sources.files().map(|(_, f)| f).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in files {
+        feed(f.path.display().to_string().as_bytes());
+        feed(f.text.as_bytes());
+    }
+    format!("{h:016x}")
+}
+
+/// How planning should behave.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub refresh: bool,
+    pub destroy: bool,
+    pub replace: Vec<InstanceAddr>,
+    pub targets: Vec<InstanceAddr>,
+    pub excludes: Vec<InstanceAddr>,
+    pub allow_destroy: bool,
+}
+
+/// A plan with everything apply needs beyond it.
+pub struct Planned {
+    pub plan: Plan,
+    /// Planned values of every node (unknown where only apply will tell).
+    pub values: Values,
+    /// Prior state after refresh, by address.
+    pub prior: HashMap<InstanceAddr, ResourceState>,
+}
+
+/// Configured providers, one per (module instance, provider, alias).
+pub struct Providers {
+    configured: tokio::sync::Mutex<HashMap<(String, Option<String>), Arc<dyn ConfiguredProvider>>>,
+}
+
+impl Default for Providers {
+    fn default() -> Self {
+        Providers {
+            configured: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Providers {
+    /// The configured provider for a resource type (unnamed configuration of the root).
+    pub async fn for_type(
+        &self,
+        ws: &Workspace,
+        type_name: &str,
+        values: &Values,
+    ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
+        let name = aic_lang::addr::provider_of_type(type_name).to_string();
+        let key = (name.clone(), None);
+        let mut map = self.configured.lock().await;
+        if let Some(p) = map.get(&key) {
+            return Ok(p.clone());
+        }
+        let provider = ws.registry.require(&name)?;
+        let config = match ws.tree.module.providers.get(&key) {
+            Some(pc) => {
+                let schema = &provider.schema().provider;
+                let sv = Vec::new();
+                let root = ModuleInstance::root();
+                let scope = ws.scope(&root, None, None, values, &sv);
+                let functions = StdFunctions::new(ws.dir.clone());
+                let mut ev = Evaluator::new(&scope, &functions);
+                body_value(&mut ev, &pc.block.body, Some(schema), true)
+                    .unwrap_or_else(|_| Value::object(Vec::<(String, Value)>::new()))
+            }
+            None => Value::object(Vec::<(String, Value)>::new()),
+        };
+        let configured = provider.configure(&config).await?;
+        map.insert(key, configured.clone());
+        Ok(configured)
+    }
+}
+
+/// A prior object from state, as a value with the schema's sensitive marks.
+pub fn state_value(ws: &Workspace, rs: &ResourceState, addr: &InstanceAddr) -> Value {
+    let v = Value::from_json(&rs.attributes);
+    let v = conform_to_schema(ws.schema(&addr.resource), v);
+    match ws.schema(&addr.resource) {
+        Some(s) => s.mark_sensitive(v),
+        None => v,
+    }
+}
+
+/// JSON arrays come back from state as tuples and objects as objects; the schema says
+/// which are lists, sets and maps.
+fn conform_to_schema(schema: Option<&ResourceSchema>, v: Value) -> Value {
+    let Some(schema) = schema else { return v };
+    let ty = schema.instance_type();
+    ty.conform(&v).unwrap_or(v)
+}
+
+fn instance_addr_of(rs: &ResourceState) -> Option<InstanceAddr> {
+    rs.address.parse().ok()
+}
+
+/// Converts an instance's value into its state entry.
+pub fn resource_state(
+    addr: &InstanceAddr,
+    provider: &str,
+    value: &Value,
+    config: &Value,
+    dependencies: Vec<String>,
+) -> ResourceState {
+    let attributes = value.without_marks_json();
+    let sensitive_paths = value
+        .sensitive_paths()
+        .iter()
+        .map(|p| {
+            p.steps()
+                .iter()
+                .map(|s| match s {
+                    aic_lang::value::PathStep::Index(i) => {
+                        crate::state::model::PathStep::Index(*i as u64)
+                    }
+                    aic_lang::value::PathStep::Attr(a) | aic_lang::value::PathStep::Key(a) => {
+                        crate::state::model::PathStep::Key(a.clone())
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    ResourceState {
+        address: addr.to_string(),
+        module: addr.module.to_string(),
+        type_: addr.resource.type_name.clone(),
+        name: addr.resource.name.clone(),
+        index: addr.key.as_ref().map(|k| match k {
+            InstanceKey::Int(i) => serde_json::Value::from(*i),
+            InstanceKey::Str(s) => serde_json::Value::from(s.clone()),
+        }),
+        provider: provider.to_string(),
+        attributes,
+        sensitive_paths,
+        dependencies,
+        applied_config: config.without_marks_json(),
+        create_pending: false,
+    }
+}
+
+/// JSON of a value with its marks dropped and unknowns as null (state never holds unknowns).
+trait ToStateJson {
+    fn without_marks_json(&self) -> serde_json::Value;
+}
+
+impl ToStateJson for Value {
+    fn without_marks_json(&self) -> serde_json::Value {
+        self.to_plan_json_unmasked()
+    }
+}
+
+trait Unmasked {
+    fn to_plan_json_unmasked(&self) -> serde_json::Value;
+}
+
+impl Unmasked for Value {
+    fn to_plan_json_unmasked(&self) -> serde_json::Value {
+        match self.kind() {
+            ValueKind::Null | ValueKind::Unknown(_) => serde_json::Value::Null,
+            ValueKind::Bool(b) => serde_json::Value::Bool(*b),
+            ValueKind::Number(n) => {
+                serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, |n| {
+                    if let Some(i) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                        serde_json::Value::from(i as i64)
+                    } else {
+                        serde_json::Value::Number(n)
+                    }
+                })
+            }
+            ValueKind::String(s) => serde_json::Value::String(s.clone()),
+            ValueKind::List(xs) | ValueKind::Set(xs) | ValueKind::Tuple(xs) => {
+                serde_json::Value::Array(xs.iter().map(Unmasked::to_plan_json_unmasked).collect())
+            }
+            ValueKind::Map(m) | ValueKind::Object(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.to_plan_json_unmasked()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn selected(addr: &InstanceAddr, targets: &[InstanceAddr]) -> bool {
+    targets.iter().any(|t| {
+        t.module == addr.module
+            && t.resource == addr.resource
+            && (t.key.is_none() || t.key == addr.key)
+    })
+}
+
+/// Plans the workspace against `state`.
+pub async fn plan(
+    ws: &Workspace,
+    state: &State,
+    providers: &Providers,
+    opts: &PlanOptions,
+) -> Result<Planned, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut plan = Plan::new(ws.environment.clone());
+    plan.prior_state = Some(StateRef {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+    });
+    plan.config_digest = ws.config_digest.clone();
+
+    // Prior objects, refreshed in bulk per resource type.
+    let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
+    let mut by_type: BTreeMap<String, Vec<(InstanceAddr, ResourceState)>> = BTreeMap::new();
+    for rs in &state.resources {
+        match instance_addr_of(rs) {
+            Some(a) => by_type.entry(rs.type_.clone()).or_default().push((a, rs.clone())),
+            None => diags.push(Diagnostic::error("E0620", "Unreadable address in state").with_help(format!(
+                "The state holds `{}`, which is not a resource address; fix it with `aic state rm`.",
+                rs.address
+            ))),
+        }
+    }
+    let empty = Values::default();
+    for (type_name, entries) in by_type {
+        if !opts.refresh || type_name.is_empty() {
+            for (a, rs) in entries {
+                prior.insert(a, rs);
+            }
+            continue;
+        }
+        let provider = match providers.for_type(ws, &type_name, &empty).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(provider_diag(&format!("refreshing {type_name}"), &e));
+                continue;
+            }
+        };
+        let priors: Vec<Value> = entries
+            .iter()
+            .map(|(a, rs)| state_value(ws, rs, a))
+            .collect();
+        let results = provider.read_many(&type_name, &priors).await;
+        for ((a, rs), now) in entries.into_iter().zip(results) {
+            let before = state_value(ws, &rs, &a);
+            match now {
+                Ok(Some(v)) => {
+                    let v = conform_to_schema(ws.schema(&a.resource), v);
+                    if v.equals(&before) != Some(true) {
+                        plan.drift.push(ResourceChange::new(
+                            a.clone(),
+                            Action::Update,
+                            Some(before),
+                            Some(v.clone()),
+                        ));
+                    }
+                    let mut updated = rs.clone();
+                    updated.attributes = v.without_marks_json();
+                    prior.insert(a, updated);
+                }
+                Ok(None) => {
+                    plan.drift.push(ResourceChange::new(
+                        a.clone(),
+                        Action::Delete,
+                        Some(before),
+                        None,
+                    ));
+                }
+                Err(e) => diags.push(provider_diag(&format!("refreshing {a}"), &e)),
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    // Walk the graph in dependency order.
+    let mut values = Values::default();
+    for idx in &ws.order {
+        let Some(node) = ws.graph.graph.node_weight(*idx) else {
+            continue;
+        };
+        match node {
+            Node::Resource(addr) => {
+                if opts.destroy {
+                    continue;
+                }
+                let in_scope = (opts.targets.is_empty() || selected(addr, &opts.targets))
+                    && !selected(addr, &opts.excludes);
+                let prior_value = prior.get(addr).map(|rs| state_value(ws, rs, addr));
+                if !in_scope {
+                    values.resources.insert(
+                        addr.clone(),
+                        prior_value.unwrap_or_else(|| Value::unknown(Type::Any)),
+                    );
+                    continue;
+                }
+                match plan_instance(ws, providers, addr, prior_value, &values, opts).await {
+                    Ok(change) => {
+                        values.resources.insert(
+                            addr.clone(),
+                            change
+                                .after
+                                .clone()
+                                .unwrap_or_else(|| Value::unknown(Type::Any)),
+                        );
+                        plan.resource_changes.push(change);
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            other => {
+                if let Err(d) = ws.eval_value_node(other, &mut values) {
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    // Objects in state that the configuration no longer has are destroyed.
+    let mut orphans: Vec<&InstanceAddr> = prior
+        .keys()
+        .filter(|a| opts.destroy || !ws.graph.instances.contains_key(*a))
+        .collect();
+    orphans.sort();
+    for a in orphans {
+        if !opts.targets.is_empty() && !selected(a, &opts.targets) {
+            continue;
+        }
+        let Some(rs) = prior.get(a) else { continue };
+        let mut c = ResourceChange::new(
+            a.clone(),
+            Action::Delete,
+            Some(state_value(ws, rs, a)),
+            None,
+        );
+        c.reason = Some(if opts.destroy {
+            ChangeReason::DeletedFromConfig
+        } else {
+            ChangeReason::DeletedFromConfig
+        });
+        if !opts.destroy {
+            if let Some(k) = &a.key {
+                let base_in_config = ws
+                    .graph
+                    .instances
+                    .keys()
+                    .any(|i| i.module == a.module && i.resource == a.resource);
+                if base_in_config {
+                    let _ = k;
+                    c.reason = Some(ChangeReason::CountIndexGone);
+                }
+            }
+        }
+        plan.resource_changes.push(c);
+    }
+    // Protected environments refuse destruction without --allow-destroy.
+    if ws.protected && !opts.allow_destroy {
+        for c in &plan.resource_changes {
+            if matches!(
+                c.action,
+                Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+            ) {
+                diags.push(Diagnostic::error("E0630", "Destroy in a protected environment").with_help(format!(
+                    "Environment `{}` is protected and this plan would destroy `{}`. Re-run with --allow-destroy if that is intended.",
+                    ws.environment, c.addr
+                )));
+            }
+        }
+    }
+    // Root outputs.
+    if !opts.destroy {
+        for name in ws.tree.module.outputs.keys() {
+            let after = values
+                .outputs
+                .get(&(ModuleInstance::root(), name.clone()))
+                .cloned();
+            let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
+            let sensitive = ws
+                .tree
+                .module
+                .outputs
+                .get(name)
+                .and_then(|o| o.body.as_ref())
+                .and_then(|b| b.attribute("sensitive"))
+                .is_some_and(|a| matches!(a.value.kind, ast::ExprKind::Bool(true)));
+            let after = after.map(|v| if sensitive { v.mark_sensitive() } else { v });
+            let action = match (&before, &after) {
+                (None, Some(_)) => Action::Create,
+                (Some(b), Some(a)) if a.equals(b) == Some(true) => Action::NoOp,
+                (Some(_), Some(_)) => Action::Update,
+                (Some(_), None) => Action::Delete,
+                (None, None) => Action::NoOp,
+            };
+            plan.output_changes.insert(
+                name.clone(),
+                OutputChange {
+                    action,
+                    before,
+                    after,
+                },
+            );
+        }
+    }
+    for name in state.outputs.keys() {
+        if opts.destroy || !ws.tree.module.outputs.contains_key(name) {
+            plan.output_changes.insert(
+                name.clone(),
+                OutputChange {
+                    action: Action::Delete,
+                    before: state.outputs.get(name).map(|o| Value::from_json(&o.value)),
+                    after: None,
+                },
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Planned {
+        plan,
+        values,
+        prior,
+    })
+}
+
+fn provider_diag(what: &str, e: &ProviderError) -> Diagnostic {
+    Diagnostic::error(e.code(), "Provider error")
+        .with_help(format!("While {what}: {e}. {}", e.help_text()))
+}
+
+/// Plans one resource instance.
+async fn plan_instance(
+    ws: &Workspace,
+    providers: &Providers,
+    addr: &InstanceAddr,
+    prior: Option<Value>,
+    values: &Values,
+    opts: &PlanOptions,
+) -> Result<ResourceChange, Diagnostic> {
+    let mut config = ws.instance_config(addr, values)?;
+    let lc = ws.lifecycle(addr, values);
+    if let (Some(p), ValueKind::Object(_)) = (&prior, config.kind()) {
+        if !lc.ignore_changes.is_empty() {
+            let mut entries: Vec<(String, Value)> = config
+                .as_entries()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            for (k, v) in entries.iter_mut() {
+                if lc.ignore_changes.contains(k) {
+                    if let Some(pv) = p.get(k) {
+                        *v = pv.clone();
+                    }
+                }
+            }
+            config = Value::object(entries);
+        }
+    }
+    let provider = providers
+        .for_type(ws, &addr.resource.type_name, values)
+        .await
+        .map_err(|e| provider_diag(&format!("configuring the provider of {addr}"), &e))?;
+    if addr.resource.mode == Mode::Data {
+        return Ok(if config.is_wholly_known() {
+            let v = provider
+                .read_data(&addr.resource.type_name, &config)
+                .await
+                .map_err(|e| provider_diag(&format!("reading {addr}"), &e))?;
+            ResourceChange::new(addr.clone(), Action::NoOp, prior, Some(v))
+        } else {
+            let ty = ws
+                .schema(&addr.resource)
+                .map_or(Type::Any, ResourceSchema::instance_type);
+            ResourceChange::new(addr.clone(), Action::Read, prior, Some(Value::unknown(ty)))
+        });
+    }
+    let response = provider
+        .plan(PlanRequest {
+            type_name: addr.resource.type_name.clone(),
+            prior: prior.clone(),
+            config: config.clone(),
+        })
+        .await
+        .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?;
+    let forced = opts
+        .replace
+        .iter()
+        .any(|r| r == addr || (r.key.is_none() && r.without_key() == addr.without_key()));
+    let (action, reason) = match &prior {
+        None => (Action::Create, None),
+        Some(p) => {
+            if forced {
+                (
+                    if lc.create_before_destroy {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    },
+                    Some(ChangeReason::ReplaceByRequest),
+                )
+            } else if !response.requires_replace.is_empty() {
+                (
+                    if lc.create_before_destroy {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    },
+                    Some(ChangeReason::CannotUpdate),
+                )
+            } else if response.planned.equals(p) == Some(true) {
+                (Action::NoOp, None)
+            } else {
+                (Action::Update, None)
+            }
+        }
+    };
+    if lc.prevent_destroy && matches!(action, Action::DeleteThenCreate | Action::CreateThenDelete) {
+        return Err(Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
+            "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and this plan would replace it; change the configuration or lift the protection."
+        )));
+    }
+    let after = if action.is_replace() {
+        // A replacement is planned as a fresh create.
+        provider
+            .plan(PlanRequest {
+                type_name: addr.resource.type_name.clone(),
+                prior: None,
+                config,
+            })
+            .await
+            .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?
+            .planned
+    } else {
+        response.planned
+    };
+    let mut change = ResourceChange::new(addr.clone(), action, prior, Some(after));
+    change.replace_paths = response.requires_replace;
+    change.reason = reason;
+    Ok(change)
+}
