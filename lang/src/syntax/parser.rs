@@ -5,7 +5,7 @@ use pest::Parser as _;
 use pest_derive::Parser;
 
 use super::ast::*;
-use super::error::{self, SyntaxError};
+use super::error::{self, Separated, SyntaxError, MAX_CHAIN};
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
 
@@ -27,8 +27,9 @@ impl Parsed {
 }
 
 /// Parses a whole file. On a syntax error the file is split at item boundaries (lines
-/// starting with an item keyword in column 0) and every chunk is parsed on its own, so
-/// that independent errors are all reported in one run.
+/// starting in column 0 with an item keyword, or with any identifier outside brackets)
+/// and every part is parsed on its own, so that independent errors are all reported in
+/// one run.
 pub fn parse_file(file: FileId, text: &str) -> Parsed {
     let mut errors = Vec::new();
     let mut out = File {
@@ -36,27 +37,14 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
         comments: Vec::new(),
         span: Span::new(file, 0, text.len()),
     };
-    match AicParser::parse(Rule::file, text) {
-        Ok(pairs) => {
-            let mut b = Builder::new(file, text, 0, &mut errors);
-            b.file(pairs, &mut out);
-        }
-        Err(first) => {
-            let chunks = item_chunks(text);
-            if chunks.len() <= 1 {
-                errors.push(error::from_pest(file, text, 0, &first));
-            } else {
-                for (start, end) in chunks {
-                    let chunk = text.get(start..end).unwrap_or("");
-                    match AicParser::parse(Rule::file, chunk) {
-                        Ok(pairs) => {
-                            let mut b = Builder::new(file, chunk, start, &mut errors);
-                            b.file(pairs, &mut out);
-                        }
-                        Err(e) => {
-                            errors.push(error::from_pest(file, chunk, start, &e));
-                        }
-                    }
+    if let Err(first) = parse_part(file, text, (0, text.len()), &mut out, &mut errors) {
+        let chunks = item_chunks(text);
+        if chunks.len() <= 1 {
+            errors.push(first);
+        } else {
+            for chunk in chunks {
+                if let Err(e) = parse_part(file, text, chunk, &mut out, &mut errors) {
+                    errors.push(e);
                 }
             }
         }
@@ -67,8 +55,47 @@ pub fn parse_file(file: FileId, text: &str) -> Parsed {
     }
 }
 
+/// Parses `text[start..end]` and lowers it into `out`; a failure to parse comes back as
+/// the error (errors found while lowering go to `errors`).
+fn parse_part(
+    file: FileId,
+    text: &str,
+    (start, end): (usize, usize),
+    out: &mut File,
+    errors: &mut Vec<SyntaxError>,
+) -> Result<(), SyntaxError> {
+    let part = text.get(start..end).unwrap_or("");
+    if let Some((s, e)) = error::too_deep(part) {
+        return Err(SyntaxError::TooDeep {
+            at: Span::new(file, start + s, start + e),
+            chain: false,
+        });
+    }
+    match AicParser::parse(Rule::file, part) {
+        Ok(pairs) => {
+            let mut b = Builder::new(file, part, start, errors);
+            b.file(pairs, out);
+            Ok(())
+        }
+        Err(e) => Err(error::from_pest(file, text, (start, end), &e)),
+    }
+}
+
+/// Refuses input nested deeper than the parser's stack allows, before parsing it.
+fn check_depth(file: FileId, text: &str) -> Result<(), Vec<Diagnostic>> {
+    match error::too_deep(text) {
+        Some((s, e)) => Err(vec![SyntaxError::TooDeep {
+            at: Span::new(file, s, e),
+            chain: false,
+        }
+        .to_diagnostic()]),
+        None => Ok(()),
+    }
+}
+
 /// Parses a single expression (used by `--var`, the console and tests).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    check_depth(file, text)?;
     let mut errors = Vec::new();
     let result = match AicParser::parse(Rule::expr_only, text) {
         Ok(mut pairs) => {
@@ -79,7 +106,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
                 .map(|p| b.expr(p))
         }
         Err(e) => {
-            errors.push(error::from_pest(file, text, 0, &e));
+            errors.push(error::from_pest(file, text, (0, text.len()), &e));
             None
         }
     };
@@ -91,6 +118,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
 
 /// Parses a single type expression.
 pub fn parse_type_expr(file: FileId, text: &str) -> Result<TypeExpr, Vec<Diagnostic>> {
+    check_depth(file, text)?;
     let mut errors = Vec::new();
     let result = match AicParser::parse(Rule::type_expr_only, text) {
         Ok(mut pairs) => {
@@ -101,7 +129,7 @@ pub fn parse_type_expr(file: FileId, text: &str) -> Result<TypeExpr, Vec<Diagnos
                 .map(|p| b.type_expr(p))
         }
         Err(e) => {
-            errors.push(error::from_pest(file, text, 0, &e));
+            errors.push(error::from_pest(file, text, (0, text.len()), &e));
             None
         }
     };
@@ -111,52 +139,12 @@ pub fn parse_type_expr(file: FileId, text: &str) -> Result<TypeExpr, Vec<Diagnos
     }
 }
 
-/// Byte ranges of top-level items, found without parsing: a new chunk starts at each
-/// line whose first word, in column 0, is an item keyword.
+/// Byte ranges of top-level items, found without parsing (see [`error::item_starts`]).
 fn item_chunks(text: &str) -> Vec<(usize, usize)> {
-    const KEYWORDS: [&str; 15] = [
-        "variable",
-        "let",
-        "output",
-        "type",
-        "provider",
-        "resource",
-        "data",
-        "module",
-        "environment",
-        "rollout",
-        "policy",
-        "backend",
-        "import",
-        "moved",
-        "removed",
-    ];
     let mut starts = vec![0usize];
-    let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
-        let word_end = line
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(line.len());
-        let word = line.get(..word_end).unwrap_or("");
-        let next = line.get(word_end..).and_then(|s| s.chars().next());
-        // Every item keyword in column 0 starts an item; so does any other identifier in
-        // column 0 (a misspelt keyword or a stray attribute), which isolates its error.
-        let starts_item =
-            KEYWORDS.contains(&word) && next.is_some_and(|c| c == ' ' || c == '\t' || c == '{');
-        if offset > 0
-            && (starts_item
-                || (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit())))
-        {
-            starts.push(offset);
-        }
-        offset += line.len();
-    }
-    let mut chunks = Vec::with_capacity(starts.len());
-    for (i, s) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(text.len());
-        chunks.push((*s, end));
-    }
-    chunks
+    starts.extend(error::item_starts(text));
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    starts.iter().copied().zip(ends).collect()
 }
 
 struct Builder<'a, 'e> {
@@ -242,7 +230,7 @@ impl<'a, 'e> Builder<'a, 'e> {
             }
             let start = p.as_span().start();
             if let Some(end) = prev_end {
-                self.check_separator(end, start, false);
+                self.check_separator(end, start, Separated::Items);
             }
             prev_end = Some(self.content_end(p.as_span().start(), p.as_span().end()));
             if let Some(item) = self.item(p) {
@@ -255,14 +243,15 @@ impl<'a, 'e> Builder<'a, 'e> {
     }
 
     /// Items and attributes must be separated by a newline (or, inside a body, a comma).
-    fn check_separator(&mut self, prev_end: usize, next_start: usize, comma_ok: bool) {
-        let between = self.text.get(prev_end..next_start).unwrap_or("");
-        let ok = between.contains('\n') || (comma_ok && between.contains(','));
+    fn check_separator(&mut self, prev_end: usize, next_start: usize, between: Separated) {
+        let gap = self.text.get(prev_end..next_start).unwrap_or("");
+        let comma_ok = between != Separated::Items;
+        let ok = gap.contains('\n') || (comma_ok && gap.contains(','));
         if !ok {
+            let end = error::token_end(self.text, next_start);
             self.errors.push(SyntaxError::MissingSeparator {
-                at: self.span_range(next_start, next_start),
-                prev: self.span_range(prev_end, prev_end),
-                comma_ok,
+                at: self.span_range(next_start, end),
+                between,
             });
         }
     }
@@ -417,7 +406,7 @@ impl<'a, 'e> Builder<'a, 'e> {
                 Rule::attribute | Rule::block => {
                     if let Some(end) = prev_end {
                         if !comma_since_prev {
-                            self.check_separator(end, start, true);
+                            self.check_separator(end, start, Separated::Attributes);
                         }
                     }
                     prev_end = Some(self.content_end(c.as_span().start(), c.as_span().end()));
@@ -519,7 +508,7 @@ impl<'a, 'e> Builder<'a, 'e> {
                     let start = f.as_span().start();
                     if let Some(end) = prev_end {
                         if !comma {
-                            self.check_separator(end, start, true);
+                            self.check_separator(end, start, Separated::TypeFields);
                         }
                     }
                     prev_end = Some(self.content_end(f.as_span().start(), f.as_span().end()));
@@ -602,6 +591,8 @@ impl<'a, 'e> Builder<'a, 'e> {
         for c in self.inner(p) {
             if c.as_rule() == Rule::unary {
                 operands.push(self.unary(c));
+            } else if ops.len() == MAX_CHAIN {
+                return self.chain_too_long(&c);
             } else {
                 ops.push(binary_op(c.as_rule()));
             }
@@ -614,11 +605,22 @@ impl<'a, 'e> Builder<'a, 'e> {
         climb(first, &mut rest, 0)
     }
 
+    /// Refuses a chain of operators longer than [`MAX_CHAIN`]: each is a level of the tree
+    /// that every later phase walks recursively.
+    fn chain_too_long(&mut self, op: &Pair<'_, Rule>) -> Expr {
+        let at = self.span(op);
+        self.errors.push(SyntaxError::TooDeep { at, chain: true });
+        null_expr(at)
+    }
+
     fn unary(&mut self, p: Pair<'_, Rule>) -> Expr {
         let mut prefixes = Vec::new();
         let mut operand = None;
         for c in self.inner(p) {
             match c.as_rule() {
+                Rule::op_not | Rule::op_neg if prefixes.len() == MAX_CHAIN => {
+                    return self.chain_too_long(&c);
+                }
                 Rule::op_not => prefixes.push((UnaryOp::Not, c.as_span().start())),
                 Rule::op_neg => prefixes.push((UnaryOp::Neg, c.as_span().start())),
                 _ => operand = Some(self.postfix(c)),
@@ -642,7 +644,10 @@ impl<'a, 'e> Builder<'a, 'e> {
             Some(prim) => self.primary(prim),
             None => return null_expr(Span::default()),
         };
-        for op in it {
+        for (n, op) in it.enumerate() {
+            if n == MAX_CHAIN {
+                return self.chain_too_long(&op);
+            }
             let span = self.span_range(start, self.content_end(start, op.as_span().end()));
             let kind = match op.as_rule() {
                 Rule::get_attr => {
@@ -711,7 +716,7 @@ impl<'a, 'e> Builder<'a, 'e> {
                     }
                     if let Some(end) = prev_end {
                         if !comma {
-                            self.check_separator(end, c.as_span().start(), true);
+                            self.check_separator(end, c.as_span().start(), Separated::ListElements);
                         }
                     }
                     prev_end = Some(self.content_end(c.as_span().start(), c.as_span().end()));
@@ -731,7 +736,7 @@ impl<'a, 'e> Builder<'a, 'e> {
                     }
                     if let Some(end) = prev_end {
                         if !comma {
-                            self.check_separator(end, c.as_span().start(), true);
+                            self.check_separator(end, c.as_span().start(), Separated::ObjectItems);
                         }
                     }
                     prev_end = Some(self.content_end(c.as_span().start(), c.as_span().end()));
