@@ -11,7 +11,7 @@ use std::fmt;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 
-use crate::source::{SourceMap, Span};
+use crate::source::{SourceFile, SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -201,10 +201,15 @@ impl Report {
         });
         let mut labels = Vec::new();
         let mut related = Vec::new();
+        let mut far = Vec::new();
         for l in &d.labels {
             let span = SourceSpan::from(l.span.range());
             let text = (!l.message.is_empty()).then(|| l.message.clone());
-            if Some(l.span.file) == file_id {
+            let file = sources.get(l.span.file);
+            if let Some(f) = file.filter(|f| on_long_line(f, l.span)) {
+                let (line, col) = f.line_col(l.span.start as usize);
+                far.push(format!("{}:{line}:{col}: {}", f.path.display(), l.message));
+            } else if Some(l.span.file) == file_id {
                 labels.push(if l.primary {
                     LabeledSpan::new_primary_with_span(text, span)
                 } else {
@@ -225,16 +230,42 @@ impl Report {
                 });
             }
         }
+        let help = if far.is_empty() {
+            d.help.clone()
+        } else {
+            far.extend(d.help.clone());
+            Some(far.join("\n"))
+        };
         Report {
             code: d.code,
             severity: d.severity,
             summary: d.summary.clone(),
-            help: d.help.clone(),
-            source,
+            help,
+            source: source.filter(|_| !labels.is_empty()),
             labels,
             related,
         }
     }
+}
+
+/// Lines longer than this are not shown: a snippet of them helps nobody, and miette pads
+/// a label to its column with `format!("{:width$}")`, which panics past `u16::MAX`. Labels
+/// on such lines are listed as `file:line:column: message` instead.
+const MAX_SHOWN_LINE: usize = 1000;
+
+fn on_long_line(f: &SourceFile, span: Span) -> bool {
+    let start = (span.start as usize).min(f.text.len());
+    let line_start = f
+        .text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let line_end = f
+        .text
+        .get(start..)
+        .and_then(|t| t.find('\n'))
+        .map_or(f.text.len(), |i| start + i);
+    line_end - line_start > MAX_SHOWN_LINE
 }
 
 impl fmt::Debug for Report {
