@@ -409,9 +409,8 @@ async fn run_op(
 ) -> Result<(), String> {
     let addr = &op.change.addr;
     let type_name = addr.resource.type_name.clone();
-    let snapshot = values.lock().map(|v| v.clone()).unwrap_or_default();
     let provider = providers
-        .for_type(ws, &type_name, &snapshot)
+        .for_instance(ws, addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
     let prior_value = prior.get(addr).map(|rs| state_value(ws, rs, addr));

@@ -41,6 +41,9 @@ pub struct Workspace {
     pub order: Vec<NodeIndex>,
     /// Digest of every source file, so a saved plan can tell the configuration changed.
     pub config_digest: String,
+    /// Constants of every module instance (variables and lets; unknown where they derive
+    /// from resources), for provider configurations, which must be constant.
+    pub const_values: Values,
 }
 
 /// Loading failed: the sources (for rendering) and the diagnostics.
@@ -115,7 +118,7 @@ impl Workspace {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         let config_digest = digest(&sources);
-        Ok(Workspace {
+        let mut ws = Workspace {
             dir: dir.to_path_buf(),
             sources,
             tree,
@@ -127,14 +130,29 @@ impl Workspace {
             protected,
             order,
             config_digest,
-        })
+            const_values: Values::default(),
+        };
+        let mut consts = Values::default();
+        for m in &ws.modules {
+            for (k, v) in &m.vars {
+                consts.vars.insert((m.path.clone(), k.clone()), v.clone());
+            }
+        }
+        for idx in &ws.order {
+            if let Some(node @ Node::Let(..)) = ws.graph.graph.node_weight(*idx) {
+                // A let that needs a resource is simply not a constant; ignore the error.
+                let _ = ws.eval_value_node(node, &mut consts);
+            }
+        }
+        ws.const_values = consts;
+        Ok(ws)
     }
 
     fn expanded(&self, path: &ModuleInstance) -> Option<&ExpandedModule> {
         self.modules.iter().find(|m| &m.path == path)
     }
 
-    fn module(&self, path: &ModuleInstance) -> Option<&ModuleTree> {
+    pub fn module(&self, path: &ModuleInstance) -> Option<&ModuleTree> {
         module_at(&self.tree, path)
     }
 
@@ -221,7 +239,7 @@ impl Workspace {
         })
     }
 
-    fn scope<'a>(
+    pub fn scope<'a>(
         &'a self,
         mi: &'a ModuleInstance,
         each: Option<Value>,
@@ -245,7 +263,7 @@ impl Workspace {
         }
     }
 
-    fn sensitive_vars(&self, mi: &ModuleInstance) -> Vec<String> {
+    pub fn sensitive_vars(&self, mi: &ModuleInstance) -> Vec<String> {
         self.module(mi)
             .map(|t| {
                 t.module
@@ -433,7 +451,7 @@ pub struct Planned {
 
 /// Configured providers, one per (module instance, provider, alias).
 pub struct Providers {
-    configured: tokio::sync::Mutex<HashMap<(String, Option<String>), Arc<dyn ConfiguredProvider>>>,
+    configured: tokio::sync::Mutex<HashMap<(String, String, Option<String>), Arc<dyn ConfiguredProvider>>>,
 }
 
 impl Default for Providers {
@@ -445,35 +463,56 @@ impl Default for Providers {
 }
 
 impl Providers {
-    /// The configured provider for a resource type (unnamed configuration of the root).
-    pub async fn for_type(
+    /// The configured provider of a resource instance: the configuration `provider NAME
+    /// [ALIAS]` of its own module instance, else of the closest calling module, else an
+    /// empty configuration. A module instantiated with `for_each` over regions thus gets
+    /// one configured provider (one client) per region.
+    pub async fn for_instance(
         &self,
         ws: &Workspace,
-        type_name: &str,
-        values: &Values,
+        addr: &InstanceAddr,
     ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        let name = aic_lang::addr::provider_of_type(type_name).to_string();
-        let key = (name.clone(), None);
+        let name = addr.resource.provider_name().to_string();
+        let alias = ws
+            .module(&addr.module)
+            .and_then(|t| t.module.resources.get(&addr.resource))
+            .and_then(|r| r.provider_alias.as_ref().map(|a| a.name.clone()));
+        let key = (name.clone(), alias.clone());
+        // The closest module instance (itself, then its callers) declaring this configuration.
+        let mut mi = addr.module.clone();
+        let found = loop {
+            if ws.module(&mi).is_some_and(|t| t.module.providers.contains_key(&key)) {
+                break Some(mi);
+            }
+            if mi.0.pop().is_none() {
+                break None;
+            }
+        };
+        let cache_key = (found.as_ref().map(|m| m.to_string()).unwrap_or_default(), name.clone(), alias.clone());
         let mut map = self.configured.lock().await;
-        if let Some(p) = map.get(&key) {
+        if let Some(p) = map.get(&cache_key) {
             return Ok(p.clone());
         }
         let provider = ws.registry.require(&name)?;
-        let config = match ws.tree.module.providers.get(&key) {
-            Some(pc) => {
+        let config = match found.as_ref().and_then(|m| ws.module(m).and_then(|t| t.module.providers.get(&key)).map(|pc| (m, pc))) {
+            Some((m, pc)) => {
                 let schema = &provider.schema().provider;
-                let sv = Vec::new();
-                let root = ModuleInstance::root();
-                let scope = ws.scope(&root, None, None, values, &sv);
-                let functions = StdFunctions::new(ws.dir.clone());
+                let sv = ws.sensitive_vars(m);
+                let scope = ws.scope(m, None, None, &ws.const_values, &sv);
+                let functions = StdFunctions::new(scope.module_dir.clone());
                 let mut ev = Evaluator::new(&scope, &functions);
-                body_value(&mut ev, &pc.block.body, Some(schema), true)
-                    .unwrap_or_else(|_| Value::object(Vec::<(String, Value)>::new()))
+                body_value(&mut ev, &pc.block.body, Some(schema), true).map_err(|e| {
+                    ProviderError::invalid_config(format!(
+                        "the configuration of provider `{name}` in {}: {}",
+                        if m.is_root() { "the root module".to_string() } else { m.to_string() },
+                        e.label
+                    ))
+                })?
             }
             None => Value::object(Vec::<(String, Value)>::new()),
         };
         let configured = provider.configure(&config).await?;
-        map.insert(key, configured.clone());
+        map.insert(cache_key, configured.clone());
         Ok(configured)
     }
 }
@@ -611,25 +650,30 @@ pub async fn plan(
 
     // Prior objects, refreshed in bulk per resource type.
     let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
-    let mut by_type: BTreeMap<String, Vec<(InstanceAddr, ResourceState)>> = BTreeMap::new();
+    // Grouped by module instance and type, so each configured provider reads its own
+    // objects in one bulk call.
+    let mut by_type: BTreeMap<(String, String), Vec<(InstanceAddr, ResourceState)>> = BTreeMap::new();
     for rs in &state.resources {
         match instance_addr_of(rs) {
-            Some(a) => by_type.entry(rs.type_.clone()).or_default().push((a, rs.clone())),
+            Some(a) => by_type
+                .entry((a.module.to_string(), rs.type_.clone()))
+                .or_default()
+                .push((a, rs.clone())),
             None => diags.push(Diagnostic::error("E0620", "Unreadable address in state").with_help(format!(
                 "The state holds `{}`, which is not a resource address; fix it with `aic state rm`.",
                 rs.address
             ))),
         }
     }
-    let empty = Values::default();
-    for (type_name, entries) in by_type {
+    for ((_, type_name), entries) in by_type {
         if !opts.refresh || type_name.is_empty() {
             for (a, rs) in entries {
                 prior.insert(a, rs);
             }
             continue;
         }
-        let provider = match providers.for_type(ws, &type_name, &empty).await {
+        let Some(first) = entries.first().map(|(a, _)| a.clone()) else { continue };
+        let provider = match providers.for_instance(ws, &first).await {
             Ok(p) => p,
             Err(e) => {
                 diags.push(provider_diag(&format!("refreshing {type_name}"), &e));
@@ -856,7 +900,7 @@ async fn plan_instance(
         }
     }
     let provider = providers
-        .for_type(ws, &addr.resource.type_name, values)
+        .for_instance(ws, addr)
         .await
         .map_err(|e| provider_diag(&format!("configuring the provider of {addr}"), &e))?;
     if addr.resource.mode == Mode::Data {
