@@ -135,6 +135,15 @@ pub enum Command {
         #[arg(long, default_value = "dot")]
         format: String,
     },
+    /// Adopt an existing object: `aic import ADDR ID`.
+    Import {
+        addr: String,
+        id: String,
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[arg(long, default_value = "0s")]
+        lock_timeout: String,
+    },
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
@@ -274,6 +283,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             StateCommand::Unlock { id, env } => ec::state_unlock(&dir, env.as_deref(), &id),
         },
         Command::Env(EnvCommand::List) => ec::env_list(&dir, color),
+        Command::Import {
+            addr,
+            id,
+            config,
+            lock_timeout,
+        } => ec::import_cmd(&dir, &config, &addr, &id, &lock_timeout, color),
     }
 }
 

@@ -276,6 +276,7 @@ pub fn plan_cmd(
         Err(c) => return Ok(c),
     };
     print_plan(&planned.plan, format, color);
+    print_surgery(&planned);
     if let Some(out) = out {
         let saved = SavedPlan {
             format: "aic-plan/1".into(),
@@ -305,6 +306,20 @@ pub fn plan_cmd(
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Notes for `moved`, `removed` and `import` blocks, which change the state without
+/// changing any object. They go to stderr so that `--format json` stays clean.
+fn print_surgery(planned: &Planned) {
+    for (from, to) in &planned.moves {
+        eprintln!("Note: {from} has moved to {to}.");
+    }
+    for a in &planned.forgets {
+        eprintln!("Note: {a} will be removed from the state but not destroyed (removed block).");
+    }
+    for rs in &planned.imports {
+        eprintln!("Note: {} will be imported.", rs.address);
+    }
 }
 
 fn change_list(plan: &Plan) -> Vec<(String, Vec<String>)> {
@@ -410,8 +425,11 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
         }
     } else {
         print_plan(&planned.plan, PlanFormat::Text, color);
+        print_surgery(&planned);
     }
-    if !planned.plan.has_changes() {
+    let surgery =
+        !planned.moves.is_empty() || !planned.forgets.is_empty() || !planned.imports.is_empty();
+    if !planned.plan.has_changes() && !surgery {
         return Ok(ExitCode::SUCCESS);
     }
     if saved.is_none() && !a.auto_approve {
@@ -785,5 +803,61 @@ pub fn env_list(dir: &Path, color: bool) -> Result<ExitCode, String> {
             .is_some_and(|a| matches!(a.value.kind, aic_lang::ast::ExprKind::Bool(true)));
         println!("{name}{}", if protected { "  (protected)" } else { "" });
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `aic import ADDR ID`: adopts an existing object into the state at a configured address.
+pub fn import_cmd(
+    dir: &Path,
+    config: &ConfigArgs,
+    addr: &str,
+    id: &str,
+    lock_timeout: &str,
+    color: bool,
+) -> Result<ExitCode, String> {
+    let target: InstanceAddr = addr.parse().map_err(|e| {
+        format!("{e}. Addresses look like `local_file.motd` or `local_file.motd[0]`.")
+    })?;
+    let ws = match load_workspace(dir, config, color) {
+        Ok(ws) => ws,
+        Err(c) => return Ok(c),
+    };
+    if !ws.graph.instances.contains_key(&target) {
+        return Err(format!(
+            "`{target}` is not in the configuration; add its resource block first, then import into it."
+        ));
+    }
+    let store = backend(dir, &ws.environment)?;
+    let l = lock(&store, "import", lock_timeout)?;
+    let mut state = load_state(&store)?;
+    if state.resource(&target.to_string()).is_some() {
+        return Err(format!("`{target}` is already managed; `aic state rm {target}` first to import another object."));
+    }
+    let rt = runtime()?;
+    let providers = Providers::default();
+    let value = rt.block_on(async {
+        let p = providers.for_instance(&ws, &target).await?;
+        p.import(&target.resource.type_name, id).await
+    });
+    let value = match value {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return Err(format!(
+                "the provider found no {} with id `{id}`; check the id.",
+                target.resource.type_name
+            ))
+        }
+        Err(e) => return Err(format!("importing {target}: {e}. {}", e.help_text())),
+    };
+    let rs = aic_engine::walk::resource_state(
+        &target,
+        target.resource.provider_name(),
+        &value,
+        &aic_lang::value::Value::null(),
+        Vec::new(),
+    );
+    state.set_resource(rs);
+    store.write(&l, &mut state).map_err(|e| render_error(&e))?;
+    println!("Import successful: {target} now manages `{id}`. Run `aic plan` to see how it differs from the configuration.");
     Ok(ExitCode::SUCCESS)
 }

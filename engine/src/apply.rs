@@ -103,6 +103,27 @@ pub async fn apply(
         .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
         .cloned()
         .collect();
+    // State surgery first: moves, forgets and imports are records, not provider calls.
+    for (from, to) in &planned.moves {
+        if let Some(rs) = planned.prior.get(to) {
+            let _ = journal.record(JournalOp::Deleted {
+                address: from.to_string(),
+            });
+            let _ = journal.record(JournalOp::Created {
+                resource: rs.clone(),
+            });
+        }
+    }
+    for a in &planned.forgets {
+        let _ = journal.record(JournalOp::Deleted {
+            address: a.to_string(),
+        });
+    }
+    for rs in &planned.imports {
+        let _ = journal.record(JournalOp::Created {
+            resource: rs.clone(),
+        });
+    }
     let ops = order_ops(&ws, changes, &planned);
     let n = ops.len();
     let values = Arc::new(Mutex::new(planned.values));

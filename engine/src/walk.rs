@@ -445,13 +445,84 @@ pub struct Planned {
     pub plan: Plan,
     /// Planned values of every node (unknown where only apply will tell).
     pub values: Values,
-    /// Prior state after refresh, by address.
+    /// Prior state after refresh, by address (after `moved` blocks and imports).
     pub prior: HashMap<InstanceAddr, ResourceState>,
+    /// State surgery apply records before any change: `moved` blocks (from → to),
+    /// `removed` blocks (forgotten, not destroyed) and `import` blocks (adopted objects).
+    pub moves: Vec<(InstanceAddr, InstanceAddr)>,
+    pub forgets: Vec<InstanceAddr>,
+    pub imports: Vec<ResourceState>,
+}
+
+/// `moved`, `removed` and `import` blocks of the root module, with their addresses read.
+struct Refactorings {
+    moves: Vec<(InstanceAddr, InstanceAddr)>,
+    removed: Vec<InstanceAddr>,
+    imports: Vec<(InstanceAddr, ast::Expr)>,
+}
+
+fn refactorings(ws: &Workspace, diags: &mut Vec<Diagnostic>) -> Refactorings {
+    let m = &ws.tree.module;
+    let addr_of = |b: &ast::Block,
+                   name: &str,
+                   diags: &mut Vec<Diagnostic>|
+     -> Option<InstanceAddr> {
+        let a = b.body.attribute(name);
+        let Some(a) = a else {
+            diags.push(
+                Diagnostic::error("E0260", "Incomplete refactoring block")
+                    .with_primary(b.kind.span, format!("`{}` needs `{name}`", b.kind.name)),
+            );
+            return None;
+        };
+        let text = ws.sources.snippet(a.value.span).trim().to_string();
+        match text.parse::<InstanceAddr>() {
+            Ok(x) => Some(x),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("E0261", "Not a resource address")
+                        .with_primary(a.value.span, e.reason)
+                        .with_help("Write a resource address such as `aws_instance.web` or `module.m.aws_instance.web[0]`."),
+                );
+                None
+            }
+        }
+    };
+    let mut r = Refactorings {
+        moves: Vec::new(),
+        removed: Vec::new(),
+        imports: Vec::new(),
+    };
+    for b in &m.moved {
+        if let (Some(from), Some(to)) = (addr_of(b, "from", diags), addr_of(b, "to", diags)) {
+            r.moves.push((from, to));
+        }
+    }
+    for b in &m.removed {
+        if let Some(from) = addr_of(b, "from", diags) {
+            r.removed.push(from);
+        }
+    }
+    for b in &m.imports {
+        if let (Some(to), Some(id)) = (addr_of(b, "to", diags), b.body.attribute("id")) {
+            r.imports.push((to, id.value.clone()));
+        }
+    }
+    r
+}
+
+/// Whether `addr` is `pattern` or an instance of it (`pattern` without a key).
+fn matches_addr(pattern: &InstanceAddr, addr: &InstanceAddr) -> bool {
+    pattern == addr
+        || (pattern.key.is_none()
+            && pattern.module == addr.module
+            && pattern.resource == addr.resource)
 }
 
 /// Configured providers, one per (module instance, provider, alias).
 pub struct Providers {
-    configured: tokio::sync::Mutex<HashMap<(String, String, Option<String>), Arc<dyn ConfiguredProvider>>>,
+    configured:
+        tokio::sync::Mutex<HashMap<(String, String, Option<String>), Arc<dyn ConfiguredProvider>>>,
 }
 
 impl Default for Providers {
@@ -481,20 +552,31 @@ impl Providers {
         // The closest module instance (itself, then its callers) declaring this configuration.
         let mut mi = addr.module.clone();
         let found = loop {
-            if ws.module(&mi).is_some_and(|t| t.module.providers.contains_key(&key)) {
+            if ws
+                .module(&mi)
+                .is_some_and(|t| t.module.providers.contains_key(&key))
+            {
                 break Some(mi);
             }
             if mi.0.pop().is_none() {
                 break None;
             }
         };
-        let cache_key = (found.as_ref().map(|m| m.to_string()).unwrap_or_default(), name.clone(), alias.clone());
+        let cache_key = (
+            found.as_ref().map(|m| m.to_string()).unwrap_or_default(),
+            name.clone(),
+            alias.clone(),
+        );
         let mut map = self.configured.lock().await;
         if let Some(p) = map.get(&cache_key) {
             return Ok(p.clone());
         }
         let provider = ws.registry.require(&name)?;
-        let config = match found.as_ref().and_then(|m| ws.module(m).and_then(|t| t.module.providers.get(&key)).map(|pc| (m, pc))) {
+        let config = match found.as_ref().and_then(|m| {
+            ws.module(m)
+                .and_then(|t| t.module.providers.get(&key))
+                .map(|pc| (m, pc))
+        }) {
             Some((m, pc)) => {
                 let schema = &provider.schema().provider;
                 let sv = ws.sensitive_vars(m);
@@ -504,7 +586,11 @@ impl Providers {
                 body_value(&mut ev, &pc.block.body, Some(schema), true).map_err(|e| {
                     ProviderError::invalid_config(format!(
                         "the configuration of provider `{name}` in {}: {}",
-                        if m.is_root() { "the root module".to_string() } else { m.to_string() },
+                        if m.is_root() {
+                            "the root module".to_string()
+                        } else {
+                            m.to_string()
+                        },
                         e.label
                     ))
                 })?
@@ -652,7 +738,8 @@ pub async fn plan(
     let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
     // Grouped by module instance and type, so each configured provider reads its own
     // objects in one bulk call.
-    let mut by_type: BTreeMap<(String, String), Vec<(InstanceAddr, ResourceState)>> = BTreeMap::new();
+    let mut by_type: BTreeMap<(String, String), Vec<(InstanceAddr, ResourceState)>> =
+        BTreeMap::new();
     for rs in &state.resources {
         match instance_addr_of(rs) {
             Some(a) => by_type
@@ -672,7 +759,9 @@ pub async fn plan(
             }
             continue;
         }
-        let Some(first) = entries.first().map(|(a, _)| a.clone()) else { continue };
+        let Some(first) = entries.first().map(|(a, _)| a.clone()) else {
+            continue;
+        };
         let provider = match providers.for_instance(ws, &first).await {
             Ok(p) => p,
             Err(e) => {
@@ -718,8 +807,125 @@ pub async fn plan(
         return Err(diags);
     }
 
+    // `moved`, `removed` and `import` blocks adjust the prior objects before diffing.
+    let refs = refactorings(ws, &mut diags);
+    let mut moves = Vec::new();
+    for (from, to) in &refs.moves {
+        let hits: Vec<InstanceAddr> = prior
+            .keys()
+            .filter(|a| matches_addr(from, a))
+            .cloned()
+            .collect();
+        for a in hits {
+            let target = InstanceAddr {
+                key: if from.key.is_none() {
+                    a.key.clone()
+                } else {
+                    to.key.clone()
+                },
+                ..to.clone()
+            };
+            if prior.contains_key(&target) {
+                continue;
+            }
+            if let Some(mut rs) = prior.remove(&a) {
+                rs.address = target.to_string();
+                rs.module = target.module.to_string();
+                rs.name = target.resource.name.clone();
+                prior.insert(target.clone(), rs);
+                moves.push((a, target));
+            }
+        }
+    }
+    let mut forgets = Vec::new();
+    for from in &refs.removed {
+        let hits: Vec<InstanceAddr> = prior
+            .keys()
+            .filter(|a| matches_addr(from, a))
+            .cloned()
+            .collect();
+        for a in hits {
+            if ws.graph.instances.contains_key(&a) {
+                diags.push(Diagnostic::error("E0262", "Removed resource still configured").with_help(format!(
+                    "`{a}` is in a `removed` block but also still in the configuration; delete its resource block to forget it."
+                )));
+                continue;
+            }
+            prior.remove(&a);
+            forgets.push(a);
+        }
+    }
+    let mut imports = Vec::new();
+    for (to, id_expr) in &refs.imports {
+        if prior.contains_key(to) || opts.destroy {
+            continue;
+        }
+        if !ws.graph.instances.contains_key(to) {
+            diags.push(
+                Diagnostic::error("E0263", "Import into an unconfigured address").with_help(
+                    format!("`{to}` has no resource block; add one, then import into it."),
+                ),
+            );
+            continue;
+        }
+        let id = match ws.eval_in(
+            &ModuleInstance::root(),
+            None,
+            None,
+            &ws.const_values,
+            id_expr,
+        ) {
+            Ok(v) => match v.as_str() {
+                Some(s) => s.to_string(),
+                None => {
+                    diags.push(
+                        Diagnostic::error("E0264", "Import id is not a known string")
+                            .with_primary(id_expr.span, "this must be a string known before apply"),
+                    );
+                    continue;
+                }
+            },
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let provider = match providers.for_instance(ws, to).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(provider_diag(&format!("importing {to}"), &e));
+                continue;
+            }
+        };
+        match provider.import(&to.resource.type_name, &id).await {
+            Ok(Some(v)) => {
+                let v = conform_to_schema(ws.schema(&to.resource), v);
+                let rs = resource_state(
+                    to,
+                    to.resource.provider_name(),
+                    &v,
+                    &Value::null(),
+                    Vec::new(),
+                );
+                prior.insert(to.clone(), rs.clone());
+                imports.push(rs);
+            }
+            Ok(None) => diags.push(
+                Diagnostic::error("E0265", "Object to import not found").with_help(format!(
+                    "The provider found no {} with id `{id}` for `{to}`; check the id.",
+                    to.resource.type_name
+                )),
+            ),
+            Err(e) => diags.push(provider_diag(&format!("importing {to}"), &e)),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
     // Walk the graph in dependency order.
     let mut values = Values::default();
+    let mut changed: std::collections::HashSet<InstanceAddr> = std::collections::HashSet::new();
     for idx in &ws.order {
         let Some(node) = ws.graph.graph.node_weight(*idx) else {
             continue;
@@ -739,8 +945,12 @@ pub async fn plan(
                     );
                     continue;
                 }
-                match plan_instance(ws, providers, addr, prior_value, &values, opts).await {
+                match plan_instance(ws, providers, addr, prior_value, &values, opts, &changed).await
+                {
                     Ok(change) => {
+                        if change.action != Action::NoOp {
+                            changed.insert(addr.clone());
+                        }
                         values.resources.insert(
                             addr.clone(),
                             change
@@ -864,6 +1074,9 @@ pub async fn plan(
         plan,
         values,
         prior,
+        moves,
+        forgets,
+        imports,
     })
 }
 
@@ -880,9 +1093,26 @@ async fn plan_instance(
     prior: Option<Value>,
     values: &Values,
     opts: &PlanOptions,
+    changed: &std::collections::HashSet<InstanceAddr>,
 ) -> Result<ResourceChange, Diagnostic> {
     let mut config = ws.instance_config(addr, values)?;
     let lc = ws.lifecycle(addr, values);
+    // `replace_triggered_by`: a change to any referenced instance replaces this one.
+    let triggered = prior.is_some()
+        && lc.replace_triggered_by.iter().any(|e| {
+            let text = ws.sources.snippet(e.span);
+            let base = text.split(['.', '[']).take(2).collect::<Vec<_>>().join(".");
+            match base.parse::<InstanceAddr>() {
+                Ok(a) => {
+                    let a = InstanceAddr {
+                        module: addr.module.clone(),
+                        ..a
+                    };
+                    changed.iter().any(|c| matches_addr(&a, c))
+                }
+                Err(_) => false,
+            }
+        });
     if let (Some(p), ValueKind::Object(_)) = (&prior, config.kind()) {
         if !lc.ignore_changes.is_empty() {
             let mut entries: Vec<(String, Value)> = config
@@ -932,14 +1162,18 @@ async fn plan_instance(
     let (action, reason) = match &prior {
         None => (Action::Create, None),
         Some(p) => {
-            if forced {
+            if forced || triggered {
                 (
                     if lc.create_before_destroy {
                         Action::CreateThenDelete
                     } else {
                         Action::DeleteThenCreate
                     },
-                    Some(ChangeReason::ReplaceByRequest),
+                    Some(if forced {
+                        ChangeReason::ReplaceByRequest
+                    } else {
+                        ChangeReason::ReplaceTriggeredBy
+                    }),
                 )
             } else if !response.requires_replace.is_empty() {
                 (
