@@ -775,7 +775,7 @@ impl<'a> Instance<'a> {
                         })
                         .collect(),
                     ValueKind::Unknown(_) => {
-                        self.ctx.report(unknown_expansion("count", c.span));
+                        self.ctx.report(self.unknown_expansion("count", c));
                         return;
                     }
                     _ => {
@@ -795,7 +795,7 @@ impl<'a> Instance<'a> {
         } else if let Some(f) = &r.for_each {
             match self.eval(f) {
                 Some(v) if !v.is_known() => {
-                    self.ctx.report(unknown_expansion("for_each", f.span));
+                    self.ctx.report(self.unknown_expansion("for_each", f));
                     return;
                 }
                 Some(v) => match for_each_keys(&v) {
@@ -983,7 +983,7 @@ impl<'a> Instance<'a> {
             if let Some(f) = &call.for_each {
                 self.eval(f).and_then(|v| {
                     if !v.is_known() {
-                        self.ctx.report(unknown_expansion("for_each", f.span));
+                        self.ctx.report(self.unknown_expansion("for_each", f));
                         return None;
                     }
                     for_each_keys(&v).map(|ks| {
@@ -1182,6 +1182,31 @@ impl<'a> Instance<'a> {
         }
     }
 
+    /// E0240, with a secondary label on the reference that is unknown before apply.
+    fn unknown_expansion(&self, what: &str, e: &Expr) -> Diagnostic {
+        let mut d = Diagnostic::error("E0240", "Expansion not known before apply").with_primary(
+            e.span,
+            format!("`{what}` depends on a value known only after apply"),
+        );
+        let mut culprit = None;
+        find_unknown_reference(e, &mut |x: &Expr| {
+            if culprit.is_some() {
+                return;
+            }
+            let scope = self.with_bindings(self.each.clone(), self.count.clone(), None);
+            let mut ev = Evaluator::new(&scope, self.ctx.functions);
+            if ev.eval(x).is_ok_and(|v| !v.is_known()) {
+                culprit = Some(x.span);
+            }
+        });
+        if let Some(span) = culprit {
+            d = d.with_secondary(span, "this is known only after apply");
+        }
+        d.with_help(format!(
+            "`{what}` must be computable from variables, lets and environment attributes; move the unknown value out of it."
+        ))
+    }
+
     /// Static cycles among resources (references and `depends_on`).
     fn check_resource_cycles(&self) {
         let m = self.module();
@@ -1267,12 +1292,34 @@ fn is_computed_only(a: &AttributeInfo) -> bool {
     a.computed && !a.required
 }
 
-fn unknown_expansion(what: &str, span: Span) -> Diagnostic {
-    Diagnostic::error("E0240", "Expansion not known before apply")
-        .with_primary(span, format!("`{what}` depends on a value known only after apply"))
-        .with_help(format!(
-            "`{what}` must be computable from variables, lets and environment attributes; move the unknown value out of it."
-        ))
+/// Calls `f` on every reference (a name with its attribute steps) inside `e`.
+fn find_unknown_reference(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    use crate::ast::ExprKind as K;
+    match &e.kind {
+        K::GetAttr(..) | K::Name(_) => f(e),
+        K::Index(a, b) | K::Binary(_, a, b) => {
+            find_unknown_reference(a, f);
+            find_unknown_reference(b, f);
+        }
+        K::Splat(a) | K::Paren(a) | K::Unary(_, a) => find_unknown_reference(a, f),
+        K::Conditional(a, b, c) => {
+            for x in [a, b, c] {
+                find_unknown_reference(x, f);
+            }
+        }
+        K::List(xs) => xs.iter().for_each(|x| find_unknown_reference(x, f)),
+        K::Object(items) => items
+            .iter()
+            .for_each(|i| find_unknown_reference(&i.value, f)),
+        K::Call(c) => c.args.iter().for_each(|x| find_unknown_reference(x, f)),
+        K::Template(t) => t.parts.iter().for_each(|p| {
+            if let crate::ast::TemplatePart::Interpolation(x) = p {
+                find_unknown_reference(x, f);
+            }
+        }),
+        K::ForList(fe) | K::ForObject(fe) => find_unknown_reference(&fe.collection, f),
+        K::Null | K::Bool(_) | K::Number(..) => {}
+    }
 }
 
 /// Keys of a `for_each` value: a map/object (key → value) or a set/list of strings
