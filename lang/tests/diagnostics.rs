@@ -210,9 +210,9 @@ fn deep_nesting_error_renders() {
 }
 
 #[test]
-fn moderate_nesting_parses() {
-    for (open, close) in [("(", ")"), ("[", "]"), ("{a = ", "}")] {
-        let text = nested(open, close, 60);
+fn nesting_up_to_the_limit_parses() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("{a = ", "}"), ("\"${", "}\"")] {
+        let text = nested(open, close, 64);
         let (_, parsed) = parse_named("nested.aic", &text);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         check_spans(&parsed.file).expect("spans nest");

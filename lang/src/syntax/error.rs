@@ -587,11 +587,15 @@ fn expected_tokens(text: &str, pos: usize) -> Vec<String> {
         // `ParsingToken` is not nameable outside pest; its Display gives the token text,
         // `a..b` for character ranges and BUILTIN_RULE for built-ins, which we skip.
         let token = t.to_string();
-        let is_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
+        let is_range = token.contains("..") && token != "...";
         if token.trim().is_empty() || token == "BUILTIN_RULE" || is_range {
             continue;
         }
-        if OPERATORS.contains(&token.as_str()) {
+        // Operators could follow any operand, and comments or a byte-order mark can
+        // stand anywhere: listing them would drown what was really missing.
+        if OPERATORS.contains(&token.as_str())
+            || matches!(token.as_str(), "#" | "//" | "/*" | "\u{feff}")
+        {
             continue;
         }
         push(match token.as_str() {
@@ -607,9 +611,11 @@ fn expected_tokens(text: &str, pos: usize) -> Vec<String> {
         let keep = ["`=`", "`{`", "`}`", "`]`", "`)`", "`,`", "`:`"];
         out.retain(|s| !s.starts_with('`') || keep.contains(&s.as_str()));
     }
-    // What can start an expression (or a type) is said by naming it.
-    if out.iter().any(|s| s == "an expression") {
-        out.retain(|s| !STARTS_EXPRESSION.contains(&s.as_str()));
+    // What can start an expression (or a type) is said by naming it. A heredoc can only
+    // start an expression, so its presence means an operand was expected.
+    if out.iter().any(|s| s == "an expression" || s == "a heredoc") {
+        out.retain(|s| s != "an expression" && !STARTS_EXPRESSION.contains(&s.as_str()));
+        out.insert(0, "an expression".into());
     }
     if out.iter().any(|s| s == "a type") {
         out.retain(|s| s != "an identifier" && s != "a string");
@@ -636,13 +642,11 @@ const STARTS_EXPRESSION: [&str; 9] = [
     "`!`",
 ];
 
-/// Rules tried after a complete operand. pest folds a rule's attempts into the rule
-/// itself when there are many, so `binary` stands for "one of the operators".
+/// Rules tried after a complete operand.
 fn continues_operand(r: Rule) -> bool {
     matches!(
         r,
-        Rule::binary
-            | Rule::op_coalesce
+        Rule::op_coalesce
             | Rule::op_or
             | Rule::op_and
             | Rule::op_eq
@@ -665,7 +669,7 @@ fn continues_operand(r: Rule) -> bool {
 fn rule_name(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::ident | Rule::name | Rule::call_name | Rule::key_ident => "an identifier",
-        Rule::expr | Rule::unary | Rule::postfix_expr => "an expression",
+        Rule::expr | Rule::unary => "an expression",
         Rule::string => "a string",
         Rule::number => "a number",
         Rule::type_expr | Rule::type_name => "a type",

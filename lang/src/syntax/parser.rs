@@ -563,15 +563,28 @@ impl<'a, 'e> Builder<'a, 'e> {
 
     // ------------------------------------------------------------------ expressions
 
+    /// `unary (op unary)* (? expr : expr)?`, with precedence climbing over the operators.
     fn expr(&mut self, p: Pair<'_, Rule>) -> Expr {
         let span = self.span(&p);
-        let parts: Vec<_> = self.inner(p).collect();
-        let mut it = parts.into_iter();
-        let cond = match it.next() {
-            Some(b) => self.binary(b),
-            None => return null_expr(span),
+        let mut operands = Vec::new();
+        let mut ops = Vec::new();
+        let mut branches = Vec::new();
+        for c in self.inner(p) {
+            match c.as_rule() {
+                Rule::unary => operands.push(self.unary(c)),
+                Rule::expr => branches.push(c),
+                _ if ops.len() == MAX_CHAIN => return self.chain_too_long(&c),
+                rule => ops.push(binary_op(rule)),
+            }
+        }
+        let mut operands = operands.into_iter();
+        let Some(first) = operands.next() else {
+            return null_expr(span);
         };
-        match (it.next(), it.next()) {
+        let mut rest = ops.into_iter().zip(operands).peekable();
+        let cond = climb(first, &mut rest, 0);
+        let mut branches = branches.into_iter();
+        match (branches.next(), branches.next()) {
             (Some(a), Some(b)) => {
                 let a = self.expr(a);
                 let b = self.expr(b);
@@ -584,27 +597,6 @@ impl<'a, 'e> Builder<'a, 'e> {
         }
     }
 
-    /// Precedence climbing over `unary (op unary)*`.
-    fn binary(&mut self, p: Pair<'_, Rule>) -> Expr {
-        let mut operands = Vec::new();
-        let mut ops = Vec::new();
-        for c in self.inner(p) {
-            if c.as_rule() == Rule::unary {
-                operands.push(self.unary(c));
-            } else if ops.len() == MAX_CHAIN {
-                return self.chain_too_long(&c);
-            } else {
-                ops.push(binary_op(c.as_rule()));
-            }
-        }
-        let mut operands = operands.into_iter();
-        let Some(first) = operands.next() else {
-            return null_expr(Span::default());
-        };
-        let mut rest = ops.into_iter().zip(operands).peekable();
-        climb(first, &mut rest, 0)
-    }
-
     /// Refuses a chain of operators longer than [`MAX_CHAIN`]: each is a level of the tree
     /// that every later phase walks recursively.
     fn chain_too_long(&mut self, op: &Pair<'_, Rule>) -> Expr {
@@ -613,17 +605,29 @@ impl<'a, 'e> Builder<'a, 'e> {
         null_expr(at)
     }
 
+    /// `prefix* primary postfix*`.
     fn unary(&mut self, p: Pair<'_, Rule>) -> Expr {
         let mut prefixes = Vec::new();
-        let mut operand = None;
+        let mut operand: Option<Expr> = None;
+        let mut start = 0;
+        let mut postfixes = 0;
         for c in self.inner(p) {
             match c.as_rule() {
-                Rule::op_not | Rule::op_neg if prefixes.len() == MAX_CHAIN => {
+                Rule::op_not | Rule::op_neg | Rule::get_attr | Rule::splat | Rule::index
+                    if prefixes.len() == MAX_CHAIN || postfixes == MAX_CHAIN =>
+                {
                     return self.chain_too_long(&c);
                 }
                 Rule::op_not => prefixes.push((UnaryOp::Not, c.as_span().start())),
                 Rule::op_neg => prefixes.push((UnaryOp::Neg, c.as_span().start())),
-                _ => operand = Some(self.postfix(c)),
+                Rule::get_attr | Rule::splat | Rule::index => {
+                    postfixes += 1;
+                    operand = operand.map(|e| self.postfix(e, start, c));
+                }
+                _ => {
+                    start = c.as_span().start();
+                    operand = Some(self.primary(c));
+                }
             }
         }
         let mut e = operand.unwrap_or_else(|| null_expr(Span::default()));
@@ -637,39 +641,21 @@ impl<'a, 'e> Builder<'a, 'e> {
         e
     }
 
-    fn postfix(&mut self, p: Pair<'_, Rule>) -> Expr {
-        let start = p.as_span().start();
-        let mut it = self.inner(p);
-        let mut e = match it.next() {
-            Some(prim) => self.primary(prim),
-            None => return null_expr(Span::default()),
+    /// Applies `.name`, `[*]` or `[index]` to `e`, whose primary starts at `start`.
+    fn postfix(&mut self, e: Expr, start: usize, op: Pair<'_, Rule>) -> Expr {
+        let span = self.span_range(start, self.content_end(start, op.as_span().end()));
+        let kind = match op.as_rule() {
+            Rule::get_attr => match self.inner(op).next() {
+                Some(i) => ExprKind::GetAttr(Box::new(e), self.ident(&i)),
+                None => return e,
+            },
+            Rule::splat => ExprKind::Splat(Box::new(e)),
+            _ => match self.inner(op).next() {
+                Some(i) => ExprKind::Index(Box::new(e), Box::new(self.expr(i))),
+                None => return e,
+            },
         };
-        for (n, op) in it.enumerate() {
-            if n == MAX_CHAIN {
-                return self.chain_too_long(&op);
-            }
-            let span = self.span_range(start, self.content_end(start, op.as_span().end()));
-            let kind = match op.as_rule() {
-                Rule::get_attr => {
-                    let name = self.inner(op).next().map(|i| self.ident(&i));
-                    match name {
-                        Some(n) => ExprKind::GetAttr(Box::new(e), n),
-                        None => continue,
-                    }
-                }
-                Rule::splat => ExprKind::Splat(Box::new(e)),
-                Rule::index => {
-                    let idx = match self.inner(op).next() {
-                        Some(i) => self.expr(i),
-                        None => continue,
-                    };
-                    ExprKind::Index(Box::new(e), Box::new(idx))
-                }
-                _ => continue,
-            };
-            e = Expr { kind, span };
-        }
-        e
+        Expr { kind, span }
     }
 
     fn primary(&mut self, p: Pair<'_, Rule>) -> Expr {
