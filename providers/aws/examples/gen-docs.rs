@@ -1,0 +1,6 @@
+//! Prints the reference of the `aws` provider, generated from its schema:
+//! `cargo run -p aic-provider-aws --example gen-docs > docs/providers/aws.md`.
+
+fn main() {
+    print!("{}", aic_provider_aws::reference_markdown());
+}

@@ -1,0 +1,209 @@
+//! From a `provider aws { … }` configuration to an EC2 client: region, endpoint,
+//! credentials (static keys, a profile, or the standard chain) and the SDK's retries.
+//!
+//! This module only builds clients; it makes no API call itself (the SDK resolves
+//! credentials lazily, on the first request).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use aic_lang::value::Value;
+use aic_provider::{Attributes, ProviderError};
+use aws_config::BehaviorVersion;
+use aws_sdk_ec2::config::interceptors::{BeforeTransmitInterceptorContextRef, InterceptorContext};
+use aws_sdk_ec2::config::retry::{ClassifyRetry, RetryAction, RetryConfig};
+use aws_sdk_ec2::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_ec2::error::BoxError;
+
+/// A provider configuration, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub profile: Option<String>,
+    /// Access key id, secret key and session token, when given in the configuration.
+    pub static_credentials: Option<(String, String, Option<String>)>,
+    pub max_retries: u32,
+}
+
+impl Settings {
+    /// Reads a `provider aws { … }` value (wholly known).
+    pub fn from_config(config: &Value) -> Result<Settings, ProviderError> {
+        let attrs = Attributes::new(config);
+        let region = attrs.opt_string("region")?.ok_or_else(|| {
+            ProviderError::invalid_config("the `aws` provider needs a `region`").with_help(
+                "Set `region` in the `provider aws { … }` block, e.g. `region = \"eu-west-1\"`.",
+            )
+        })?;
+        let access_key = attrs.opt_string("access_key")?;
+        let secret_key = attrs.opt_string("secret_key")?;
+        let static_credentials = match (access_key, secret_key) {
+            (Some(key), Some(secret)) => Some((
+                key.to_owned(),
+                secret.to_owned(),
+                attrs.opt_string("token")?.map(str::to_owned),
+            )),
+            (None, None) => None,
+            _ => {
+                return Err(ProviderError::invalid_config(
+                    "`access_key` and `secret_key` must be set together",
+                )
+                .with_help(
+                    "Set both, or neither to use the standard credential chain (environment, \
+                     profiles, SSO, instance metadata).",
+                ))
+            }
+        };
+        let max_retries = match attrs.opt_integer("max_retries")? {
+            None => 3,
+            Some(n) => u32::try_from(n).map_err(|_| {
+                ProviderError::invalid_config(format!(
+                    "`max_retries` must be a whole number from 0, found {n}"
+                ))
+            })?,
+        };
+        Ok(Settings {
+            region: region.to_owned(),
+            endpoint: attrs.opt_string("endpoint")?.map(str::to_owned),
+            profile: attrs.opt_string("profile")?.map(str::to_owned),
+            static_credentials,
+            max_retries,
+        })
+    }
+
+    /// An EC2 client for these settings. `calls`, when given, counts every HTTP request
+    /// the client sends (retries included).
+    pub async fn client(&self, calls: Option<Arc<AtomicU64>>) -> aws_sdk_ec2::Client {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(self.max_retries + 1));
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some((key, secret, token)) = &self.static_credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                key,
+                secret,
+                token.clone(),
+                None,
+                "aic-provider-config",
+            ));
+        }
+        if let Some(endpoint) = &self.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = loader.load().await;
+        let mut config =
+            aws_sdk_ec2::config::Builder::from(&shared).retry_classifier(HtmlErrorPage);
+        if let Some(calls) = calls {
+            config = config.interceptor(CountCalls(calls));
+        }
+        aws_sdk_ec2::Client::from_conf(config.build())
+    }
+}
+
+/// Whether a response is an HTML page rather than an EC2 (XML) answer: what emulators
+/// such as moto send for operations they do not implement (HTTP 500 with an HTML page).
+pub fn is_html_error(status: u16, content_type: Option<&str>) -> bool {
+    status >= 500 && content_type.is_some_and(|ct| ct.trim_start().starts_with("text/html"))
+}
+
+/// Forbids the SDK's retries of HTML error pages: they are not transient, and retrying
+/// them only delays the error.
+#[derive(Debug)]
+struct HtmlErrorPage;
+
+impl ClassifyRetry for HtmlErrorPage {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(response)
+                if is_html_error(
+                    response.status().as_u16(),
+                    response.headers().get("content-type"),
+                ) =>
+            {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "aic: HTML error page"
+    }
+}
+
+/// Counts the HTTP requests a client sends (for tests and benchmarks).
+#[derive(Debug)]
+struct CountCalls(Arc<AtomicU64>);
+
+impl Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "aic: count calls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aic_provider::ErrorKind;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        Value::object(pairs.iter().map(|(k, v)| (*k, v.clone())))
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let settings = Settings::from_config(&config(&[
+            ("region", Value::string("eu-west-1")),
+            ("endpoint", Value::string("http://127.0.0.1:5000")),
+            ("access_key", Value::string("AK").mark_sensitive()),
+            ("secret_key", Value::string("SK").mark_sensitive()),
+            ("max_retries", Value::number(0.0)),
+        ]));
+        assert_eq!(
+            settings.ok(),
+            Some(Settings {
+                region: "eu-west-1".into(),
+                endpoint: Some("http://127.0.0.1:5000".into()),
+                profile: None,
+                static_credentials: Some(("AK".into(), "SK".into(), None)),
+                max_retries: 0,
+            })
+        );
+    }
+
+    #[test]
+    fn half_a_key_pair_is_invalid() {
+        let err = Settings::from_config(&config(&[
+            ("region", Value::string("eu-west-1")),
+            ("access_key", Value::string("AK")),
+        ]))
+        .err();
+        assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::InvalidConfig));
+    }
+
+    #[test]
+    fn region_is_required() {
+        let err = Settings::from_config(&config(&[])).err();
+        assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::InvalidConfig));
+    }
+
+    #[test]
+    fn html_pages_from_servers_are_not_api_errors() {
+        assert!(is_html_error(500, Some("text/html; charset=utf-8")));
+        assert!(!is_html_error(500, Some("text/xml")));
+        assert!(!is_html_error(400, Some("text/html")));
+        assert!(!is_html_error(503, None));
+    }
+}

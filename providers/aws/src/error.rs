@@ -1,0 +1,223 @@
+//! EC2 errors as [`ProviderError`]s: the kind the engine acts on (retry, gone, stop), the
+//! operation that failed, AWS's own error code and message, and what to do.
+//!
+//! The kind is decided by the AWS error code alone, as the engine's retries key on kinds
+//! and never on messages: `*.NotFound` → `NotFound`, `RequestLimitExceeded` /
+//! `Throttling` → `Throttled`, 5xx and unreachable endpoints → `Transient`, state
+//! conflicts → `Conflict`, rejected parameters and credentials → `InvalidConfig`. An HTML
+//! page instead of an EC2 answer (an emulator lacking the operation) is `Unsupported`.
+
+use aic_provider::{ErrorKind, ProviderError};
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+
+use crate::config::is_html_error;
+
+/// The [`ProviderError`] for a failed call of EC2 operation `operation`
+/// (`"DescribeInstances"`).
+pub fn api_error<E>(operation: &str, err: SdkError<E>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let raw = err.raw_response();
+    let status = raw.map(|r| r.status().as_u16());
+    let content_type = raw.and_then(|r| r.headers().get("content-type"));
+    if let Some(status) = status.filter(|s| is_html_error(*s, content_type)) {
+        return ProviderError::unsupported(format!(
+            "the EC2 endpoint does not implement {operation}: it answered HTTP {status} with \
+             an HTML page instead of an EC2 response"
+        ))
+        .with_help(format!(
+            "Emulators such as moto answer this way for operations they lack. Use an endpoint \
+             that implements {operation}, or leave out what needs it."
+        ));
+    }
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            return ProviderError::transient(format!(
+                "EC2 {operation} could not reach the endpoint: {}",
+                DisplayErrorContext(&err)
+            ))
+            .with_help(
+                "Check the network and the provider's `region` and `endpoint`. aic retries \
+                 with backoff.",
+            );
+        }
+        SdkError::ConstructionFailure(_) => {
+            return ProviderError::invalid_config(format!(
+                "EC2 {operation} could not be sent: {}",
+                DisplayErrorContext(&err)
+            ))
+            .with_help(CREDENTIALS_HELP);
+        }
+        _ => {}
+    }
+    let Some(code) = err.code().map(str::to_owned) else {
+        let status = status.map_or_else(|| "no".to_owned(), |s| s.to_string());
+        let message = format!(
+            "EC2 {operation} failed with HTTP status {status} and no error code: {}",
+            DisplayErrorContext(&err)
+        );
+        return if status.starts_with('5') {
+            ProviderError::transient(message)
+        } else {
+            ProviderError::other(message)
+        };
+    };
+    let message = err.message().unwrap_or_default().to_owned();
+    let request = err
+        .request_id()
+        .map(|id| format!(" (request {id})"))
+        .unwrap_or_default();
+    let kind = kind_of(&code, status.unwrap_or(0));
+    let error = ProviderError::new(kind, format!("EC2 {operation} failed{request}"))
+        .with_cloud(code.clone(), message);
+    match kind {
+        ErrorKind::InvalidConfig if is_credentials_error(&code) => {
+            error.with_help(CREDENTIALS_HELP)
+        }
+        ErrorKind::InvalidConfig => error.with_help(
+            "AWS rejected a value of the configuration; correct it as the message says and \
+             run the command again.",
+        ),
+        _ => error,
+    }
+}
+
+const CREDENTIALS_HELP: &str = "Check the credentials: set `access_key` and `secret_key` \
+     (or `profile`) in the `provider aws` block, or the `AWS_ACCESS_KEY_ID` and \
+     `AWS_SECRET_ACCESS_KEY` environment variables, and that they may call EC2 in this \
+     region.";
+
+fn is_credentials_error(code: &str) -> bool {
+    matches!(
+        code,
+        "AuthFailure"
+            | "UnauthorizedOperation"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "OptInRequired"
+            | "Blocked"
+    )
+}
+
+/// The kind of failure an AWS error code (and HTTP status) stands for.
+pub fn kind_of(code: &str, status: u16) -> ErrorKind {
+    if code.ends_with(".NotFound") || code.ends_with("NotFoundException") || code == "NotFound" {
+        ErrorKind::NotFound
+    } else if matches!(
+        code,
+        "RequestLimitExceeded"
+            | "Throttling"
+            | "ThrottlingException"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "PriorRequestNotComplete"
+    ) {
+        ErrorKind::Throttled
+    } else if matches!(
+        code,
+        "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable"
+    ) || status >= 500
+    {
+        ErrorKind::Transient
+    } else if matches!(
+        code,
+        "DependencyViolation"
+            | "IncorrectState"
+            | "IncorrectInstanceState"
+            | "InvalidVpcState"
+            | "Resource.AlreadyAssociated"
+            | "InvalidGroup.InUse"
+            | "InvalidSubnet.Conflict"
+    ) || code.ends_with(".Duplicate")
+        || code.ends_with(".InUse")
+        || code.ends_with("AlreadyExists")
+    {
+        ErrorKind::Conflict
+    } else if is_credentials_error(code)
+        || code.starts_with("Invalid")
+        || code.starts_with("Missing")
+        || code.starts_with("Unsupported")
+        || code.ends_with(".Malformed")
+        || code.ends_with(".Range")
+        || code == "ValidationError"
+    {
+        ErrorKind::InvalidConfig
+    } else {
+        ErrorKind::Other
+    }
+}
+
+/// `Ok(None)` for a `NotFound` error (the object is gone), the error otherwise.
+pub fn gone_as_none<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A `NotFound` error about a referenced object, raised while creating or changing
+/// another one: the configuration is at fault, not the state.
+pub fn reference_not_found(err: ProviderError) -> ProviderError {
+    if err.kind() != ErrorKind::NotFound {
+        return err;
+    }
+    let mut out = ProviderError::invalid_config(err.message().to_owned()).with_help(
+        "An object this one refers to does not exist in this region (an id, an AMI, a \
+         zone); check the references in the configuration.",
+    );
+    if let Some(cloud) = err.cloud() {
+        out = out.with_cloud(cloud.code.clone(), cloud.message.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        for (code, status, kind) in [
+            ("InvalidInstanceID.NotFound", 400, ErrorKind::NotFound),
+            ("InvalidVpcID.NotFound", 400, ErrorKind::NotFound),
+            (
+                "InvalidLaunchTemplateName.NotFoundException",
+                400,
+                ErrorKind::NotFound,
+            ),
+            ("RequestLimitExceeded", 503, ErrorKind::Throttled),
+            ("Throttling", 400, ErrorKind::Throttled),
+            ("InternalError", 500, ErrorKind::Transient),
+            ("Whatever", 502, ErrorKind::Transient),
+            ("DependencyViolation", 400, ErrorKind::Conflict),
+            ("InvalidGroup.Duplicate", 400, ErrorKind::Conflict),
+            ("IncorrectInstanceState", 400, ErrorKind::Conflict),
+            ("InvalidParameterValue", 400, ErrorKind::InvalidConfig),
+            ("InvalidSubnet.Range", 400, ErrorKind::InvalidConfig),
+            ("AuthFailure", 401, ErrorKind::InvalidConfig),
+            ("InsufficientInstanceCapacity", 400, ErrorKind::Other),
+        ] {
+            assert_eq!(kind_of(code, status), kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn missing_references_are_configuration_errors() {
+        let err = reference_not_found(
+            ProviderError::not_found("EC2 RunInstances failed").with_cloud(
+                "InvalidAMIID.NotFound",
+                "The image id '[ami-1]' does not exist",
+            ),
+        );
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert_eq!(
+            err.cloud().map(|c| c.code.as_str()),
+            Some("InvalidAMIID.NotFound")
+        );
+    }
+}

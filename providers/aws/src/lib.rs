@@ -1,0 +1,145 @@
+//! The `aws` provider: Amazon EC2 and VPC on `aws-sdk-ec2`, with the resource, attribute
+//! and nested-block names of the Terraform AWS provider so that configurations port.
+//!
+//! | resources | data sources |
+//! | --- | --- |
+//! | `aws_vpc`, `aws_subnet`, `aws_internet_gateway`, `aws_route_table`, `aws_route_table_association`, `aws_security_group`, `aws_launch_template`, `aws_instance` | `aws_ami`, `aws_availability_zones`, `aws_instance_type` |
+//!
+//! Each provider configuration (`provider aws { region = … }`, one per module instance
+//! that declares it) is configured into its own [`Ec2`], holding one SDK client for its
+//! region, endpoint and credentials. Refresh goes through bulk `Describe*` calls
+//! ([`aic_provider::ConfiguredProvider::read_many`]); SDK errors become
+//! [`aic_provider::ProviderError`]s of the right kind with AWS's error code
+//! ([`error`]).
+//!
+//! **Architecture invariant**: this is the only crate that links the AWS SDK. It talks to
+//! the engine only through the `aic-provider` traits and is reached only through a
+//! [`Registry`] ([`register`]). It keeps no state between calls beyond its clients:
+//! whatever must be remembered about an object is in the value it returns.
+//!
+//! The reference in `docs/providers/aws.md` is generated from the schema by
+//! `cargo run -p aic-provider-aws --example gen-docs > docs/providers/aws.md`; a test
+//! fails when it is stale.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use aic_lang::value::Value;
+use aic_provider::{ConfiguredProvider, Provider, ProviderError, ProviderSchema, Registry};
+use async_trait::async_trait;
+
+pub mod config;
+mod data;
+mod ec2;
+pub mod error;
+mod resources;
+mod schema;
+mod tags;
+mod values;
+pub mod wait;
+
+pub use config::Settings;
+pub use ec2::Ec2;
+pub use schema::SCHEMA;
+pub use wait::Timing;
+
+/// The `aws` provider before configuration.
+#[derive(Debug, Clone, Default)]
+pub struct AwsProvider {
+    timing: Timing,
+    calls: Option<Arc<AtomicU64>>,
+}
+
+impl AwsProvider {
+    pub fn new() -> AwsProvider {
+        AwsProvider::default()
+    }
+
+    /// This provider with other polling intervals (short ones for emulators and tests).
+    #[must_use]
+    pub fn with_timing(mut self, timing: Timing) -> Self {
+        self.timing = timing;
+        self
+    }
+
+    /// This provider counting, in `calls`, every HTTP request its clients send (for tests
+    /// and benchmarks).
+    #[must_use]
+    pub fn with_call_counter(mut self, calls: Arc<AtomicU64>) -> Self {
+        self.calls = Some(calls);
+        self
+    }
+
+    /// Configures a client for `settings` (what [`Provider::configure`] does with a
+    /// configuration value).
+    pub async fn configure_settings(&self, settings: &Settings) -> Ec2 {
+        Ec2::new(
+            settings.client(self.calls.clone()).await,
+            settings.region.clone(),
+            self.timing,
+        )
+    }
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    fn schema(&self) -> &ProviderSchema {
+        &SCHEMA
+    }
+
+    async fn configure(
+        &self,
+        config: &Value,
+    ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
+        let settings = Settings::from_config(config)?;
+        Ok(Arc::new(self.configure_settings(&settings).await))
+    }
+}
+
+/// Registers the `aws` provider in `registry` (polling intervals from the environment:
+/// see [`Timing::from_env`]).
+pub fn register(registry: &mut Registry) {
+    registry.register(
+        "aws",
+        Arc::new(AwsProvider::new().with_timing(Timing::from_env())),
+    );
+}
+
+/// The Markdown reference of the provider (the text of `docs/providers/aws.md`).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# The `aws` provider\n\n\
+         <!-- Generated from the provider schema; do not edit. Regenerate with\n     \
+         cargo run -p aic-provider-aws --example gen-docs > docs/providers/aws.md -->\n\n\
+         Amazon EC2 and VPC through the AWS SDK for Rust (`aws-sdk-ec2`). Resource, attribute \
+         and block names are those of the Terraform AWS provider, so configurations port.\n\n\
+         - **Use**: *required* attributes must be set; *optional* ones may be (the default \
+         applies otherwise); *computed* ones are set by AWS and can be read from the \
+         resource.\n\
+         - **Force new**: changing the attribute replaces the object (destroy and create, or \
+         create then destroy with `lifecycle { create_before_destroy = true }`) instead of \
+         updating it in place.\n\
+         - **Sensitive**: plans and outputs show `(sensitive)` instead of the value.\n\
+         - **Regions**: each `provider aws { … }` configuration has its own client. A module \
+         that declares `provider aws { region = var.region }` and is called with \
+         `for_each` over regions talks to each region with its own client.\n\
+         - **Emulators**: `endpoint = \"http://127.0.0.1:PORT\"` sends every call to a local \
+         emulator such as moto (`scripts/moto.sh start`); set `access_key`/`secret_key` \
+         (any values) so that no credential lookup leaves the machine. Set \
+         `AIC_AWS_POLL_MS` to poll faster than the 2 s the real cloud needs.\n\
+         - **Refresh** describes the objects of a type in bulk: one paged `DescribeInstances` \
+         per 200 instances (likewise for VPCs, subnets, security groups, gateways and route \
+         tables) rather than one call per object.\n\
+         - **Import** (`aic import ADDR ID` or `import { to = ADDR, id = ID }`) takes the AWS \
+         id: `i-…`, `vpc-…`, `subnet-…`, `sg-…`, `igw-…`, `rtb-…`, `lt-…`.\n\
+         - **Errors** carry AWS's code and message. Throttling (`RequestLimitExceeded`, \
+         `Throttling`) and 5xx answers are retried by the SDK (`max_retries`) and then by \
+         aic with backoff. An endpoint that answers an HTML page (an emulator lacking the \
+         operation) is reported as not implementing that operation.\n\n",
+    );
+    out.push_str(&aic_provider::docs::markdown("aws", &SCHEMA));
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
