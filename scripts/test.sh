@@ -10,6 +10,9 @@ export INSTA_UPDATE=no   # snapshots are checked, never rewritten, here
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "test back ends: moto (AWS emulator)"
+scripts/moto.sh install
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

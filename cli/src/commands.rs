@@ -326,7 +326,7 @@ fn validate(dir: &Path, json: bool, config: &ConfigArgs, color: bool) -> Result<
             .filter_map(|(k, v)| k.strip_prefix("AIC_VAR_").map(|n| (n.to_string(), v)))
             .collect(),
     };
-    let registry = aic_provider_builtin::registry();
+    let registry = crate::providers::registry();
     let checked = aic_engine::validate::validate(dir, config.env.as_deref(), &args, &registry);
     print_diagnostics(&checked.diagnostics, &checked.sources, json, color);
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();

@@ -13,7 +13,7 @@ use aic_engine::plan::{Action, Plan};
 use aic_engine::render::{
     render_apply_summary, render_json, render_markdown, render_text, TextOptions,
 };
-use aic_engine::state::{LocalBackend, State, StateLock, StateStore};
+use aic_engine::state::{LocalBackend, LockInfo, State, StateLock, StateStore};
 use aic_engine::validate::VariableArgs;
 use aic_engine::walk::{plan, PlanOptions, Planned, Providers, Workspace};
 use aic_lang::addr::InstanceAddr;
@@ -120,7 +120,7 @@ fn load_workspace(dir: &Path, config: &ConfigArgs, color: bool) -> Result<Worksp
         dir,
         config.env.as_deref(),
         &variable_args(config),
-        aic_provider_builtin::registry(),
+        crate::providers::registry(),
     ) {
         Ok(ws) => Ok(ws),
         Err(f) => {
@@ -157,13 +157,30 @@ fn render_error(e: &dyn miette::Diagnostic) -> String {
 
 fn load_state(store: &LocalBackend) -> Result<State, String> {
     match store.load() {
-        Ok(Some(loaded)) => {
+        Ok(Some(mut loaded)) => {
+            // A journal beside a lock that a live process (not this one) holds belongs to
+            // an apply still running: its operations are in flight, not interrupted.
+            let running = std::fs::read(store.lock_path())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok())
+                .filter(|h| h.pid != std::process::id() && !h.is_stale());
             if let Some(r) = &loaded.replay {
                 if r.operations > 0 {
-                    eprintln!(
-                        "Recovered {} operation(s) from an interrupted run's journal.",
-                        r.operations
-                    );
+                    match &running {
+                        Some(h) => eprintln!(
+                            "Note: `aic {}` by {}@{} (pid {}) is running on this environment; this includes the {} operation(s) it has recorded so far.",
+                            h.operation, h.who, h.host, h.pid, r.operations
+                        ),
+                        None => eprintln!(
+                            "Recovered {} operation(s) from an interrupted run's journal.",
+                            r.operations
+                        ),
+                    }
+                }
+            }
+            if running.is_some() {
+                for r in &mut loaded.state.resources {
+                    r.create_pending = false;
                 }
             }
             let pending = loaded.state.unrecorded_creates();
@@ -396,7 +413,10 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
     )?;
     let state = load_state(&store)?;
     if let Some(s) = &saved {
-        if s.lineage != state.lineage {
+        // Serial 0 is "no state yet": each load of a missing state makes up a new
+        // lineage, so a plan made before the first apply has no lineage to compare (a
+        // state written since has a serial above 0, refused below).
+        if s.serial != 0 && s.lineage != state.lineage {
             return Err(format!(
                 "this plan was made for another state (lineage {}, the state's is {}); make a new plan with `aic plan --out FILE`.",
                 s.lineage, state.lineage
@@ -501,7 +521,14 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
         .map_err(|e| render_error(&e))?;
     let _ = lock.unlock();
     if !report.failed.is_empty() || !report.skipped.is_empty() {
-        eprintln!("\nApply finished with errors.");
+        eprintln!(
+            "\n{}",
+            if report.interrupted {
+                "Apply interrupted."
+            } else {
+                "Apply finished with errors."
+            }
+        );
         eprintln!("  succeeded: {}", report.succeeded.len());
         for (a, m) in &report.failed {
             eprintln!("  failed:    {a}: {m}");
@@ -510,13 +537,26 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
             eprintln!("  skipped:   {a}");
         }
     }
+    // "complete!" only when it is: scripts and PR bots read this line.
+    let outcome = if report.interrupted {
+        "interrupted"
+    } else if !report.failed.is_empty() {
+        "failed"
+    } else {
+        "complete"
+    };
     let summary = if destroy {
         format!(
-            "Destroy complete! Resources: {} destroyed.",
+            "Destroy {outcome}! Resources: {} destroyed.",
             report.destroyed
         )
-    } else {
+    } else if outcome == "complete" {
         render_apply_summary(report.added, report.changed, report.destroyed)
+    } else {
+        format!(
+            "Apply {outcome}! Resources: {} added, {} changed, {} destroyed.",
+            report.added, report.changed, report.destroyed
+        )
     };
     println!("\n{summary}");
     if !destroy {
@@ -547,9 +587,34 @@ fn verb(action: Action, done: bool) -> &'static str {
     }
 }
 
+/// The environment of a state command: `--env` (or `AIC_ENV`), else `default` — unless
+/// the configuration declares environments, where `default` holds nothing.
+fn state_env(dir: &Path, env: Option<&str>) -> Result<String, String> {
+    if let Some(e) = env {
+        return Ok(e.to_string());
+    }
+    let mut sources = aic_lang::source::SourceMap::new();
+    let mut diags = Vec::new();
+    if let Ok(tree) = aic_lang::config::load_tree(dir, None, &mut sources, &mut diags) {
+        if !tree.module.environments.is_empty() {
+            let names: Vec<&str> = tree
+                .module
+                .environments
+                .keys()
+                .map(String::as_str)
+                .collect();
+            return Err(format!(
+                "this configuration declares environments; choose one with --env or AIC_ENV: {}.",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok("default".to_string())
+}
+
 fn state_for(dir: &Path, env: Option<&str>) -> Result<(LocalBackend, State), String> {
-    let env = env.unwrap_or("default");
-    let store = backend(dir, env)?;
+    let env = state_env(dir, env)?;
+    let store = backend(dir, &env)?;
     let state = load_state(&store)?;
     Ok((store, state))
 }
@@ -677,7 +742,7 @@ pub fn state_rm(
     addrs: &[String],
     lock_timeout: &str,
 ) -> Result<ExitCode, String> {
-    let store = backend(dir, env.unwrap_or("default"))?;
+    let store = backend(dir, &state_env(dir, env)?)?;
     let l = lock(&store, "state rm", lock_timeout)?;
     let mut state = load_state(&store)?;
     for a in addrs {
@@ -698,7 +763,7 @@ pub fn state_mv(
     lock_timeout: &str,
 ) -> Result<ExitCode, String> {
     let to_addr: InstanceAddr = to.parse().map_err(|e| format!("{e}"))?;
-    let store = backend(dir, env.unwrap_or("default"))?;
+    let store = backend(dir, &state_env(dir, env)?)?;
     let l = lock(&store, "state mv", lock_timeout)?;
     let mut state = load_state(&store)?;
     if state.resource(to).is_some() {
@@ -729,7 +794,7 @@ pub fn state_mv(
 }
 
 pub fn state_history(dir: &Path, env: Option<&str>) -> Result<ExitCode, String> {
-    let store = backend(dir, env.unwrap_or("default"))?;
+    let store = backend(dir, &state_env(dir, env)?)?;
     let history = store.history().map_err(|e| render_error(&e))?;
     println!("{:>7}  {:<25}  {:>9}", "SERIAL", "WRITTEN", "RESOURCES");
     for h in history {
@@ -750,7 +815,7 @@ pub fn state_history(dir: &Path, env: Option<&str>) -> Result<ExitCode, String> 
 }
 
 pub fn state_unlock(dir: &Path, env: Option<&str>, id: &str) -> Result<ExitCode, String> {
-    let store = backend(dir, env.unwrap_or("default"))?;
+    let store = backend(dir, &state_env(dir, env)?)?;
     let info = store.force_unlock(id).map_err(|e| render_error(&e))?;
     println!(
         "Lock {} held by {}@{} (pid {}, {}) was removed.",

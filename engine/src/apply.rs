@@ -20,7 +20,7 @@ use crate::graph::Node;
 use crate::plan::{Action, ResourceChange};
 use crate::state::model::{OutputState, State};
 use crate::state::JournalOp;
-use crate::state::StateJournal;
+use crate::state::{StateError, StateJournal};
 use crate::values::Values;
 use crate::walk::{resource_state, state_value, Planned, Providers, Workspace};
 
@@ -139,6 +139,7 @@ pub async fn apply(
         }
     }
     let ops = Arc::new(ops);
+    let order_pos = Arc::new(order_positions(&ws));
     let mut ready: BinaryHeap<(usize, std::cmp::Reverse<usize>)> = BinaryHeap::new();
     for (i, r) in remaining.iter().enumerate() {
         if *r == 0 {
@@ -162,6 +163,7 @@ pub async fn apply(
             let journal = journal.clone();
             let progress = progress.clone();
             let opts = opts.clone();
+            let order_pos = order_pos.clone();
             running.spawn(async move {
                 let Some(op) = ops.get(i) else {
                     return (i, Err("internal: missing operation".to_string()));
@@ -172,7 +174,7 @@ pub async fn apply(
                     action: op.change.action,
                 });
                 let r = run_op(
-                    &ws, op, &values, &prior, &providers, &journal, &opts, &progress,
+                    &ws, op, &values, &prior, &providers, &journal, &opts, &progress, &order_pos,
                 )
                 .await;
                 match &r {
@@ -297,23 +299,36 @@ fn order_ops(ws: &Workspace, changes: Vec<ResourceChange>, planned: &Planned) ->
         .map(|(i, c)| (c.addr.clone(), i))
         .collect();
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    // A delete waits for the deletes (and delete-then-creates) of the objects that
+    // depended on it (from state). Found through the dependents' lists, by address.
+    let mut deletes: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, c) in changes.iter().enumerate() {
         if c.action == Action::Delete {
-            // Delete after whatever depended on this object (from state).
-            for (j, other) in changes.iter().enumerate() {
-                if j == i {
-                    continue;
-                }
-                let depends = planned
-                    .prior
-                    .get(&other.addr)
-                    .is_some_and(|rs| rs.dependencies.iter().any(|d| *d == c.addr.to_string()));
-                if depends && matches!(other.action, Action::Delete | Action::DeleteThenCreate) {
-                    if let Some(d) = deps.get_mut(i) {
-                        d.push(j);
+            deletes.entry(c.addr.to_string()).or_default().push(i);
+        }
+    }
+    if !deletes.is_empty() {
+        for (j, other) in changes.iter().enumerate() {
+            if !matches!(other.action, Action::Delete | Action::DeleteThenCreate) {
+                continue;
+            }
+            let Some(rs) = planned.prior.get(&other.addr) else {
+                continue;
+            };
+            for d in &rs.dependencies {
+                for i in deletes.get(d).into_iter().flatten() {
+                    if let Some(v) = deps.get_mut(*i) {
+                        // `j` ascending and at most once per delete, as a scan would give.
+                        if *i != j && v.last() != Some(&j) {
+                            v.push(j);
+                        }
                     }
                 }
             }
+        }
+    }
+    for (i, c) in changes.iter().enumerate() {
+        if c.action == Action::Delete {
             continue;
         }
         if let Some(node) = ws.graph.index.get(&Node::Resource(c.addr.clone())) {
@@ -427,6 +442,7 @@ async fn run_op(
     journal: &StateJournal,
     opts: &ApplyOptions,
     progress: &Arc<dyn Fn(Progress) + Send + Sync>,
+    order_pos: &[usize],
 ) -> Result<(), String> {
     let addr = &op.change.addr;
     let type_name = addr.resource.type_name.clone();
@@ -454,11 +470,13 @@ async fn run_op(
     if op.change.action == Action::Delete {
         let Some(p) = prior_value else { return Ok(()) };
         delete(p).await.map_err(fail)?;
-        journal
-            .record(JournalOp::Deleted {
+        journal_record(
+            journal,
+            JournalOp::Deleted {
                 address: addr.to_string(),
-            })
-            .map_err(|e| format!("{addr}: deleted, but the state journal failed: {e}"))?;
+            },
+        )
+        .map_err(|e| format!("{addr}: deleted, but the state journal failed: {e}"))?;
         return Ok(());
     }
 
@@ -467,7 +485,7 @@ async fn run_op(
         let mut vals = values
             .lock()
             .map_err(|_| "internal: values lock poisoned".to_string())?;
-        refresh_ancestors(ws, addr, &mut vals);
+        refresh_ancestors(ws, order_pos, addr, &mut vals);
         ws.instance_config(addr, &vals)
             .map_err(|d| format!("{addr}: {}", d.help.unwrap_or(d.summary)))?
     };
@@ -475,11 +493,13 @@ async fn run_op(
     if op.change.action == Action::DeleteThenCreate {
         if let Some(p) = prior_value.clone() {
             delete(p).await.map_err(fail)?;
-            journal
-                .record(JournalOp::Deleted {
+            journal_record(
+                journal,
+                JournalOp::Deleted {
                     address: addr.to_string(),
-                })
-                .map_err(|e| format!("{addr}: deleted, but the state journal failed: {e}"))?;
+                },
+            )
+            .map_err(|e| format!("{addr}: deleted, but the state journal failed: {e}"))?;
         }
     }
     let base = if replacing { None } else { prior_value.clone() };
@@ -510,11 +530,13 @@ async fn run_op(
     let provider_name = addr.resource.provider_name().to_string();
     let result = match base {
         None => {
-            journal
-                .record(JournalOp::CreateIntent {
+            journal_record(
+                journal,
+                JournalOp::CreateIntent {
                     resource: resource_state(addr, &provider_name, &planned, &config, deps.clone()),
-                })
-                .map_err(|e| format!("{addr}: the state journal failed before create: {e}"))?;
+                },
+            )
+            .map_err(|e| format!("{addr}: the state journal failed before create: {e}"))?;
             let created = with_retry(addr, opts, progress, || {
                 let provider = provider.clone();
                 let type_name = type_name.clone();
@@ -525,10 +547,13 @@ async fn run_op(
             match created {
                 Ok(v) => v,
                 Err(e) => {
-                    let _ = journal.record(JournalOp::CreateFailed {
-                        address: addr.to_string(),
-                        prior: None,
-                    });
+                    let _ = journal_record(
+                        journal,
+                        JournalOp::CreateFailed {
+                            address: addr.to_string(),
+                            prior: None,
+                        },
+                    );
                     return Err(fail(e));
                 }
             }
@@ -551,8 +576,7 @@ async fn run_op(
         }
         _ => JournalOp::Created { resource: entry },
     };
-    journal
-        .record(record)
+    journal_record(journal, record)
         .map_err(|e| format!("{addr}: applied, but the state journal failed: {e}"))?;
     if op.change.action == Action::CreateThenDelete {
         if let Some(p) = prior_value {
@@ -565,9 +589,26 @@ async fn run_op(
     Ok(())
 }
 
+/// Appends `op` to the journal. The append waits for an fsync: on a multi-threaded
+/// runtime the worker hands its other tasks to another thread meanwhile, so timers and
+/// other operations are not held up by the disk.
+fn journal_record(journal: &StateJournal, op: JournalOp) -> Result<(), StateError> {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+            tokio::task::block_in_place(|| journal.record(op))
+        }
+        _ => journal.record(op),
+    }
+}
+
 /// Re-evaluates the value nodes (variables, lets, outputs) an instance reads, in
 /// dependency order, so they see values applied since planning.
-fn refresh_ancestors(ws: &Workspace, addr: &InstanceAddr, values: &mut Values) {
+fn refresh_ancestors(
+    ws: &Workspace,
+    order_pos: &[usize],
+    addr: &InstanceAddr,
+    values: &mut Values,
+) {
     let Some(start) = ws.graph.index.get(&Node::Resource(addr.clone())) else {
         return;
     };
@@ -585,15 +626,35 @@ fn refresh_ancestors(ws: &Workspace, addr: &InstanceAddr, values: &mut Values) {
             stack.extend(ws.graph.graph.neighbors_directed(n, Direction::Incoming));
         }
     }
-    for idx in &ws.order {
-        if seen.contains(idx) {
-            if let Some(node) = ws.graph.graph.node_weight(*idx) {
-                if !matches!(node, Node::Resource(_)) {
-                    let _ = ws.eval_value_node(node, values);
-                }
+    // The value nodes among them, in the workspace's topological order.
+    let mut nodes: Vec<(usize, &Node)> = seen
+        .into_iter()
+        .filter_map(|n| {
+            let pos = order_pos
+                .get(n.index())
+                .copied()
+                .filter(|p| *p != usize::MAX)?;
+            match ws.graph.graph.node_weight(n) {
+                Some(Node::Resource(_)) | None => None,
+                Some(node) => Some((pos, node)),
             }
+        })
+        .collect();
+    nodes.sort_unstable_by_key(|(pos, _)| *pos);
+    for (_, node) in nodes {
+        let _ = ws.eval_value_node(node, values);
+    }
+}
+
+/// The position of every node in `ws.order`, by node index (`usize::MAX`: not in it).
+fn order_positions(ws: &Workspace) -> Vec<usize> {
+    let mut pos = vec![usize::MAX; ws.graph.graph.node_count()];
+    for (i, idx) in ws.order.iter().enumerate() {
+        if let Some(p) = pos.get_mut(idx.index()) {
+            *p = i;
         }
     }
+    pos
 }
 
 /// Sets the root outputs on the state compacted from the journal.

@@ -372,7 +372,10 @@ impl ConfigGraph {
             return;
         };
         let selected: Vec<Option<InstanceKey>> = match key {
+            // A static key that names no instance cannot be read without an error, so it
+            // adds no dependency (it can only sit behind a guard).
             Some(Some(k)) if keys.contains(&Some(k.clone())) => vec![Some(k)],
+            Some(Some(_)) => Vec::new(),
             _ => keys.clone(),
         };
         for k in selected {
@@ -547,36 +550,57 @@ fn collect_block(
 /// The instance key an index expression selects, when it is static: a literal, or
 /// `count.index` / `each.key` of the instance being evaluated.
 fn static_key(idx: &Expr, inst: Option<&ExpandedInstance>) -> Option<InstanceKey> {
-    match &idx.kind {
-        ExprKind::Number(n, _) if *n >= 0.0 && n.fract() == 0.0 => {
-            Some(InstanceKey::Int(*n as u64))
+    // Evaluate the index with only `count` and `each` in scope: literals, `count.index`,
+    // `count.index - 1`, `each.key`, `"${each.key}-a"` … are static; anything reading
+    // another name is not.
+    let scope = KeyScope { inst };
+    let v = aic_lang::eval::Evaluator::new(&scope, &NoFunctions)
+        .eval(idx)
+        .ok()?;
+    match v.kind() {
+        // A negative index selects no instance: such a reference can only be reached behind
+        // a guard like `count.index == 0 ? … : x[count.index - 1]`.
+        aic_lang::value::ValueKind::Number(n) if n.fract() == 0.0 => {
+            Some(InstanceKey::Int(if *n < 0.0 {
+                u64::MAX
+            } else {
+                *n as u64
+            }))
         }
-        ExprKind::Template(t) => match t.parts.as_slice() {
-            [TemplatePart::Literal(s)] => Some(InstanceKey::Str(s.clone())),
-            [] => Some(InstanceKey::Str(String::new())),
-            _ => None,
-        },
-        ExprKind::GetAttr(base, attr) => {
-            let ExprKind::Name(root) = &base.kind else {
-                return None;
-            };
-            let inst = inst?;
-            match (root.name.as_str(), attr.name.as_str()) {
-                ("count", "index") => inst
-                    .count
-                    .as_ref()?
-                    .get("index")?
-                    .as_number()
-                    .map(|n| InstanceKey::Int(n as u64)),
-                ("each", "key") => inst
-                    .each
-                    .as_ref()?
-                    .get("key")?
-                    .as_str()
-                    .map(|s| InstanceKey::Str(s.to_string())),
-                _ => None,
-            }
-        }
+        aic_lang::value::ValueKind::String(s) => Some(InstanceKey::Str(s.clone())),
         _ => None,
+    }
+}
+
+struct KeyScope<'a> {
+    inst: Option<&'a ExpandedInstance>,
+}
+
+impl aic_lang::eval::Scope for KeyScope<'_> {
+    fn resolve(&self, path: &[&str]) -> Result<(Value, usize), aic_lang::eval::ScopeMiss> {
+        let found = match path.first().copied() {
+            Some("count") => self.inst.and_then(|i| i.count.clone()),
+            Some("each") => self.inst.and_then(|i| i.each.clone()),
+            _ => None,
+        };
+        found.map(|v| (v, 1)).ok_or(aic_lang::eval::ScopeMiss {
+            segment: 0,
+            code: "E0202",
+            summary: "Not static",
+            label: String::new(),
+            help: None,
+        })
+    }
+}
+
+struct NoFunctions;
+
+impl aic_lang::eval::Functions for NoFunctions {
+    fn call(&self, _: &str, _: &[Value]) -> Option<Result<Value, aic_lang::eval::FunctionFailure>> {
+        None
+    }
+
+    fn names(&self) -> Vec<&str> {
+        Vec::new()
     }
 }

@@ -3,11 +3,11 @@
 //! Architecture invariant: the engine talks to providers only through the provider
 //! registry and to state storage only through [`state::StateStore`].
 
+pub mod apply;
+pub mod graph;
 pub mod plan;
 pub mod render;
 pub mod state;
 pub mod validate;
-pub mod graph;
 pub mod values;
 pub mod walk;
-pub mod apply;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use aic_lang::addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance, ResourceAddr};
 use aic_lang::eval::{Scope, ScopeMiss};
 use aic_lang::types::Type;
-use aic_lang::value::Value;
+use aic_lang::value::{Value, ValueKind};
 
 use crate::graph::ConfigGraph;
 
@@ -64,6 +64,54 @@ impl WalkScope<'_> {
                 (name, value_of(k))
             })),
         })
+    }
+
+    /// `addr[key]` as indexing the value of [`WalkScope::resource`] would give it, without
+    /// building that tuple or object (and cloning every instance) for each reference.
+    fn resource_element(
+        &self,
+        addr: ResourceAddr,
+        key: &mut dyn FnMut() -> Option<Value>,
+    ) -> Option<Value> {
+        let ia = InstanceAddr {
+            module: self.module.clone(),
+            resource: addr,
+            key: None,
+        };
+        let keys = self
+            .graph
+            .expansions
+            .get(&(ia.module.clone(), ia.resource.clone()))?;
+        let first = keys.first()?.as_ref()?;
+        let k = key()?;
+        if k.is_sensitive() {
+            return None;
+        }
+        let chosen = match (first, k.kind()) {
+            (InstanceKey::Int(_), ValueKind::Number(n)) => {
+                if *n < 0.0 || n.fract() != 0.0 || *n as usize >= keys.len() {
+                    return None;
+                }
+                keys.get(*n as usize)?
+            }
+            // The object keeps the last instance of a repeated name.
+            (InstanceKey::Str(_), ValueKind::String(s)) if !s.is_empty() => keys
+                .iter()
+                .rev()
+                .find(|k| matches!(k, Some(InstanceKey::Str(x)) if x == s))?,
+            _ => return None,
+        };
+        let ia = InstanceAddr {
+            key: chosen.clone(),
+            ..ia
+        };
+        Some(
+            self.values
+                .resources
+                .get(&ia)
+                .cloned()
+                .unwrap_or_else(|| Value::unknown(Type::Any)),
+        )
     }
 
     fn module_value(&self, name: &str) -> Option<Value> {
@@ -194,6 +242,39 @@ impl Scope for WalkScope<'_> {
                 }
                 Err(miss(name))
             }
+        }
+    }
+
+    fn resolve_element(
+        &self,
+        path: &[&str],
+        key: &mut dyn FnMut() -> Option<Value>,
+    ) -> Option<Value> {
+        // Only where `resolve` would consume the whole path with a resource.
+        match path {
+            ["data", t, n] => self.resource_element(
+                ResourceAddr {
+                    mode: Mode::Data,
+                    type_name: t.to_string(),
+                    name: n.to_string(),
+                },
+                key,
+            ),
+            [name, n] => {
+                let special = [
+                    "var", "env", "each", "count", "self", "path", "rollout", "data", "module",
+                ];
+                if special.contains(name)
+                    || self
+                        .values
+                        .lets
+                        .contains_key(&(self.module.clone(), name.to_string()))
+                {
+                    return None;
+                }
+                self.resource_element(ResourceAddr::managed(*name, *n), key)
+            }
+            _ => None,
         }
     }
 }

@@ -44,6 +44,9 @@ pub struct Workspace {
     /// Constants of every module instance (variables and lets; unknown where they derive
     /// from resources), for provider configurations, which must be constant.
     pub const_values: Values,
+    /// The instance type of every resource and data source type the registry knows,
+    /// as [`Workspace::schema`] finds it: state values are conformed to it.
+    instance_types: HashMap<(Mode, String), Type>,
 }
 
 /// Loading failed: the sources (for rendering) and the diagnostics.
@@ -131,7 +134,28 @@ impl Workspace {
             order,
             config_digest,
             const_values: Values::default(),
+            instance_types: HashMap::new(),
         };
+        let mut types = HashMap::new();
+        for (_, p) in ws.registry.iter() {
+            let schema = p.schema();
+            let names = schema
+                .resources
+                .keys()
+                .map(|n| (Mode::Managed, n))
+                .chain(schema.data_sources.keys().map(|n| (Mode::Data, n)));
+            for (mode, name) in names {
+                let addr = ResourceAddr {
+                    mode,
+                    type_name: name.clone(),
+                    name: String::new(),
+                };
+                if let Some(s) = ws.schema(&addr) {
+                    types.insert((mode, name.clone()), s.instance_type());
+                }
+            }
+        }
+        ws.instance_types = types;
         let mut consts = Values::default();
         for m in &ws.modules {
             for (k, v) in &m.vars {
@@ -606,7 +630,7 @@ impl Providers {
 /// A prior object from state, as a value with the schema's sensitive marks.
 pub fn state_value(ws: &Workspace, rs: &ResourceState, addr: &InstanceAddr) -> Value {
     let v = Value::from_json(&rs.attributes);
-    let v = conform_to_schema(ws.schema(&addr.resource), v);
+    let v = conform_to_schema(ws, &addr.resource, v);
     match ws.schema(&addr.resource) {
         Some(s) => s.mark_sensitive(v),
         None => v,
@@ -615,9 +639,18 @@ pub fn state_value(ws: &Workspace, rs: &ResourceState, addr: &InstanceAddr) -> V
 
 /// JSON arrays come back from state as tuples and objects as objects; the schema says
 /// which are lists, sets and maps.
-fn conform_to_schema(schema: Option<&ResourceSchema>, v: Value) -> Value {
-    let Some(schema) = schema else { return v };
-    let ty = schema.instance_type();
+fn conform_to_schema(ws: &Workspace, addr: &ResourceAddr, v: Value) -> Value {
+    let computed;
+    let ty = match ws.instance_types.get(&(addr.mode, addr.type_name.clone())) {
+        Some(ty) => ty,
+        None => match ws.schema(addr) {
+            Some(schema) => {
+                computed = schema.instance_type();
+                &computed
+            }
+            None => return v,
+        },
+    };
     ty.conform(&v).unwrap_or(v)
 }
 
@@ -736,6 +769,9 @@ pub async fn plan(
 
     // Prior objects, refreshed in bulk per resource type.
     let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
+    // The values (`state_value`) of prior objects that refresh left as they were, while
+    // they stay at their address.
+    let mut unchanged: HashMap<InstanceAddr, Value> = HashMap::new();
     // Grouped by module instance and type, so each configured provider reads its own
     // objects in one bulk call.
     let mut by_type: BTreeMap<(String, String), Vec<(InstanceAddr, ResourceState)>> =
@@ -774,21 +810,25 @@ pub async fn plan(
             .map(|(a, rs)| state_value(ws, rs, a))
             .collect();
         let results = provider.read_many(&type_name, &priors).await;
-        for ((a, rs), now) in entries.into_iter().zip(results) {
-            let before = state_value(ws, &rs, &a);
+        // `priors` are the `before` values: no need to convert the state again.
+        for (((a, rs), now), before) in entries.into_iter().zip(results).zip(priors) {
             match now {
                 Ok(Some(v)) => {
-                    let v = conform_to_schema(ws.schema(&a.resource), v);
+                    let v = conform_to_schema(ws, &a.resource, v);
+                    let attributes = v.without_marks_json();
                     if v.equals(&before) != Some(true) {
                         plan.drift.push(ResourceChange::new(
                             a.clone(),
                             Action::Update,
                             Some(before),
-                            Some(v.clone()),
+                            Some(v),
                         ));
+                    } else if attributes == rs.attributes {
+                        // `before` is the value of these very attributes: the walk reuses it.
+                        unchanged.insert(a.clone(), before);
                     }
-                    let mut updated = rs.clone();
-                    updated.attributes = v.without_marks_json();
+                    let mut updated = rs;
+                    updated.attributes = attributes;
                     prior.insert(a, updated);
                 }
                 Ok(None) => {
@@ -829,6 +869,7 @@ pub async fn plan(
                 continue;
             }
             if let Some(mut rs) = prior.remove(&a) {
+                unchanged.remove(&a);
                 rs.address = target.to_string();
                 rs.module = target.module.to_string();
                 rs.name = target.resource.name.clone();
@@ -852,6 +893,7 @@ pub async fn plan(
                 continue;
             }
             prior.remove(&a);
+            unchanged.remove(&a);
             forgets.push(a);
         }
     }
@@ -899,7 +941,7 @@ pub async fn plan(
         };
         match provider.import(&to.resource.type_name, &id).await {
             Ok(Some(v)) => {
-                let v = conform_to_schema(ws.schema(&to.resource), v);
+                let v = conform_to_schema(ws, &to.resource, v);
                 let rs = resource_state(
                     to,
                     to.resource.provider_name(),
@@ -907,6 +949,7 @@ pub async fn plan(
                     &Value::null(),
                     Vec::new(),
                 );
+                unchanged.remove(to);
                 prior.insert(to.clone(), rs.clone());
                 imports.push(rs);
             }
@@ -926,6 +969,14 @@ pub async fn plan(
     // Walk the graph in dependency order.
     let mut values = Values::default();
     let mut changed: std::collections::HashSet<InstanceAddr> = std::collections::HashSet::new();
+    // Creates an interrupted run started without recording the outcome: the object in
+    // the state may be incomplete (computed attributes unknown), so it is replaced.
+    let tainted: std::collections::HashSet<&str> = state
+        .resources
+        .iter()
+        .filter(|r| r.create_pending)
+        .map(|r| r.address.as_str())
+        .collect();
     for idx in &ws.order {
         let Some(node) = ws.graph.graph.node_weight(*idx) else {
             continue;
@@ -937,7 +988,11 @@ pub async fn plan(
                 }
                 let in_scope = (opts.targets.is_empty() || selected(addr, &opts.targets))
                     && !selected(addr, &opts.excludes);
-                let prior_value = prior.get(addr).map(|rs| state_value(ws, rs, addr));
+                let prior_value = prior.get(addr).map(|rs| {
+                    unchanged
+                        .remove(addr)
+                        .unwrap_or_else(|| state_value(ws, rs, addr))
+                });
                 if !in_scope {
                     values.resources.insert(
                         addr.clone(),
@@ -945,7 +1000,18 @@ pub async fn plan(
                     );
                     continue;
                 }
-                match plan_instance(ws, providers, addr, prior_value, &values, opts, &changed).await
+                let is_tainted = !tainted.is_empty() && tainted.contains(addr.to_string().as_str());
+                match plan_instance(
+                    ws,
+                    providers,
+                    addr,
+                    prior_value,
+                    &values,
+                    opts,
+                    &changed,
+                    is_tainted,
+                )
+                .await
                 {
                     Ok(change) => {
                         if change.action != Action::NoOp {
@@ -981,17 +1047,12 @@ pub async fn plan(
             continue;
         }
         let Some(rs) = prior.get(a) else { continue };
-        let mut c = ResourceChange::new(
-            a.clone(),
-            Action::Delete,
-            Some(state_value(ws, rs, a)),
-            None,
-        );
-        c.reason = Some(if opts.destroy {
-            ChangeReason::DeletedFromConfig
-        } else {
-            ChangeReason::DeletedFromConfig
-        });
+        let before = unchanged
+            .remove(a)
+            .unwrap_or_else(|| state_value(ws, rs, a));
+        let mut c = ResourceChange::new(a.clone(), Action::Delete, Some(before), None);
+        // Destroying everything (`aic destroy`) needs no reason per instance.
+        c.reason = (!opts.destroy).then_some(ChangeReason::DeletedFromConfig);
         if !opts.destroy {
             if let Some(k) = &a.key {
                 let base_in_config = ws
@@ -1085,7 +1146,9 @@ fn provider_diag(what: &str, e: &ProviderError) -> Diagnostic {
         .with_help(format!("While {what}: {e}. {}", e.help_text()))
 }
 
-/// Plans one resource instance.
+/// Plans one resource instance; a `tainted` one (see `create_pending` in the state) is
+/// replaced.
+#[allow(clippy::too_many_arguments)]
 async fn plan_instance(
     ws: &Workspace,
     providers: &Providers,
@@ -1094,6 +1157,7 @@ async fn plan_instance(
     values: &Values,
     opts: &PlanOptions,
     changed: &std::collections::HashSet<InstanceAddr>,
+    tainted: bool,
 ) -> Result<ResourceChange, Diagnostic> {
     let mut config = ws.instance_config(addr, values)?;
     let lc = ws.lifecycle(addr, values);
@@ -1162,14 +1226,16 @@ async fn plan_instance(
     let (action, reason) = match &prior {
         None => (Action::Create, None),
         Some(p) => {
-            if forced || triggered {
+            if forced || triggered || tainted {
                 (
                     if lc.create_before_destroy {
                         Action::CreateThenDelete
                     } else {
                         Action::DeleteThenCreate
                     },
-                    Some(if forced {
+                    Some(if tainted {
+                        ChangeReason::Tainted
+                    } else if forced {
                         ChangeReason::ReplaceByRequest
                     } else {
                         ChangeReason::ReplaceTriggeredBy

@@ -8,7 +8,7 @@
 //! this module knows no provider.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
@@ -151,6 +151,7 @@ pub fn expand(
         diags: RefCell::new(diags),
         seen: RefCell::new(HashSet::new()),
         expansion: RefCell::new(Vec::new()),
+        object_types: RefCell::new(HashMap::new()),
     };
     let inst = Instance::new(&ctx, tree, vars, ModuleInstance::root());
     inst.check_all();
@@ -338,6 +339,9 @@ struct Ctx<'a> {
     diags: RefCell<Vec<Diagnostic>>,
     /// (code, span) already reported: instances of one resource repeat the same errors.
     seen: RefCell<HashSet<(&'static str, Span)>>,
+    /// The object type of each resource and data source type, from its schema (`Any`
+    /// without one), computed once: every reference to a resource needs it.
+    object_types: RefCell<HashMap<(crate::addr::Mode, String), Type>>,
 }
 
 impl Ctx<'_> {
@@ -697,7 +701,7 @@ impl<'a> Instance<'a> {
     /// schema's type, expanded by `count`/`for_each` when those are known.
     fn resource_value(&self, addr: &ResourceAddr) -> Option<Value> {
         let r = self.module().resources.get(addr)?;
-        let ty = self.schema_of(addr).map_or(Type::Any, |s| s.object_type());
+        let ty = self.object_type_of(addr);
         let one = Value::unknown(ty.clone());
         if let Some(c) = &r.count {
             return Some(match self.eval(c).and_then(|v| v.as_number()) {
@@ -715,6 +719,54 @@ impl<'a> Instance<'a> {
             });
         }
         Some(one)
+    }
+
+    /// The object type of one instance of `addr` (see [`Ctx::object_types`]).
+    fn object_type_of(&self, addr: &ResourceAddr) -> Type {
+        let key = (addr.mode, addr.type_name.clone());
+        if let Some(t) = self.ctx.object_types.borrow().get(&key) {
+            return t.clone();
+        }
+        let ty = self.schema_of(addr).map_or(Type::Any, |s| s.object_type());
+        self.ctx.object_types.borrow_mut().insert(key, ty.clone());
+        ty
+    }
+
+    /// `addr[key]` as indexing [`Instance::resource_value`] would give it, without
+    /// building the tuple or object of every instance; `None` where that indexing would
+    /// not simply pick an element (the caller then resolves and indexes as usual).
+    fn resource_element(
+        &self,
+        addr: &ResourceAddr,
+        key: &mut dyn FnMut() -> Option<Value>,
+    ) -> Option<Value> {
+        let r = self.module().resources.get(addr)?;
+        if let Some(c) = &r.count {
+            let n = self.eval(c).and_then(|v| v.as_number())?;
+            if n < 0.0 {
+                return None;
+            }
+            let k = key()?;
+            let ValueKind::Number(i) = k.kind() else {
+                return None;
+            };
+            if k.is_sensitive() || *i < 0.0 || i.fract() != 0.0 || *i as usize >= n as usize {
+                return None;
+            }
+            return Some(Value::unknown(self.object_type_of(addr)));
+        }
+        if let Some(f) = &r.for_each {
+            let keys = for_each_keys(&self.eval(f)?)?;
+            let k = key()?;
+            let ValueKind::String(s) = k.kind() else {
+                return None;
+            };
+            if k.is_sensitive() || !keys.iter().any(|(name, _)| name == s) {
+                return None;
+            }
+            return Some(Value::unknown(self.object_type_of(addr)));
+        }
+        None
     }
 
     fn check_resource(&self, r: &crate::config::Resource) {
@@ -1221,6 +1273,11 @@ impl<'a> Instance<'a> {
                     collect_resource_refs(&a.value, m, &mut refs);
                 }
             }
+            // One instance of a counted resource may read another (a chain); the
+            // engine's per-instance graph decides whether that is a real cycle.
+            if r.count.is_some() || r.for_each.is_some() {
+                refs.retain(|(to, _)| *to != addr);
+            }
             edges.insert(addr, refs);
         }
         // Iterative DFS with colours.
@@ -1692,6 +1749,24 @@ impl Scope for Bound<'_, '_> {
                 ))
             }
         }
+    }
+
+    fn resolve_element(
+        &self,
+        path: &[&str],
+        key: &mut dyn FnMut() -> Option<Value>,
+    ) -> Option<Value> {
+        // Only where `resolve` would consume the whole path with a resource.
+        let inst = self.inst;
+        let m = inst.module();
+        let addr = match path {
+            ["data", ty, name] => ResourceAddr::data(*ty, *name),
+            [ty, name] if !ROOTS.contains(ty) && !m.lets.contains_key(*ty) => {
+                ResourceAddr::managed(*ty, *name)
+            }
+            _ => return None,
+        };
+        inst.resource_element(&addr, key)
     }
 }
 

@@ -78,6 +78,22 @@ pub trait Scope {
     /// segments it consumed (at least 1). `Err` carries a message for an unknown name and
     /// the index of the segment at fault.
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss>;
+
+    /// The element `path[key]` of a traversal such as `aws_instance.web[3]`, for scopes
+    /// that can find it without building the whole collection `resolve(path)` returns.
+    ///
+    /// Only called when the step after `path` is an index; `key` evaluates the index
+    /// expression (`None` when that fails). Must return exactly what indexing the result
+    /// of `resolve(path)` with the key would, and only when `resolve` would consume all
+    /// of `path`; `None` (the default) makes the evaluator resolve and index as usual,
+    /// which also reports any error.
+    fn resolve_element(
+        &self,
+        _path: &[&str],
+        _key: &mut dyn FnMut() -> Option<Value>,
+    ) -> Option<Value> {
+        None
+    }
 }
 
 /// A name the scope does not know.
@@ -593,6 +609,13 @@ impl Evaluator<'_> {
             match &step.kind {
                 ExprKind::GetAttr(_, n) => names.push(n.name.as_str()),
                 _ => break,
+            }
+        }
+        if let Some(ExprKind::Index(_, idx)) = chain.get(names.len()).map(|c| &c.kind) {
+            let scope = self.scope;
+            let element = scope.resolve_element(&names, &mut || self.eval(idx).ok());
+            if let Some(v) = element {
+                return self.apply_steps(v, chain.get(names.len() + 1..).unwrap_or(&[]), false);
             }
         }
         match self.scope.resolve(&names) {

@@ -17,7 +17,11 @@ impl Scope for TestScope {
             Some("secret") => Value::string("hunter2").mark_sensitive(),
             Some("id") => Value::unknown(Type::String),
             Some("n") => Value::number(3.0),
-            Some("xs") => Value::tuple([Value::string("a"), Value::unknown(Type::String), Value::string("c")]),
+            Some("xs") => Value::tuple([
+                Value::string("a"),
+                Value::unknown(Type::String),
+                Value::string("c"),
+            ]),
             Some("m") => Value::object([("a", Value::number(1.0)), ("b", Value::number(2.0))]),
             Some("flag") => Value::unknown(Type::Bool),
             other => {
@@ -42,7 +46,9 @@ impl Functions for TestFunctions {
         let sensitive = args.iter().any(Value::contains_sensitive);
         Some(match name {
             "upper" => match args.first() {
-                Some(v) if !v.is_known() => Ok(Value::unknown(Type::String).with_sensitive(sensitive)),
+                Some(v) if !v.is_known() => {
+                    Ok(Value::unknown(Type::String).with_sensitive(sensitive))
+                }
                 Some(v) => match v.as_str() {
                     Some(s) => Ok(Value::string(s.to_uppercase()).with_sensitive(sensitive)),
                     None => Err(FunctionFailure {
@@ -96,7 +102,11 @@ fn unknown_propagates_through_operators_and_templates() {
     let v = ok("\"id-${id}\"");
     assert_eq!(v.unknown_type(), Some(&Type::String));
     let v = ok("length(xs) + 1");
-    assert_eq!(v, Value::number(4.0), "length of a list with an unknown element is known");
+    assert_eq!(
+        v,
+        Value::number(4.0),
+        "length of a list with an unknown element is known"
+    );
     let v = ok("upper(id)");
     assert_eq!(v.unknown_type(), Some(&Type::String));
     let v = ok("id == \"x\"");
@@ -139,7 +149,11 @@ fn sensitive_propagates_through_functions_conditionals_and_collections() {
 fn errors_point_at_the_offending_expression() {
     let e = eval("\"a\" + 1").unwrap_err();
     assert_eq!(e.code, "E0301");
-    assert_eq!((e.span.start, e.span.end), (0, 3), "points at the string operand");
+    assert_eq!(
+        (e.span.start, e.span.end),
+        (0, 3),
+        "points at the string operand"
+    );
     let e = eval("upper(1)").unwrap_err();
     assert_eq!(e.code, "E0404");
     assert_eq!((e.span.start, e.span.end), (6, 7), "points at the argument");

@@ -5,6 +5,7 @@
 
 pub mod ast;
 mod error;
+pub mod format;
 mod parser;
 
 pub use error::SyntaxError;
@@ -17,9 +18,13 @@ use crate::source::{FileId, SourceMap};
 /// Parses every file of a source map, in parallel (parsing is CPU-bound and files are
 /// independent). Results come back in file order.
 pub fn parse_sources(sources: &SourceMap) -> Vec<(FileId, Parsed)> {
-    let files: Vec<_> = sources.files().collect();
-    files
-        .par_iter()
-        .map(|(id, f)| (*id, parse_file(*id, &f.text)))
+    let ids: Vec<FileId> = sources.files().map(|(id, _)| id).collect();
+    parse_ids(sources, &ids)
+}
+
+/// Parses the given files of a source map, in parallel, in the order given.
+pub fn parse_ids(sources: &SourceMap, ids: &[FileId]) -> Vec<(FileId, Parsed)> {
+    ids.par_iter()
+        .filter_map(|id| sources.get(*id).map(|f| (*id, parse_file(*id, &f.text))))
         .collect()
 }

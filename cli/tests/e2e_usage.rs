@@ -1,0 +1,157 @@
+//! End to end: mistakes users make on the command line get exit code 1 and a message
+//! saying what to do, and machine-readable output goes to stdout alone. Runs the real
+//! `aic` binary.
+
+mod e2e_common;
+
+use e2e_common::Project;
+
+#[test]
+fn an_unknown_flag_prints_a_usage_line_and_exits_1() {
+    let p = Project::fixture("lifecycle");
+    let run = p
+        .aic(&["plan", "--bogus"])
+        .failure()
+        .stderr_has("unexpected argument '--bogus'")
+        .stderr_has("Usage: aic plan [OPTIONS]");
+    assert!(run.stdout.is_empty(), "{run}");
+    p.aic(&["frobnicate"])
+        .failure()
+        .stderr_has("unrecognized subcommand 'frobnicate'")
+        .stderr_has("Usage: aic");
+    p.aic(&["apply", "--parallelism", "many"])
+        .failure()
+        .stderr_has("invalid value 'many'");
+    p.aic(&["plan", "--lock-timeout", "soon"])
+        .failure()
+        .stderr_has("`soon` is not a duration");
+    // Help is not a mistake.
+    p.aic(&["--help"]).success().stdout_has("Usage: aic");
+    assert!(!p.exists(".aic"), "no mistaken command created a state");
+}
+
+#[test]
+fn an_undeclared_environment_lists_the_declared_ones() {
+    let p = Project::fixture("environments");
+    let run = p
+        .aic(&["plan", "--env", "nope"])
+        .failure()
+        .stderr_has("Unknown environment")
+        .stderr_has("`nope` is not declared. Declared environments: dev, prod.");
+    assert!(run.stdout.is_empty(), "{run}");
+    // The same through AIC_ENV, and for apply.
+    let mut cmd = p.command(&["apply", "--auto-approve"]);
+    cmd.env("AIC_ENV", "nope");
+    p.run(cmd, &["apply", "--auto-approve", "(AIC_ENV=nope)"])
+        .failure()
+        .stderr_has("Declared environments: dev, prod.");
+    // No environment at all, when some are declared.
+    p.aic(&["plan"])
+        .failure()
+        .stderr_has("choose one with --env or AIC_ENV: dev, prod");
+    p.aic(&["env", "list"]).success().stdout_has("dev\nprod\n");
+    assert!(!p.exists(".aic") && !p.exists("out"));
+}
+
+#[test]
+fn state_commands_without_an_environment_say_which_to_choose() {
+    let p = Project::fixture("environments");
+    p.aic(&["apply", "--env", "dev", "--auto-approve"])
+        .success();
+    assert_eq!(p.state_list(Some("dev")).len(), 2);
+    // Without --env there is no `default` state to show here: say so rather than
+    // printing an empty list.
+    p.aic(&["state", "list"])
+        .failure()
+        .stderr_has("choose one with --env or AIC_ENV: dev, prod");
+    p.aic(&["output"])
+        .failure()
+        .stderr_has("choose one with --env or AIC_ENV: dev, prod");
+}
+
+#[test]
+fn plan_in_a_directory_without_configuration_says_so() {
+    let p = Project::empty();
+    let run = p
+        .aic(&["plan"])
+        .failure()
+        .stderr_has("No configuration files")
+        .stderr_has("holds no .aic files");
+    assert!(run.stdout.is_empty(), "{run}");
+    p.aic(&["apply", "--auto-approve"])
+        .failure()
+        .stderr_has("holds no .aic files");
+    assert!(!p.exists(".aic"), "nothing was created");
+    // --dir points elsewhere: the message names that directory.
+    let q = Project::fixture("lifecycle");
+    let dir = p.path().to_string_lossy().into_owned();
+    q.aic(&["plan", "--dir", &dir])
+        .failure()
+        .stderr_has(&format!("{dir} holds no .aic files"));
+}
+
+#[test]
+fn validate_json_prints_json_on_stdout_only() {
+    // A valid configuration: an empty array, nothing on stderr.
+    let p = Project::fixture("lifecycle");
+    let run = p.aic(&["validate", "--json"]).success();
+    assert_eq!(run.json(), serde_json::json!([]));
+    assert!(run.stderr.is_empty(), "{run}");
+
+    // An invalid one: the diagnostics as JSON on stdout, still nothing on stderr.
+    p.edit(
+        "main.aic",
+        "content  = \"hello\\n\"",
+        "contnet  = \"hello\\n\"",
+    );
+    let run = p.aic(&["validate", "--json"]).failure();
+    assert!(run.stderr.is_empty(), "{run}");
+    let diags = run.json();
+    let diags = diags.as_array().expect("an array of diagnostics");
+    assert_eq!(diags.len(), 1, "{run}");
+    let d = &diags[0];
+    assert_eq!(d["code"], "E0230");
+    assert_eq!(d["severity"], "error");
+    assert!(
+        d["file"].as_str().is_some_and(|f| f.ends_with("main.aic")),
+        "{d}"
+    );
+    assert!(d["line"].as_u64().is_some_and(|l| l > 0), "{d}");
+    assert!(
+        d["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("Did you mean `content`?")),
+        "{d}"
+    );
+
+    // Without --json the same diagnostic is rendered on stderr and stdout stays empty.
+    let run = p
+        .aic(&["validate"])
+        .failure()
+        .stderr_has("E0230")
+        .stderr_has("1 error found.");
+    assert!(run.stdout.is_empty(), "{run}");
+}
+
+#[test]
+fn plan_json_is_one_json_document_on_stdout() {
+    let p = Project::fixture("lifecycle");
+    let run = p.aic(&["plan", "--format", "json"]).success();
+    let plan = run.json();
+    assert_eq!(plan["format_version"], "1");
+    assert_eq!(plan["environment"], "default");
+    assert_eq!(plan["summary"]["add"], 4);
+    let addrs: Vec<&str> = plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    assert_eq!(addrs.len(), 4, "{plan:#}");
+    for c in plan["resource_changes"].as_array().into_iter().flatten() {
+        assert_eq!(c["actions"], serde_json::json!(["create"]), "{c}");
+        assert_eq!(c["before"], serde_json::Value::Null, "{c}");
+    }
+    assert!(run.stdout.trim_end().ends_with('}'), "{run}");
+    assert!(!p.exists(".aic"), "plan writes no state");
+}

@@ -1,0 +1,432 @@
+//! The `aic` binary with the `aws` provider against moto, end to end: `examples/aws-regional`
+//! planned and applied in two regions, a tag change applied in place, an AMI change
+//! replacing instances create-before-destroy, drift made with the SDK planned back,
+//! `aic import` of an instance made outside aic, a failing call that keeps what was
+//! created before it, and a destroy that leaves nothing (checked through the SDK).
+//!
+//! The binary is the workspace's `target/debug/aic` (built by `cargo test --workspace`,
+//! or `cargo build -p aic-cli`), or `$AIC_BIN`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aws_sdk_ec2::types::{AttributeValue, Filter, InstanceStateName};
+use common::{Moto, TestResult, AMI, OTHER_AMI};
+
+/// The `aic` binary under test.
+fn aic_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("AIC_BIN") {
+        return PathBuf::from(path);
+    }
+    // target/debug/deps/cli-HASH → target/debug/aic
+    let exe = std::env::current_exe().unwrap_or_default();
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("aic"))
+        .unwrap_or_default();
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p aic-cli` (cargo test --workspace does), \
+         or set AIC_BIN",
+        path.display()
+    );
+    path
+}
+
+/// A copy of a configuration directory, and the moto it talks to.
+struct Project {
+    dir: tempfile::TempDir,
+    moto: Moto,
+}
+
+impl Project {
+    fn new() -> Project {
+        let dir = tempfile::Builder::new()
+            .prefix("aic-aws-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("no temporary directory: {e}"));
+        Project {
+            dir,
+            moto: Moto::start(),
+        }
+    }
+
+    /// A copy of `examples/NAME`.
+    fn example(name: &str) -> Project {
+        let project = Project::new();
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples")
+            .join(name);
+        copy_dir(&source, project.dir.path());
+        project
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        fs::write(self.dir.path().join(rel), text)
+            .unwrap_or_else(|e| panic!("cannot write {rel}: {e}"));
+    }
+
+    /// Runs `aic ARGS --var endpoint=…` in the project, with credentials for moto.
+    fn aic(&self, args: &[&str]) -> Output {
+        let endpoint = format!("endpoint={}", self.moto.endpoint());
+        let takes_vars = !matches!(args.first(), Some(&"state" | &"show" | &"output"));
+        let mut command = Command::new(aic_binary());
+        command
+            .args(args)
+            .args(if takes_vars {
+                vec!["--var", &endpoint]
+            } else {
+                vec![]
+            })
+            .current_dir(self.dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AIC_AWS_POLL_MS", "10")
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AIC_ENV");
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run aic: {e}"))
+    }
+
+    /// Runs aic and checks it exits with `code`; its stdout.
+    fn aic_ok(&self, args: &[&str], code: i32) -> String {
+        let out = self.aic(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "aic {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            args.join(" ")
+        );
+        stdout
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let entries = fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    for entry in entries.flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
+            copy_dir(&entry.path(), &target);
+        } else if entry.path().extension().is_some_and(|e| e == "aic") {
+            fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+/// The instances of a region that are not terminated: id → (AMI, type, tags).
+async fn live_instances(
+    sdk: &aws_sdk_ec2::Client,
+) -> Vec<(String, String, String, BTreeSet<(String, String)>)> {
+    let out = sdk
+        .describe_instances()
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeInstances: {e:?}"));
+    let mut live: Vec<_> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter(|i| {
+            !matches!(
+                i.state().and_then(|s| s.name()),
+                Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+            )
+        })
+        .map(|i| {
+            (
+                i.instance_id().unwrap_or_default().to_owned(),
+                i.image_id().unwrap_or_default().to_owned(),
+                i.instance_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                i.tags()
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.key().unwrap_or_default().to_owned(),
+                            t.value().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    live.sort();
+    live
+}
+
+/// The non-default VPCs of a region: (id, CIDR).
+async fn own_vpcs(sdk: &aws_sdk_ec2::Client) -> Vec<(String, String)> {
+    let out = sdk
+        .describe_vpcs()
+        .filters(Filter::builder().name("is-default").values("false").build())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeVpcs: {e:?}"));
+    out.vpcs()
+        .iter()
+        .map(|v| {
+            (
+                v.vpc_id().unwrap_or_default().to_owned(),
+                v.cidr_block().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+const STAGING: [&str; 2] = ["--env", "staging"];
+
+fn with_env<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    args.iter().copied().chain(STAGING).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regional_example_end_to_end() -> TestResult {
+    let project = Project::example("aws-regional");
+    let east = project.moto.sdk("us-east-1").await;
+    let west = project.moto.sdk("eu-west-1").await;
+
+    // Plan and apply in two regions.
+    let plan = project.aic_ok(&with_env(&["plan"]), 0);
+    assert!(
+        plan.contains("module.region[\"eu-west-1\"].aws_instance.web[0] will be created"),
+        "{plan}"
+    );
+    project.aic_ok(&with_env(&["apply", "--auto-approve"]), 0);
+    for (sdk, cidr) in [(&east, "10.10.0.0/16"), (&west, "10.20.0.0/16")] {
+        let vpcs = own_vpcs(sdk).await;
+        assert_eq!(vpcs.len(), 1, "{vpcs:?}");
+        assert_eq!(vpcs[0].1, cidr);
+        let live = live_instances(sdk).await;
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert!(live[0].3.contains(&("owner".into(), "platform".into())));
+    }
+    // Nothing left to do: every resource reads back as configured.
+    project.aic_ok(&with_env(&["plan", "--detailed-exitcode"]), 0);
+
+    // A tag change: in place.
+    let plan = project.aic_ok(
+        &with_env(&["plan", "--var", "owner=ops", "--detailed-exitcode"]),
+        2,
+    );
+    assert!(
+        plan.contains("aws_instance.web[0] will be updated in-place"),
+        "{plan}"
+    );
+    assert!(!plan.contains("replace"), "{plan}");
+    let before = live_instances(&east).await;
+    project.aic_ok(
+        &with_env(&["apply", "--var", "owner=ops", "--auto-approve"]),
+        0,
+    );
+    let after = live_instances(&east).await;
+    assert_eq!(after[0].0, before[0].0, "the same instance");
+    assert!(after[0].3.contains(&("owner".into(), "ops".into())));
+
+    // An AMI change: replacement, the new instance first.
+    let ami = format!("ami={OTHER_AMI}");
+    let args = ["--var", "owner=ops", "--var", ami.as_str()];
+    let plan = project.aic_ok(&with_env(&[&["plan"][..], &args].concat()), 0);
+    assert!(
+        plan.contains("create replacement and then destroy"),
+        "{plan}"
+    );
+    assert!(plan.contains("forces replacement"), "{plan}");
+    project.aic_ok(
+        &with_env(&[&["apply", "--auto-approve"][..], &args].concat()),
+        0,
+    );
+    let replaced = live_instances(&east).await;
+    assert_eq!(
+        replaced.len(),
+        1,
+        "the old instance is terminated: {replaced:?}"
+    );
+    assert_ne!(replaced[0].0, before[0].0);
+    assert_eq!(replaced[0].1, OTHER_AMI);
+    assert_ne!(replaced[0].1, AMI);
+
+    // Drift: the instance type changed behind aic's back is planned back, in place.
+    let id = replaced[0].0.clone();
+    east.stop_instances().instance_ids(&id).send().await?;
+    east.modify_instance_attribute()
+        .instance_id(&id)
+        .instance_type(AttributeValue::builder().value("m5.large").build())
+        .send()
+        .await?;
+    east.start_instances().instance_ids(&id).send().await?;
+    let plan = project.aic_ok(
+        &with_env(&[&["plan", "--detailed-exitcode"][..], &args].concat()),
+        2,
+    );
+    assert!(
+        plan.contains("Objects have changed outside of aic"),
+        "{plan}"
+    );
+    assert!(plan.contains("m5.large"), "{plan}");
+    assert!(plan.contains("will be updated in-place"), "{plan}");
+    project.aic_ok(
+        &with_env(&[&["apply", "--auto-approve"][..], &args].concat()),
+        0,
+    );
+    assert_eq!(live_instances(&east).await[0].2, "t3.micro");
+    project.aic_ok(
+        &with_env(&[&["plan", "--detailed-exitcode"][..], &args].concat()),
+        0,
+    );
+
+    // Destroy leaves nothing in either region.
+    project.aic_ok(
+        &with_env(&[&["destroy", "--auto-approve"][..], &args].concat()),
+        0,
+    );
+    for sdk in [&east, &west] {
+        assert_eq!(own_vpcs(sdk).await, vec![]);
+        assert_eq!(live_instances(sdk).await, vec![]);
+    }
+    let state = project.aic_ok(&with_env(&["state", "list"]), 0);
+    assert!(state.trim().is_empty(), "{state}");
+    Ok(())
+}
+
+const SMALL: &str = r#"
+variable endpoint: string = null
+variable subnet_cidr: string = "192.168.0.0/24"
+
+provider aws {
+  region   = "us-east-1"
+  endpoint = var.endpoint
+}
+
+resource aws_vpc main {
+  cidr_block = "10.40.0.0/16"
+}
+
+resource aws_subnet app {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = var.subnet_cidr
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_call_keeps_what_was_created_before_it() -> TestResult {
+    let project = Project::new();
+    project.write("main.aic", SMALL);
+    let sdk = project.moto.sdk("us-east-1").await;
+
+    let out = project.aic(&["apply", "--auto-approve"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("aws_subnet.app"), "{stderr}");
+    assert!(stderr.contains("InvalidSubnet.Range"), "{stderr}");
+    assert!(stderr.contains("CreateSubnet"), "{stderr}");
+
+    let state = project.aic_ok(&["state", "list"], 0);
+    assert_eq!(state.trim(), "aws_vpc.main");
+    let vpcs = own_vpcs(&sdk).await;
+    assert_eq!(vpcs.len(), 1);
+
+    // Fixed, the next apply creates only the subnet, in the same VPC.
+    project.aic_ok(
+        &[
+            "apply",
+            "--auto-approve",
+            "--var",
+            "subnet_cidr=10.40.1.0/24",
+        ],
+        0,
+    );
+    assert_eq!(own_vpcs(&sdk).await, vpcs);
+    project.aic_ok(
+        &[
+            "destroy",
+            "--auto-approve",
+            "--var",
+            "subnet_cidr=10.40.1.0/24",
+        ],
+        0,
+    );
+    assert_eq!(own_vpcs(&sdk).await, vec![]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_made_outside_aic_is_imported() -> TestResult {
+    let project = Project::new();
+    let sdk = project.moto.sdk("us-east-1").await;
+    let subnet = sdk
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await?
+        .subnets()
+        .iter()
+        .find_map(|s| s.subnet_id().map(str::to_owned))
+        .ok_or("moto has no default subnet")?;
+    let id = sdk
+        .run_instances()
+        .image_id(AMI)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&subnet)
+        .send()
+        .await?
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .ok_or("no instance id")?
+        .to_owned();
+    project.write(
+        "main.aic",
+        &format!(
+            r#"
+variable endpoint: string = null
+
+provider aws {{
+  region   = "us-east-1"
+  endpoint = var.endpoint
+}}
+
+resource aws_instance legacy {{
+  ami           = "{AMI}"
+  instance_type = "t3.micro"
+  subnet_id     = "{subnet}"
+  tags          = {{ Name = "legacy" }}
+}}
+"#
+        ),
+    );
+    let out = project.aic_ok(&["import", "aws_instance.legacy", &id], 0);
+    assert!(out.contains("Import successful"), "{out}");
+    // Only the missing tag differs: an update in place, not a replacement.
+    let plan = project.aic_ok(&["plan", "--detailed-exitcode"], 2);
+    assert!(
+        plan.contains("aws_instance.legacy will be updated in-place"),
+        "{plan}"
+    );
+    project.aic_ok(&["apply", "--auto-approve"], 0);
+    project.aic_ok(&["plan", "--detailed-exitcode"], 0);
+    let live = live_instances(&sdk).await;
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].0, id);
+    assert!(live[0].3.contains(&("Name".into(), "legacy".into())));
+    Ok(())
+}
