@@ -1031,43 +1031,39 @@ impl<'a> Instance<'a> {
         self.stack
             .borrow_mut()
             .push((format!("module {name}"), call.name.span));
-        let expansions: Option<Vec<(Option<String>, Option<Value>, Option<Value>)>> =
-            if let Some(f) = &call.for_each {
-                self.eval(f).and_then(|v| {
-                    if !v.is_known() {
-                        self.ctx.report(self.unknown_expansion("for_each", f));
-                        return None;
-                    }
-                    for_each_keys(&v).map(|ks| {
-                        ks.into_iter()
-                            .map(|(k, val)| {
-                                (
-                                    Some(k.clone()),
-                                    Some(Value::object([
-                                        ("key", Value::string(k)),
-                                        ("value", val),
-                                    ])),
-                                    None,
-                                )
-                            })
-                            .collect()
-                    })
-                })
-            } else if let Some(c) = &call.count {
-                self.eval(c).and_then(|v| v.as_number()).map(|n| {
-                    (0..n.max(0.0) as usize)
-                        .map(|i| {
+        let expansions: Option<Vec<CallExpansion>> = if let Some(f) = &call.for_each {
+            self.eval(f).and_then(|v| {
+                if !v.is_known() {
+                    self.ctx.report(self.unknown_expansion("for_each", f));
+                    return None;
+                }
+                for_each_keys(&v).map(|ks| {
+                    ks.into_iter()
+                        .map(|(k, val)| {
                             (
-                                Some(i.to_string()),
+                                Some(k.clone()),
+                                Some(Value::object([("key", Value::string(k)), ("value", val)])),
                                 None,
-                                Some(Value::object([("index", Value::number(i as f64))])),
                             )
                         })
                         .collect()
                 })
-            } else {
-                Some(vec![(None, None, None)])
-            };
+            })
+        } else if let Some(c) = &call.count {
+            self.eval(c).and_then(|v| v.as_number()).map(|n| {
+                (0..n.max(0.0) as usize)
+                    .map(|i| {
+                        (
+                            Some(i.to_string()),
+                            None,
+                            Some(Value::object([("index", Value::number(i as f64))])),
+                        )
+                    })
+                    .collect()
+            })
+        } else {
+            Some(vec![(None, None, None)])
+        };
         let mut outputs = Vec::new();
         let expansions = expansions.unwrap_or_default();
         self.calls.borrow_mut().insert(
@@ -1341,6 +1337,9 @@ impl<'a> Instance<'a> {
         }
     }
 }
+
+/// One instance of a module call: its key (as text), `each` and `count` bindings.
+type CallExpansion = (Option<String>, Option<Value>, Option<Value>);
 
 #[allow(non_upper_case_globals)]
 const Resource_META: [&str; 5] = crate::config::Resource::META;
