@@ -1,7 +1,8 @@
 //! The `aic` binary with the `aws` provider against moto, end to end: `examples/aws-regional`
 //! planned and applied in two regions, a tag change applied in place, an AMI change
 //! replacing instances create-before-destroy, drift made with the SDK planned back,
-//! `aic import` of an instance made outside aic, a failing call that keeps what was
+//! `aic import` of an instance made outside aic, `import { }` blocks adopting a VPC and a
+//! subnet, a failing call that keeps what was
 //! created before it, and a destroy that leaves nothing (checked through the SDK).
 //!
 //! The binary is the workspace's `target/debug/aic` (built by `cargo test --workspace`,
@@ -428,5 +429,63 @@ resource aws_instance legacy {{
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].0, id);
     assert!(live[0].3.contains(&("Name".into(), "legacy".into())));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_blocks_adopt_a_vpc_and_a_subnet() -> TestResult {
+    let project = Project::new();
+    let sdk = project.moto.sdk("us-east-1").await;
+    let vpc = sdk
+        .create_vpc()
+        .cidr_block("10.50.0.0/16")
+        .send()
+        .await?
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .ok_or("no vpc id")?
+        .to_owned();
+    let subnet = sdk
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.50.1.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await?
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .ok_or("no subnet id")?
+        .to_owned();
+    project.write(
+        "main.aic",
+        &format!(
+            r#"
+variable endpoint: string = null
+
+provider aws {{
+  region   = "us-east-1"
+  endpoint = var.endpoint
+}}
+
+import {{ to = aws_vpc.main, id = "{vpc}" }}
+import {{ to = aws_subnet.app, id = "{subnet}" }}
+
+resource aws_vpc main {{
+  cidr_block = "10.50.0.0/16"
+}}
+
+resource aws_subnet app {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.50.1.0/24"
+}}
+"#
+        ),
+    );
+    let plan = project.aic_ok(&["plan"], 0);
+    assert!(!plan.contains("will be created"), "{plan}");
+    project.aic_ok(&["apply", "--auto-approve"], 0);
+    let state = project.aic_ok(&["state", "list"], 0);
+    assert_eq!(state.trim(), "aws_subnet.app\naws_vpc.main");
+    assert_eq!(own_vpcs(&sdk).await, vec![(vpc, "10.50.0.0/16".to_owned())]);
     Ok(())
 }
