@@ -2,8 +2,8 @@
 //! planned and applied in two regions, a tag change applied in place, an AMI change
 //! replacing instances create-before-destroy, drift made with the SDK planned back,
 //! `aic import` of an instance made outside aic, `import { }` blocks adopting a VPC and a
-//! subnet, a failing call that keeps what was
-//! created before it, and a destroy that leaves nothing (checked through the SDK).
+//! subnet, a failing call that keeps what was created before it, and a destroy that
+//! leaves nothing (checked through the SDK).
 //!
 //! The binary is the workspace's `target/debug/aic` (built by `cargo test --workspace`,
 //! or `cargo build -p aic-cli`), or `$AIC_BIN`.
