@@ -279,6 +279,8 @@ pub fn plan_cmd(
     destroy: bool,
     color: bool,
 ) -> Result<ExitCode, String> {
+    // Plan takes no lock, but a mistaken --lock-timeout is still a mistake.
+    parse_duration(&args.lock_timeout)?;
     let ws = match load_workspace(dir, &args.config, color) {
         Ok(ws) => ws,
         Err(c) => return Ok(c),

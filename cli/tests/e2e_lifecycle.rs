@@ -204,7 +204,10 @@ fn create_change_replace_remove_and_destroy() {
         .success()
         .stdout_has("Destroy complete! Resources: 3 destroyed.")
         .stdout_lacks("is not in configuration");
-    assert!(!run.stdout.contains("Outputs:"), "{run}");
+    assert!(
+        !run.stdout.contains("\nOutputs:\n"),
+        "destroy lists no outputs:\n{run}"
+    );
     assert_eq!(
         p.files_in("out"),
         Vec::<String>::new(),

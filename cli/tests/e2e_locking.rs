@@ -122,8 +122,13 @@ fn a_lock_left_by_a_killed_apply_is_reported_stale_and_can_be_broken() {
         .aic(&["apply", "--auto-approve"])
         .success()
         .stderr_has("an interrupted run may have created these without recording the result: time_sleep.hold")
+        .stdout_has("# time_sleep.hold is tainted, so must be replaced")
+        .stdout_has("Plan: 2 to add, 0 to change, 1 to destroy.")
         .stdout_has("Apply complete!");
-    assert!(run.stderr.contains("time_sleep.hold: Creat"), "{run}");
+    assert!(
+        run.stderr.contains("time_sleep.hold: Replacement complete"),
+        "{run}"
+    );
     assert!(p.exists("out/after.txt"));
     assert_eq!(p.state_list(None), ["local_file.after", "time_sleep.hold"]);
     let id = &p.state_attributes("time_sleep.hold", None)["id"];

@@ -543,10 +543,12 @@ fn matches_addr(pattern: &InstanceAddr, addr: &InstanceAddr) -> bool {
             && pattern.resource == addr.resource)
 }
 
+/// (module instance declaring the configuration, provider name, alias).
+type ProviderKey = (String, String, Option<String>);
+
 /// Configured providers, one per (module instance, provider, alias).
 pub struct Providers {
-    configured:
-        tokio::sync::Mutex<HashMap<(String, String, Option<String>), Arc<dyn ConfiguredProvider>>>,
+    configured: tokio::sync::Mutex<HashMap<ProviderKey, Arc<dyn ConfiguredProvider>>>,
 }
 
 impl Default for Providers {
