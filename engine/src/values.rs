@@ -278,3 +278,144 @@ impl Scope for WalkScope<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aic_lang::eval::Evaluator;
+    use aic_lang::source::SourceMap;
+    use petgraph::graph::DiGraph;
+
+    use crate::validate::StdFunctions;
+
+    /// The same scope without the element shortcut: resolves, then indexes.
+    struct Plain<'a>(&'a WalkScope<'a>);
+
+    impl Scope for Plain<'_> {
+        fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
+            self.0.resolve(path)
+        }
+    }
+
+    fn graph() -> ConfigGraph {
+        let mut expansions = HashMap::new();
+        let root = ModuleInstance::root();
+        expansions.insert(
+            (root.clone(), ResourceAddr::managed("null_resource", "c")),
+            (0..3).map(|i| Some(InstanceKey::Int(i))).collect(),
+        );
+        expansions.insert(
+            (root.clone(), ResourceAddr::managed("null_resource", "e")),
+            ["a", "b"]
+                .iter()
+                .map(|k| Some(InstanceKey::Str(k.to_string())))
+                .collect(),
+        );
+        expansions.insert(
+            (root.clone(), ResourceAddr::managed("null_resource", "one")),
+            vec![None],
+        );
+        expansions.insert(
+            (root, ResourceAddr::managed("null_resource", "none")),
+            Vec::new(),
+        );
+        ConfigGraph {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+            instances: HashMap::new(),
+            expansions,
+            module_instances: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn element_shortcut_matches_resolve_then_index() {
+        let graph = graph();
+        let root = ModuleInstance::root();
+        let mut values = Values::default();
+        let inst = |name: &str, key: Option<InstanceKey>| InstanceAddr {
+            module: ModuleInstance::root(),
+            resource: ResourceAddr::managed("null_resource", name),
+            key,
+        };
+        let obj = |id: &str| Value::object([("id", Value::string(id))]);
+        values
+            .resources
+            .insert(inst("c", Some(InstanceKey::Int(0))), obj("c0"));
+        // `c[1]` has no value yet: it reads as unknown.
+        values
+            .resources
+            .insert(inst("c", Some(InstanceKey::Int(2))), obj("c2"));
+        values.resources.insert(
+            inst("e", Some(InstanceKey::Str("a".into()))),
+            obj("ea").mark_sensitive(),
+        );
+        values.resources.insert(inst("one", None), obj("o"));
+        values.lets.insert((root.clone(), "l".into()), obj("let"));
+        values
+            .vars
+            .insert((root.clone(), "s".into()), Value::number(0.0));
+        let sensitive = vec!["s".to_string()];
+        let scope = WalkScope {
+            values: &values,
+            graph: &graph,
+            module: &root,
+            module_dir: PathBuf::from("."),
+            env: &Value::null(),
+            each: None,
+            count: Some(Value::object([("index", Value::number(1.0))])),
+            self_value: None,
+            sensitive_vars: &sensitive,
+        };
+        let functions = StdFunctions::new(".");
+        let mut sources = SourceMap::new();
+        let cases = [
+            "null_resource.c[0]",
+            "null_resource.c[0].id",
+            "null_resource.c[1]",
+            "null_resource.c[2].id",
+            "null_resource.c[count.index]",
+            "null_resource.c[count.index + 1].id",
+            "null_resource.c[3]",
+            "null_resource.c[-1]",
+            "null_resource.c[0.5]",
+            "null_resource.c[\"0\"]",
+            "null_resource.c[nope]",
+            "null_resource.c[var.s]",
+            "null_resource.c[var.s].id",
+            "null_resource.c[tonumber(\"2\")].id",
+            "null_resource.e[\"a\"].id",
+            "null_resource.e[\"b\"]",
+            "null_resource.e[\"z\"]",
+            "null_resource.e[\"\"]",
+            "null_resource.e[0]",
+            "null_resource.one[\"id\"]",
+            "null_resource.none[0]",
+            "null_resource.missing[0]",
+            "l[\"id\"]",
+            "var.x[0]",
+        ];
+        for text in cases {
+            let id = sources.add(format!("{text}.aic"), text.to_string());
+            let e = aic_lang::syntax::parse_expr(id, text).expect(text);
+            let fast = Evaluator::new(&scope, &functions).eval(&e);
+            let plain = Evaluator::new(&Plain(&scope), &functions).eval(&e);
+            assert_eq!(fast, plain, "{text}");
+        }
+        // The shortcut is taken where it applies, and only there.
+        let mut key = |k: Value| move || Some(k.clone());
+        let path = ["null_resource", "c"];
+        assert!(scope
+            .resolve_element(&path, &mut key(Value::number(2.0)))
+            .is_some());
+        assert!(scope
+            .resolve_element(&path, &mut key(Value::number(3.0)))
+            .is_none());
+        assert!(scope
+            .resolve_element(&["null_resource", "e"], &mut key(Value::string("a")))
+            .is_some());
+        assert!(scope
+            .resolve_element(&["l", "x"], &mut key(Value::number(0.0)))
+            .is_none());
+    }
+}
