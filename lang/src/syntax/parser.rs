@@ -798,7 +798,7 @@ impl<'a, 'e> Builder<'a, 'e> {
                     return null_expr(span);
                 };
                 let second = exprs.next();
-                let f = Box::new(ForExpr {
+                let f = ForExpr {
                     key,
                     value,
                     collection,
@@ -806,12 +806,8 @@ impl<'a, 'e> Builder<'a, 'e> {
                     second,
                     group,
                     condition,
-                });
-                if is_obj {
-                    ExprKind::ForObject(f)
-                } else {
-                    ExprKind::ForList(f)
-                }
+                };
+                for_kind(f, is_obj)
             }
             _ => ExprKind::Null,
         };
@@ -931,26 +927,54 @@ impl<'a, 'e> Builder<'a, 'e> {
                 _ => {}
             }
         }
-        if strip {
-            strip_indent(&mut lines);
-        }
-        let mut parts = Vec::new();
-        for line in lines {
-            for part in line {
-                match part {
-                    TemplatePart::Literal(s) => push_lit(&mut parts, &s),
-                    other => parts.push(other),
-                }
-            }
-        }
-        Template {
-            parts,
-            heredoc: Some(Heredoc { marker, strip }),
-        }
+        heredoc_template(lines, &marker, strip)
     }
 }
 
-fn push_lit(parts: &mut Vec<TemplatePart>, s: &str) {
+/// A `for` expression of an object or of a list.
+pub(super) fn for_kind(f: ForExpr, object: bool) -> ExprKind {
+    if object {
+        ExprKind::ForObject(Box::new(f))
+    } else {
+        ExprKind::ForList(Box::new(f))
+    }
+}
+
+/// A heredoc's template from its lines (each a list of parts ending with `"\n"`):
+/// indentation stripped for `<<-`, then the lines joined.
+pub(super) fn heredoc_template(
+    mut lines: Vec<Vec<TemplatePart>>,
+    marker: &str,
+    strip: bool,
+) -> Template {
+    if strip {
+        strip_indent(&mut lines);
+    }
+    let mut parts = Vec::new();
+    for line in lines {
+        for part in line {
+            match part {
+                TemplatePart::Literal(s) => push_lit(&mut parts, &s),
+                other => parts.push(other),
+            }
+        }
+    }
+    Template {
+        parts,
+        heredoc: Some(Heredoc {
+            marker: marker.to_string(),
+            strip,
+        }),
+    }
+}
+
+/// Appends literal text to template parts, merging it into a literal that ends them.
+/// Empty text adds nothing (a `<<-` line whose indentation was its only text before an
+/// interpolation would otherwise leave an empty literal).
+pub(super) fn push_lit(parts: &mut Vec<TemplatePart>, s: &str) {
+    if s.is_empty() {
+        return;
+    }
     if let Some(TemplatePart::Literal(last)) = parts.last_mut() {
         last.push_str(s);
     } else {
@@ -982,7 +1006,7 @@ fn strip_indent(lines: &mut [Vec<TemplatePart>]) {
     }
 }
 
-fn climb(
+pub(super) fn climb(
     mut lhs: Expr,
     rest: &mut std::iter::Peekable<impl Iterator<Item = (BinaryOp, Expr)>>,
     min_prec: u8,
