@@ -6,6 +6,8 @@
 pub mod ast;
 mod error;
 pub mod format;
+#[allow(dead_code)] // used by the fast parser, in the next commit
+mod lexer;
 mod parser;
 
 pub use error::SyntaxError;
