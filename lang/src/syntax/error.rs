@@ -1183,8 +1183,17 @@ pub(crate) fn too_deep(text: &str) -> Option<(usize, usize)> {
     let mut stack: Vec<u8> = Vec::new();
     let mut depth = 0usize;
     let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if stack.last() == Some(&b'"') {
+    loop {
+        let in_string = stack.last() == Some(&b'"');
+        // Runs of bytes that change nothing are skipped in one go.
+        let table = if in_string { &IN_STRING } else { &OUTSIDE };
+        let rest = b.get(i..).unwrap_or(&[]);
+        i += rest
+            .iter()
+            .position(|&c| table[usize::from(c)])
+            .unwrap_or(rest.len());
+        let &c = b.get(i)?;
+        if in_string {
             match c {
                 b'\\' => i += 1,
                 b'"' | b'\n' => {
@@ -1234,7 +1243,20 @@ pub(crate) fn too_deep(text: &str) -> Option<(usize, usize)> {
             _ => i += 1,
         }
     }
-    None
+}
+
+/// The bytes [`too_deep`] looks at, outside strings and inside them.
+const OUTSIDE: [bool; 256] = byte_set(b"#/\"<{[(}])");
+const IN_STRING: [bool; 256] = byte_set(b"\\\"\n$");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
 /// Byte offsets of the lines where recovery may start a new item: lines beginning in

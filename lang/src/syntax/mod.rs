@@ -1,17 +1,61 @@
-//! Syntax: the pest grammar, the typed AST and the lowering between them.
+//! Syntax: the pest grammar, the typed AST and the lowering between them, and a fast
+//! hand-written parser that builds the same tree.
 //!
 //! Parsing never fails: [`parse_file`] returns the items it could read and the
 //! diagnostics for what it could not, recovering at item boundaries.
+//!
+//! Two parsers stand behind the entry points (docs/decisions/0001-pest-parser.md): the
+//! fast one ([`fast`], over [`lexer`]) reads valid input; on anything else it gives up
+//! and the pest grammar (`aic.pest`, lowered by `parser.rs`), which remains the
+//! reference, parses the input again and reports the diagnostics.
 
 pub mod ast;
 mod error;
+mod fast;
 pub mod format;
-#[allow(dead_code)] // used by the fast parser, in the next commit
 mod lexer;
 mod parser;
 
 pub use error::SyntaxError;
-pub use parser::{parse_expr, parse_file, parse_type_expr, Parsed};
+pub use parser::Parsed;
+
+use crate::diag::Diagnostic;
+
+use ast::{Expr, TypeExpr};
+
+pub use parser::{parse_expr, parse_file, parse_type_expr};
+
+/// Each parser on its own, for the equivalence tests and the benchmark: not an API.
+#[doc(hidden)]
+pub mod engines {
+    use super::*;
+
+    /// The reference: the pest grammar and its lowering, with recovery and diagnostics.
+    pub fn pest_file(file: FileId, text: &str) -> Parsed {
+        parser::parse_file(file, text)
+    }
+
+    pub fn pest_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+        parser::parse_expr(file, text)
+    }
+
+    pub fn pest_type_expr(file: FileId, text: &str) -> Result<TypeExpr, Vec<Diagnostic>> {
+        parser::parse_type_expr(file, text)
+    }
+
+    /// The fast parser alone: `None` where it gives up.
+    pub fn fast_file(file: FileId, text: &str) -> Option<ast::File> {
+        fast::parse_file(file, text).ok()
+    }
+
+    pub fn fast_expr(file: FileId, text: &str) -> Option<Expr> {
+        fast::parse_expr(file, text).ok()
+    }
+
+    pub fn fast_type_expr(file: FileId, text: &str) -> Option<TypeExpr> {
+        fast::parse_type_expr(file, text).ok()
+    }
+}
 
 use rayon::prelude::*;
 
