@@ -21,6 +21,10 @@ use aic_lang::source::{SourceMap, Span};
 use aic_lang::syntax::ast::*;
 use aic_lang::syntax::{parse_expr, parse_file, parse_sources, Parsed};
 
+#[path = "common/files.rs"]
+mod files;
+use files::aic_files;
+
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax-errors")
 }
@@ -371,22 +375,6 @@ fn spans_nest_in_valid_input() {
             check_spans(&parsed.file).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
-}
-
-fn aic_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(aic_files(&p));
-        } else if p.extension().is_some_and(|e| e == "aic") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Walks the tree and checks that every node's span lies inside its parent's, and that
