@@ -3,11 +3,13 @@
 //! Generated configurations of 1,000 and 10,000 resources (about 40 lines each, with
 //! nested blocks, tag objects, interpolations, heredocs, lists, for expressions and
 //! comments), and pathological inputs: parentheses nested as deep as allowed (64) and far
-//! deeper (10,000, refused before parsing), and a single line of 1 MB.
+//! deeper (10,000, refused before parsing), and a single line of 1 MB; and, for
+//! comparison, the reference (pest) parser alone on 1,000 resources.
 
 use std::hint::black_box;
 
 use aic_lang::source::FileId;
+use aic_lang::syntax::engines::pest_file;
 use aic_lang::syntax::parse_file;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -41,6 +43,16 @@ fn bench_parse(c: &mut Criterion) {
     }
     g.finish();
 
+    // The reference parser alone (what every parse cost before the fast parser), on the
+    // smaller configuration: the "before" of docs/performance.md, measured alongside.
+    let mut g = c.benchmark_group("parse_pest");
+    g.sample_size(10);
+    let text = config(1_000);
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_with_input(BenchmarkId::new("resources", 1_000), &text, |b, text| {
+        b.iter(|| pest_file(FileId(0), black_box(text)));
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench_parse);

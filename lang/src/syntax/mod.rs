@@ -23,7 +23,27 @@ use crate::diag::Diagnostic;
 
 use ast::{Expr, TypeExpr};
 
-pub use parser::{parse_expr, parse_file, parse_type_expr};
+/// Parses a whole file. On a syntax error the file is split at item boundaries and every
+/// part is parsed on its own, so that independent errors are all reported in one run.
+pub fn parse_file(file: FileId, text: &str) -> Parsed {
+    match fast::parse_file(file, text) {
+        Ok(file) => Parsed {
+            file,
+            diagnostics: Vec::new(),
+        },
+        Err(_) => parser::parse_file(file, text),
+    }
+}
+
+/// Parses a single expression (used by `--var`, the console and tests).
+pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    fast::parse_expr(file, text).or_else(|_| parser::parse_expr(file, text))
+}
+
+/// Parses a single type expression.
+pub fn parse_type_expr(file: FileId, text: &str) -> Result<TypeExpr, Vec<Diagnostic>> {
+    fast::parse_type_expr(file, text).or_else(|_| parser::parse_type_expr(file, text))
+}
 
 /// Each parser on its own, for the equivalence tests and the benchmark: not an API.
 #[doc(hidden)]
