@@ -308,8 +308,13 @@ impl<'a> Fast<'a> {
 
     fn body_element(&mut self) -> Res<BodyElement> {
         let before = self.c.mark();
-        let name = self.ident()?;
+        let (s, e) = self.c.ident()?;
+        self.c.skip()?;
         if self.c.eat(b'=')? {
+            let name = Ident {
+                name: self.c.slice(s, e).to_string(),
+                span: self.span(s, e),
+            };
             let value = self.expr()?;
             let span = name.span.to(value.span);
             return Ok(BodyElement::Attribute(Attribute { name, value, span }));
@@ -567,13 +572,21 @@ impl<'a> Fast<'a> {
         let start = self.c.pos;
         let kind = match self.c.peek() {
             c if is_ident_start(c) => {
-                let id = self.ident_raw()?;
-                match id.name.as_str() {
+                let (s, e) = self.c.ident()?;
+                match self.c.slice(s, e) {
                     "true" => ExprKind::Bool(true),
                     "false" => ExprKind::Bool(false),
                     "null" => ExprKind::Null,
-                    _ if self.c.peek() == b'(' => return self.call(id),
-                    _ => ExprKind::Name(id),
+                    name => {
+                        let id = Ident {
+                            name: name.to_string(),
+                            span: self.span(s, e),
+                        };
+                        if self.c.peek() == b'(' {
+                            return self.call(id);
+                        }
+                        ExprKind::Name(id)
+                    }
                 }
             }
             b'"' => ExprKind::Template(self.string_raw()?),
