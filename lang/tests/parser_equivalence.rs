@@ -439,3 +439,26 @@ proptest! {
         }
     }
 }
+
+/// Nesting the pre-scan does not see (conditionals in else branches, heredocs inside
+/// interpolations): the fast parser reads it up to its own limit and leaves deeper input
+/// to pest; nothing overflows the stack.
+#[test]
+fn nesting_the_pre_scan_does_not_count() {
+    for depth in [50, 150, 199, 400] {
+        let ternaries = format!("let x = {}0\n", "a ? b : ".repeat(depth));
+        let mut heredoc = String::from("x");
+        for _ in 0..depth {
+            heredoc = format!("<<EOT\n${{{heredoc}}}\nEOT\n");
+        }
+        let heredocs = format!("let x = {heredoc}");
+        for text in [ternaries, heredocs] {
+            let fast = fast_file(FileId(0), &text);
+            assert_eq!(fast.is_some(), depth < 200, "depth {depth}");
+            let parsed = parse_file(FileId(0), &text);
+            if let Some(tree) = fast {
+                assert_eq!(tree, parsed.file);
+            }
+        }
+    }
+}
