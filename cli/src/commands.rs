@@ -144,6 +144,27 @@ pub enum Command {
         #[arg(long, default_value = "0s")]
         lock_timeout: String,
     },
+    /// Put the environment back as a kept state version recorded it (default: the
+    /// version before the current one).
+    Rollback {
+        /// The serial of the version to go back to (`aic state history` lists them).
+        #[arg(long, value_name = "SERIAL")]
+        to: Option<u64>,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Allow destroying or replacing objects in a protected environment.
+        #[arg(long)]
+        allow_destroy: bool,
+        /// How long to wait for the state lock, e.g. 30s.
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
+        /// How many operations run at once.
+        #[arg(long, default_value_t = 10)]
+        parallelism: usize,
+    },
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
@@ -282,6 +303,25 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             StateCommand::History { env } => ec::state_history(&dir, env.as_deref()),
             StateCommand::Unlock { id, env } => ec::state_unlock(&dir, env.as_deref(), &id),
         },
+        Command::Rollback {
+            to,
+            config,
+            auto_approve,
+            allow_destroy,
+            lock_timeout,
+            parallelism,
+        } => crate::rollback::rollback_cmd(
+            &dir,
+            crate::rollback::RollbackArgs {
+                config,
+                to,
+                auto_approve,
+                allow_destroy,
+                lock_timeout,
+                parallelism,
+            },
+            color,
+        ),
         Command::Env(EnvCommand::List) => ec::env_list(&dir, color),
         Command::Import {
             addr,

@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aic_engine::apply::{apply, finish_state, ApplyOptions, Progress};
+use aic_engine::apply::{apply, finish_state, ApplyOptions, ApplyReport, Progress};
 use aic_engine::plan::{Action, Plan};
 use aic_engine::render::{
     render_apply_summary, render_json, render_markdown, render_text, TextOptions,
 };
 use aic_engine::state::{LocalBackend, LockInfo, State, StateLock, StateStore};
 use aic_engine::validate::VariableArgs;
+use aic_engine::values::Values;
 use aic_engine::walk::{plan, PlanOptions, Planned, Providers, Workspace};
 use aic_lang::addr::InstanceAddr;
 use aic_lang::diag;
@@ -115,7 +116,11 @@ fn variable_args(config: &ConfigArgs) -> VariableArgs {
     }
 }
 
-fn load_workspace(dir: &Path, config: &ConfigArgs, color: bool) -> Result<Workspace, ExitCode> {
+pub(crate) fn load_workspace(
+    dir: &Path,
+    config: &ConfigArgs,
+    color: bool,
+) -> Result<Workspace, ExitCode> {
     match Workspace::load(
         dir,
         config.env.as_deref(),
@@ -140,11 +145,11 @@ fn load_workspace(dir: &Path, config: &ConfigArgs, color: bool) -> Result<Worksp
     }
 }
 
-fn backend(dir: &Path, env: &str) -> Result<LocalBackend, String> {
+pub(crate) fn backend(dir: &Path, env: &str) -> Result<LocalBackend, String> {
     LocalBackend::new(dir, env).map_err(|e| render_error(&e))
 }
 
-fn render_error(e: &dyn miette::Diagnostic) -> String {
+pub(crate) fn render_error(e: &dyn miette::Diagnostic) -> String {
     let mut out = String::new();
     let handler =
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
@@ -155,7 +160,7 @@ fn render_error(e: &dyn miette::Diagnostic) -> String {
     out
 }
 
-fn load_state(store: &LocalBackend) -> Result<State, String> {
+pub(crate) fn load_state(store: &LocalBackend) -> Result<State, String> {
     match store.load() {
         Ok(Some(mut loaded)) => {
             // A journal beside a lock that a live process (not this one) holds belongs to
@@ -208,7 +213,7 @@ fn plan_options(args: &PlanArgs, destroy: bool) -> Result<PlanOptions, String> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -249,7 +254,7 @@ async fn make_plan(
     }
 }
 
-fn lock(store: &LocalBackend, op: &str, timeout: &str) -> Result<StateLock, String> {
+pub(crate) fn lock(store: &LocalBackend, op: &str, timeout: &str) -> Result<StateLock, String> {
     let t = parse_duration(timeout)?;
     store.lock(op, t).map_err(|e| render_error(&e))
 }
@@ -469,76 +474,14 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
             return Ok(ExitCode::from(1));
         }
     }
-    let journal = Arc::new(store.open_journal(&lock).map_err(|e| render_error(&e))?);
-    let cancel = Arc::new(AtomicBool::new(false));
-    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(|p: Progress| {
-        let line = match p {
-            Progress::Started { addr, action } => format!("{addr}: {}...", verb(action, false)),
-            Progress::Finished {
-                addr,
-                action,
-                elapsed,
-            } => {
-                format!(
-                    "{addr}: {} after {:.1}s",
-                    verb(action, true),
-                    elapsed.as_secs_f64()
-                )
-            }
-            Progress::Failed {
-                addr,
-                action,
-                message,
-            } => format!("{addr}: {} failed: {message}", verb(action, false)),
-            Progress::Retrying {
-                addr,
-                attempt,
-                message,
-            } => format!("{addr}: retrying (attempt {attempt}) after: {message}"),
-        };
-        eprintln!("{line}");
-    });
-    let apply_opts = ApplyOptions {
-        parallelism: a.parallelism,
-        ..ApplyOptions::default()
-    };
-    let (report, values) = rt.block_on(async {
-        let c = cancel.clone();
-        let watcher = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nInterrupt received: no new operations will start; waiting for running ones to finish...");
-                c.store(true, Ordering::SeqCst);
-            }
-        });
-        let r = apply(ws.clone(), planned, providers.clone(), journal.clone(), &apply_opts, cancel.clone(), progress).await;
-        watcher.abort();
-        r
-    });
-    let journal = Arc::try_unwrap(journal)
-        .map_err(|_| "internal: the journal is still in use".to_string())?;
-    let state = journal.finish();
+    let (report, state, values) =
+        execute_plan(&rt, &ws, &store, &lock, planned, &providers, a.parallelism)?;
     let mut state = finish_state(&ws, state, &values, destroy);
     store
         .write(&lock, &mut state)
         .map_err(|e| render_error(&e))?;
     let _ = lock.unlock();
-    if !report.failed.is_empty() || !report.skipped.is_empty() {
-        eprintln!(
-            "\n{}",
-            if report.interrupted {
-                "Apply interrupted."
-            } else {
-                "Apply finished with errors."
-            }
-        );
-        eprintln!("  succeeded: {}", report.succeeded.len());
-        for (a, m) in &report.failed {
-            eprintln!("  failed:    {a}: {m}");
-        }
-        for a in &report.skipped {
-            eprintln!("  skipped:   {a}");
-        }
-    }
+    print_failures(&report, "Apply");
     // "complete!" only when it is: scripts and PR bots read this line.
     let outcome = if report.interrupted {
         "interrupted"
@@ -574,6 +517,90 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
     })
 }
 
+/// Applies `planned` through a new or continued journal of `store`: progress on stderr,
+/// Ctrl-C stops starting new operations. Returns the report, the state compacted from
+/// the journal (not yet written) and the final values.
+pub(crate) fn execute_plan(
+    rt: &tokio::runtime::Runtime,
+    ws: &Arc<Workspace>,
+    store: &LocalBackend,
+    lock: &StateLock,
+    planned: Planned,
+    providers: &Arc<Providers>,
+    parallelism: usize,
+) -> Result<(ApplyReport, State, Values), String> {
+    let journal = Arc::new(store.open_journal(lock).map_err(|e| render_error(&e))?);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(|p: Progress| {
+        let line = match p {
+            Progress::Started { addr, action } => format!("{addr}: {}...", verb(action, false)),
+            Progress::Finished {
+                addr,
+                action,
+                elapsed,
+            } => {
+                format!(
+                    "{addr}: {} after {:.1}s",
+                    verb(action, true),
+                    elapsed.as_secs_f64()
+                )
+            }
+            Progress::Failed {
+                addr,
+                action,
+                message,
+            } => format!("{addr}: {} failed: {message}", verb(action, false)),
+            Progress::Retrying {
+                addr,
+                attempt,
+                message,
+            } => format!("{addr}: retrying (attempt {attempt}) after: {message}"),
+        };
+        eprintln!("{line}");
+    });
+    let apply_opts = ApplyOptions {
+        parallelism,
+        ..ApplyOptions::default()
+    };
+    let (report, values) = rt.block_on(async {
+        let c = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received: no new operations will start; waiting for running ones to finish...");
+                c.store(true, Ordering::SeqCst);
+            }
+        });
+        let r = apply(ws.clone(), planned, providers.clone(), journal.clone(), &apply_opts, cancel.clone(), progress).await;
+        watcher.abort();
+        r
+    });
+    let journal = Arc::try_unwrap(journal)
+        .map_err(|_| "internal: the journal is still in use".to_string())?;
+    Ok((report, journal.finish(), values))
+}
+
+/// What did not happen, on stderr, after an apply (`what`: "Apply", "Rollback") that
+/// failed or was interrupted.
+pub(crate) fn print_failures(report: &ApplyReport, what: &str) {
+    if !report.failed.is_empty() || !report.skipped.is_empty() {
+        eprintln!(
+            "\n{}",
+            if report.interrupted {
+                format!("{what} interrupted.")
+            } else {
+                format!("{what} finished with errors.")
+            }
+        );
+        eprintln!("  succeeded: {}", report.succeeded.len());
+        for (a, m) in &report.failed {
+            eprintln!("  failed:    {a}: {m}");
+        }
+        for a in &report.skipped {
+            eprintln!("  skipped:   {a}");
+        }
+    }
+}
+
 fn verb(action: Action, done: bool) -> &'static str {
     match (action, done) {
         (Action::Create, false) => "Creating",
@@ -591,7 +618,7 @@ fn verb(action: Action, done: bool) -> &'static str {
 
 /// The environment of a state command: `--env` (or `AIC_ENV`), else `default` — unless
 /// the configuration declares environments, where `default` holds nothing.
-fn state_env(dir: &Path, env: Option<&str>) -> Result<String, String> {
+pub(crate) fn state_env(dir: &Path, env: Option<&str>) -> Result<String, String> {
     if let Some(e) = env {
         return Ok(e.to_string());
     }
@@ -621,7 +648,7 @@ fn state_for(dir: &Path, env: Option<&str>) -> Result<(LocalBackend, State), Str
     Ok((store, state))
 }
 
-fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<(), String> {
+pub(crate) fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<(), String> {
     if json {
         let obj: serde_json::Map<String, serde_json::Value> = state
             .outputs
@@ -916,13 +943,7 @@ pub fn import_cmd(
         }
         Err(e) => return Err(format!("importing {target}: {e}. {}", e.help_text())),
     };
-    let rs = aic_engine::walk::resource_state(
-        &target,
-        target.resource.provider_name(),
-        &value,
-        &aic_lang::value::Value::null(),
-        Vec::new(),
-    );
+    let rs = aic_engine::walk::imported_state(&ws, &target, &value);
     state.set_resource(rs);
     store.write(&l, &mut state).map_err(|e| render_error(&e))?;
     println!("Import successful: {target} now manages `{id}`. Run `aic plan` to see how it differs from the configuration.");

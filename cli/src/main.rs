@@ -5,6 +5,7 @@ mod commands;
 mod engine_cmds;
 mod fmt;
 mod providers;
+pub mod rollback;
 
 use std::process::ExitCode;
 

@@ -22,7 +22,9 @@ use crate::state::model::{OutputState, State};
 use crate::state::JournalOp;
 use crate::state::{StateError, StateJournal};
 use crate::values::Values;
-use crate::walk::{resource_state, state_value, Planned, Providers, Workspace};
+use crate::walk::{
+    recorded_config, resource_state, state_value, DesiredObject, Planned, Providers, Workspace,
+};
 
 /// How apply behaves.
 #[derive(Debug, Clone)]
@@ -128,6 +130,7 @@ pub async fn apply(
     let n = ops.len();
     let values = Arc::new(Mutex::new(planned.values));
     let prior = Arc::new(planned.prior);
+    let desired = Arc::new(planned.desired);
     let mut report = ApplyReport::default();
     let mut remaining: Vec<usize> = ops.iter().map(|o| o.deps.len()).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -159,6 +162,7 @@ pub async fn apply(
             let ops = ops.clone();
             let values = values.clone();
             let prior = prior.clone();
+            let desired = desired.clone();
             let providers = providers.clone();
             let journal = journal.clone();
             let progress = progress.clone();
@@ -174,7 +178,16 @@ pub async fn apply(
                     action: op.change.action,
                 });
                 let r = run_op(
-                    &ws, op, &values, &prior, &providers, &journal, &opts, &progress, &order_pos,
+                    &ws,
+                    op,
+                    &values,
+                    &prior,
+                    desired.get(&op.change.addr),
+                    &providers,
+                    &journal,
+                    &opts,
+                    &progress,
+                    &order_pos,
                 )
                 .await;
                 match &r {
@@ -327,8 +340,26 @@ fn order_ops(ws: &Workspace, changes: Vec<ResourceChange>, planned: &Planned) ->
             }
         }
     }
+    // An object applied from a recorded configuration (a rollback) waits for the
+    // dependencies recorded with it.
+    let by_name: HashMap<String, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.addr.to_string(), i))
+        .collect();
     for (i, c) in changes.iter().enumerate() {
         if c.action == Action::Delete {
+            continue;
+        }
+        if let Some(d) = planned.desired.get(&c.addr) {
+            if let Some(v) = deps.get_mut(i) {
+                v.extend(
+                    d.dependencies
+                        .iter()
+                        .filter_map(|a| by_name.get(a))
+                        .filter(|j| **j != i),
+                );
+            }
             continue;
         }
         if let Some(node) = ws.graph.index.get(&Node::Resource(c.addr.clone())) {
@@ -438,6 +469,7 @@ async fn run_op(
     op: &Op,
     values: &Mutex<Values>,
     prior: &HashMap<InstanceAddr, crate::state::model::ResourceState>,
+    desired: Option<&DesiredObject>,
     providers: &Providers,
     journal: &StateJournal,
     opts: &ApplyOptions,
@@ -480,8 +512,11 @@ async fn run_op(
         return Ok(());
     }
 
-    // Re-evaluate the configuration now that what it depends on has been applied.
-    let config = {
+    // Re-evaluate the configuration now that what it depends on has been applied; an
+    // object applied from a recorded configuration (a rollback) takes that one.
+    let config = if let Some(d) = desired {
+        recorded_config(ws, &addr.resource, &d.config)
+    } else {
         let mut vals = values
             .lock()
             .map_err(|_| "internal: values lock poisoned".to_string())?;
@@ -512,11 +547,9 @@ async fn run_op(
         .await
         .map_err(fail)?
         .planned;
-    let deps: Vec<String> = ws
-        .graph
-        .index
-        .get(&Node::Resource(addr.clone()))
-        .map(|n| {
+    let deps: Vec<String> = match desired {
+        Some(d) => Some(d.dependencies.clone()),
+        None => ws.graph.index.get(&Node::Resource(addr.clone())).map(|n| {
             ws.graph
                 .resource_dependencies(*n)
                 .into_iter()
@@ -525,8 +558,9 @@ async fn run_op(
                     _ => None,
                 })
                 .collect()
-        })
-        .unwrap_or_default();
+        }),
+    }
+    .unwrap_or_default();
     let provider_name = addr.resource.provider_name().to_string();
     let result = match base {
         None => {
@@ -568,7 +602,11 @@ async fn run_op(
         .await
         .map_err(fail)?,
     };
-    let entry = resource_state(addr, &provider_name, &result, &config, deps);
+    let mut entry = resource_state(addr, &provider_name, &result, &config, deps);
+    if let Some(d) = desired {
+        // Recorded exactly as the version it comes from holds it.
+        entry.applied_config = d.config.clone();
+    }
     let record = match op.change.action {
         Action::Update => JournalOp::Updated { resource: entry },
         Action::DeleteThenCreate | Action::CreateThenDelete => {

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod graph;
 pub mod plan;
 pub mod render;
+pub mod rollback;
 pub mod state;
 pub mod validate;
 pub mod values;

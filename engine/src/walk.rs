@@ -476,6 +476,21 @@ pub struct Planned {
     pub moves: Vec<(InstanceAddr, InstanceAddr)>,
     pub forgets: Vec<InstanceAddr>,
     pub imports: Vec<ResourceState>,
+    /// Objects apply creates or updates from a recorded configuration instead of the
+    /// workspace's (a rollback to an earlier state version). Empty for a plan of the
+    /// configuration.
+    pub desired: HashMap<InstanceAddr, DesiredObject>,
+}
+
+/// The configuration and dependencies an object is to be applied with when they come
+/// from a recorded state version rather than from the configuration (see
+/// [`Planned::desired`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredObject {
+    /// The configuration values, as `applied_config` records them.
+    pub config: serde_json::Value,
+    /// The addresses the object depends on: they are applied first and recorded with it.
+    pub dependencies: Vec<String>,
 }
 
 /// `moved`, `removed` and `import` blocks of the root module, with their addresses read.
@@ -660,6 +675,75 @@ fn instance_addr_of(rs: &ResourceState) -> Option<InstanceAddr> {
     rs.address.parse().ok()
 }
 
+/// A configuration recorded in the state (`applied_config`) as a value for the
+/// provider: each attribute and block conformed to the schema's type (JSON arrays come
+/// back as tuples).
+pub fn recorded_config(ws: &Workspace, addr: &ResourceAddr, json: &serde_json::Value) -> Value {
+    let v = Value::from_json(json);
+    let (Some(schema), Some(entries)) = (ws.schema(addr), v.as_entries()) else {
+        return v;
+    };
+    let conformed: Vec<(String, Value)> = entries
+        .iter()
+        .map(|(k, x)| {
+            let ty = schema
+                .attributes
+                .get(k)
+                .map(|a| a.ty.clone())
+                .or_else(|| schema.blocks.get(k).map(|b| b.value_type()));
+            let x = match ty {
+                Some(t) => t.conform(x).unwrap_or_else(|_| x.clone()),
+                None => x.clone(),
+            };
+            (k.clone(), x)
+        })
+        .collect();
+    Value::object(conformed)
+}
+
+/// The configuration that describes an object known only by its attributes (an imported
+/// one, or one recorded before configurations were kept): its non-null attributes and
+/// blocks that a configuration may set. Creating an object from it makes the same object
+/// up to what the provider computes.
+pub fn config_of_attributes(
+    schema: &ResourceSchema,
+    attributes: &serde_json::Value,
+) -> serde_json::Value {
+    let Some(attrs) = attributes.as_object() else {
+        return serde_json::Value::Object(serde_json::Map::new());
+    };
+    let settable = |k: &str| {
+        schema
+            .attributes
+            .get(k)
+            .is_some_and(|a| a.required || a.optional)
+            || schema.blocks.contains_key(k)
+    };
+    serde_json::Value::Object(
+        attrs
+            .iter()
+            .filter(|(k, v)| !v.is_null() && settable(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// The state entry of an imported object: its `applied_config` is
+/// [`config_of_attributes`], so that a rollback can make it again.
+pub fn imported_state(ws: &Workspace, addr: &InstanceAddr, value: &Value) -> ResourceState {
+    let mut rs = resource_state(
+        addr,
+        addr.resource.provider_name(),
+        value,
+        &Value::null(),
+        Vec::new(),
+    );
+    if let Some(schema) = ws.schema(&addr.resource) {
+        rs.applied_config = config_of_attributes(schema, &rs.attributes);
+    }
+    rs
+}
+
 /// Converts an instance's value into its state entry.
 pub fn resource_state(
     addr: &InstanceAddr,
@@ -754,22 +838,26 @@ fn selected(addr: &InstanceAddr, targets: &[InstanceAddr]) -> bool {
     })
 }
 
-/// Plans the workspace against `state`.
-pub async fn plan(
+/// The recorded objects of a state as refresh found them.
+pub struct Refreshed {
+    /// Every recorded object that still exists, with its refreshed attributes, by address.
+    pub prior: HashMap<InstanceAddr, ResourceState>,
+    /// The values (`state_value`) of the objects refresh found exactly as recorded.
+    pub unchanged: HashMap<InstanceAddr, Value>,
+    /// Objects changed (`Update`) or gone (`Delete`) outside aic.
+    pub drift: Vec<ResourceChange>,
+}
+
+/// Reads every object recorded in `state` through its provider, in bulk per module
+/// instance and type (`read == false`: takes the state as it is).
+pub async fn refresh(
     ws: &Workspace,
     state: &State,
     providers: &Providers,
-    opts: &PlanOptions,
-) -> Result<Planned, Vec<Diagnostic>> {
+    read: bool,
+) -> Result<Refreshed, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let mut plan = Plan::new(ws.environment.clone());
-    plan.prior_state = Some(StateRef {
-        lineage: state.lineage.clone(),
-        serial: state.serial,
-    });
-    plan.config_digest = ws.config_digest.clone();
-
-    // Prior objects, refreshed in bulk per resource type.
+    let mut drift = Vec::new();
     let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
     // The values (`state_value`) of prior objects that refresh left as they were, while
     // they stay at their address.
@@ -791,7 +879,7 @@ pub async fn plan(
         }
     }
     for ((_, type_name), entries) in by_type {
-        if !opts.refresh || type_name.is_empty() {
+        if !read || type_name.is_empty() {
             for (a, rs) in entries {
                 prior.insert(a, rs);
             }
@@ -819,7 +907,7 @@ pub async fn plan(
                     let v = conform_to_schema(ws, &a.resource, v);
                     let attributes = v.without_marks_json();
                     if v.equals(&before) != Some(true) {
-                        plan.drift.push(ResourceChange::new(
+                        drift.push(ResourceChange::new(
                             a.clone(),
                             Action::Update,
                             Some(before),
@@ -834,7 +922,7 @@ pub async fn plan(
                     prior.insert(a, updated);
                 }
                 Ok(None) => {
-                    plan.drift.push(ResourceChange::new(
+                    drift.push(ResourceChange::new(
                         a.clone(),
                         Action::Delete,
                         Some(before),
@@ -848,6 +936,35 @@ pub async fn plan(
     if !diags.is_empty() {
         return Err(diags);
     }
+    Ok(Refreshed {
+        prior,
+        unchanged,
+        drift,
+    })
+}
+
+/// Plans the workspace against `state`.
+pub async fn plan(
+    ws: &Workspace,
+    state: &State,
+    providers: &Providers,
+    opts: &PlanOptions,
+) -> Result<Planned, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut plan = Plan::new(ws.environment.clone());
+    plan.prior_state = Some(StateRef {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+    });
+    plan.config_digest = ws.config_digest.clone();
+
+    // Prior objects, refreshed in bulk per resource type.
+    let Refreshed {
+        mut prior,
+        mut unchanged,
+        drift,
+    } = refresh(ws, state, providers, opts.refresh).await?;
+    plan.drift = drift;
 
     // `moved`, `removed` and `import` blocks adjust the prior objects before diffing.
     let refs = refactorings(ws, &mut diags);
@@ -944,13 +1061,7 @@ pub async fn plan(
         match provider.import(&to.resource.type_name, &id).await {
             Ok(Some(v)) => {
                 let v = conform_to_schema(ws, &to.resource, v);
-                let rs = resource_state(
-                    to,
-                    to.resource.provider_name(),
-                    &v,
-                    &Value::null(),
-                    Vec::new(),
-                );
+                let rs = imported_state(ws, to, &v);
                 unchanged.remove(to);
                 prior.insert(to.clone(), rs.clone());
                 imports.push(rs);
@@ -1140,6 +1251,7 @@ pub async fn plan(
         moves,
         forgets,
         imports,
+        desired: HashMap::new(),
     })
 }
 
