@@ -436,3 +436,42 @@ fn an_imported_object_is_recreated_from_its_attributes() {
         resources(&imported)[0].1["attributes"]
     );
 }
+
+#[test]
+fn ignored_changes_are_neither_applied_nor_recorded_as_applied() {
+    let p = Project::with_main(
+        r#"resource time_sleep t {
+  create_duration  = "0s"
+  destroy_duration = "0s"
+  lifecycle {
+    ignore_changes = [create_duration]
+  }
+}
+"#,
+    );
+    p.aic(&["apply", "--auto-approve"]).success();
+    p.edit(
+        "main.aic",
+        "create_duration  = \"0s\"",
+        "create_duration  = \"1ms\"",
+    );
+    p.edit(
+        "main.aic",
+        "destroy_duration = \"0s\"",
+        "destroy_duration = \"1ms\"",
+    );
+    p.aic(&["apply", "--auto-approve"])
+        .success()
+        .stdout_has("~ destroy_duration = \"0s\" -> \"1ms\"")
+        .stdout_lacks("create_duration =");
+    // Applied as planned: the ignored attribute kept its value, in the object and in
+    // the configuration recorded as applied (which a rollback would use).
+    let s = state(&p, "default");
+    let (_, t) = &resources(&s)[0];
+    assert_eq!(t["attributes"]["create_duration"], "0s");
+    assert_eq!(t["attributes"]["destroy_duration"], "1ms");
+    assert_eq!(
+        t["applied_config"],
+        serde_json::json!({"create_duration": "0s", "destroy_duration": "1ms"})
+    );
+}

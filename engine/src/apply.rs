@@ -23,7 +23,8 @@ use crate::state::JournalOp;
 use crate::state::{StateError, StateJournal};
 use crate::values::Values;
 use crate::walk::{
-    recorded_config, resource_state, state_value, DesiredObject, Planned, Providers, Workspace,
+    recorded_config, resource_state, state_value, with_ignored_changes, DesiredObject, Planned,
+    Providers, Workspace,
 };
 
 /// How apply behaves.
@@ -521,8 +522,12 @@ async fn run_op(
             .lock()
             .map_err(|_| "internal: values lock poisoned".to_string())?;
         refresh_ancestors(ws, order_pos, addr, &mut vals);
-        ws.instance_config(addr, &vals)
-            .map_err(|d| format!("{addr}: {}", d.help.unwrap_or(d.summary)))?
+        let config = ws
+            .instance_config(addr, &vals)
+            .map_err(|d| format!("{addr}: {}", d.help.unwrap_or(d.summary)))?;
+        // As planned: attributes under `ignore_changes` keep the existing object's values.
+        let ignore = ws.lifecycle(addr, &vals).ignore_changes;
+        with_ignored_changes(config, prior_value.as_ref(), &ignore)
     };
     let replacing = op.change.action.is_replace();
     if op.change.action == Action::DeleteThenCreate {

@@ -1260,6 +1260,30 @@ fn provider_diag(what: &str, e: &ProviderError) -> Diagnostic {
         .with_help(format!("While {what}: {e}. {}", e.help_text()))
 }
 
+/// `config` with the attributes `lifecycle { ignore_changes }` names taken from the
+/// existing object `prior`: plan and apply both send the provider this configuration,
+/// and it is what the state records as applied.
+pub fn with_ignored_changes(config: Value, prior: Option<&Value>, ignore: &[String]) -> Value {
+    let (Some(p), ValueKind::Object(_)) = (prior, config.kind()) else {
+        return config;
+    };
+    if ignore.is_empty() {
+        return config;
+    }
+    let mut entries: Vec<(String, Value)> = config
+        .as_entries()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (k, v) in entries.iter_mut() {
+        if ignore.contains(k) {
+            if let Some(pv) = p.get(k) {
+                *v = pv.clone();
+            }
+        }
+    }
+    Value::object(entries)
+}
+
 /// Plans one resource instance; a `tainted` one (see `create_pending` in the state) is
 /// replaced.
 #[allow(clippy::too_many_arguments)]
@@ -1291,22 +1315,7 @@ async fn plan_instance(
                 Err(_) => false,
             }
         });
-    if let (Some(p), ValueKind::Object(_)) = (&prior, config.kind()) {
-        if !lc.ignore_changes.is_empty() {
-            let mut entries: Vec<(String, Value)> = config
-                .as_entries()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            for (k, v) in entries.iter_mut() {
-                if lc.ignore_changes.contains(k) {
-                    if let Some(pv) = p.get(k) {
-                        *v = pv.clone();
-                    }
-                }
-            }
-            config = Value::object(entries);
-        }
-    }
+    config = with_ignored_changes(config, prior.as_ref(), &lc.ignore_changes);
     let provider = providers
         .for_instance(ws, addr)
         .await
