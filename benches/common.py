@@ -19,9 +19,12 @@ def log(msg):
 
 
 def run(cmd, cwd, check=True, env=None, on_line=None):
-    """Runs `cmd` in `cwd`; returns (wall seconds, peak RSS in KiB, exit code, stdout).
+    """Runs `cmd` in `cwd`; returns (wall seconds, peak RSS in KiB, CPU seconds, exit code,
+    stdout).
 
-    Peak RSS is the child's own `ru_maxrss` (from wait4), so each run is measured alone.
+    Peak RSS and CPU time (user + system, all threads and waited-for children) are the
+    child's own `ru_maxrss`, `ru_utime` and `ru_stime` (from wait4), so each run is
+    measured alone. On a loaded machine CPU time is the figure that load distorts least.
     stderr is read line by line and passed to `on_line(time, line)` when given.
     """
     full_env = dict(os.environ)
@@ -52,32 +55,47 @@ def run(cmd, cwd, check=True, env=None, on_line=None):
         raise SystemExit(
             f"command failed ({p.returncode}) in {cwd}: {' '.join(cmd)}\n{text[-2000:]}{err[-2000:]}"
         )
-    return wall, usage.ru_maxrss, p.returncode, text
+    return wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, p.returncode, text
 
 
 class Samples:
-    """Wall times and peak RSS of repeated runs of one operation."""
+    """Wall times, peak RSS and CPU times of repeated runs of one operation."""
 
     def __init__(self, name):
         self.name = name
         self.walls = []
         self.rss = []
+        self.cpus = []
 
-    def add(self, wall, rss):
+    def add(self, wall, rss, cpu=None):
         self.walls.append(wall)
         self.rss.append(rss)
+        if cpu is not None:
+            self.cpus.append(cpu)
+
+    @property
+    def cpu_median(self):
+        return statistics.median(self.cpus) if self.cpus else float("nan")
+
+    def cpu_spread(self):
+        return spread_of(self.cpus)
 
     @property
     def median(self):
         return statistics.median(self.walls) if self.walls else float("nan")
 
     def spread(self):
-        if not self.walls:
-            return "n/a"
-        return f"{fmt_s(self.median)} ({fmt_s(min(self.walls))}–{fmt_s(max(self.walls))})"
+        return spread_of(self.walls)
 
     def peak_mb(self):
         return max(self.rss) / 1024 if self.rss else float("nan")
+
+
+def spread_of(values):
+    """"median (min–max)" of seconds."""
+    if not values:
+        return "n/a"
+    return f"{fmt_s(statistics.median(values))} ({fmt_s(min(values))}–{fmt_s(max(values))})"
 
 
 def fmt_s(s):

@@ -24,26 +24,24 @@ PARALLELISM = 10
 
 
 def null1000_aic():
-    # The chain is 100 separate resources: aic's graph is per instance, but an index such
-    # as `chain[count.index - 1]` is not static (only literals, count.index and each.key
-    # are), so a counted resource referring to its own previous instance would depend on
-    # all of its instances, a cycle. Terraform has the same restriction (its graph is per
-    # resource), so both configurations are written the same way.
-    out = ['resource null_resource chain_0 {\n  triggers = { prev = "start" }\n}\n']
-    for i in range(1, 100):
-        out.append(
-            f"resource null_resource chain_{i} {{\n"
-            f"  triggers = {{ prev = null_resource.chain_{i - 1}.id }}\n}}\n"
-        )
-    out.append("resource null_resource indep {\n  count = 890\n}\n")
-    out.append(
+    # A counted chain: instance i reads instance i - 1, which aic evaluates per instance
+    # (cli/tests/e2e_counted_chain.rs), 890 independent, and 10 reading all of the
+    # independent ones and the end of the chain.
+    return (
+        "resource null_resource chain {\n  count    = 100\n"
+        '  triggers = { prev = count.index == 0 ? "start" : '
+        "null_resource.chain[count.index - 1].id }\n}\n\n"
+        "resource null_resource indep {\n  count = 890\n}\n\n"
         "resource null_resource fan {\n  count = 10\n"
-        '  triggers = { all = join(",", null_resource.indep[*].id), last = null_resource.chain_99.id }\n}\n'
+        '  triggers = { all = join(",", null_resource.indep[*].id), '
+        "last = null_resource.chain[99].id }\n}\n"
     )
-    return "\n".join(out)
 
 
 def null1000_tf():
+    # The same graph. Terraform's graph is per resource, so a counted resource reading
+    # its own previous instance is a cycle there ("Error: Cycle: null_resource.chain[3],
+    # ..."): its chain is 100 separate resources.
     out = [tf_required_providers()]
     out.append('resource "null_resource" "chain_0" {\n  triggers = { prev = "start" }\n}\n')
     for i in range(1, 100):
@@ -150,54 +148,60 @@ def bench_null1000(work):
     for r in range(RUNS):
         log(f"null1000 round {r + 1}/{RUNS}")
         rm_aic_state(a_dir)
-        w, m, _, out = run(aic("plan"), a_dir)
+        w, m, c, _, out = run(aic("plan"), a_dir)
         expect(out, r"Plan: 1000 to add, 0 to change, 0 to destroy", "aic plan")
-        s_aic["plan (fresh)"].add(w, m)
-        w, m, _, out = run(aic("apply", "--auto-approve", "--parallelism", par), a_dir)
+        s_aic["plan (fresh)"].add(w, m, c)
+        w, m, c, _, out = run(aic("apply", "--auto-approve", "--parallelism", par), a_dir)
         expect(out, r"1000 added", "aic apply")
-        s_aic["apply"].add(w, m)
-        w, m, _, out = run(aic("plan"), a_dir)
+        s_aic["apply"].add(w, m, c)
+        w, m, c, _, out = run(aic("plan"), a_dir)
         expect(out, r"No changes", "aic no-change plan")
-        s_aic["plan (no changes)"].add(w, m)
-        w, m, _, out = run(aic("destroy", "--auto-approve", "--parallelism", par), a_dir)
+        s_aic["plan (no changes)"].add(w, m, c)
+        w, m, c, _, out = run(aic("destroy", "--auto-approve", "--parallelism", par), a_dir)
         expect(out, r"1000 destroyed", "aic destroy")
-        s_aic["destroy"].add(w, m)
+        s_aic["destroy"].add(w, m, c)
         if not with_tf:
             continue
         tf_clean_state(t_dir)
         p = f"-parallelism={par}"
-        w, m, _, out = run(tf("plan", "-input=false", "-no-color", p), t_dir)
+        w, m, c, _, out = run(tf("plan", "-input=false", "-no-color", p), t_dir)
         expect(out, r"Plan: 1000 to add, 0 to change, 0 to destroy", "terraform plan")
-        s_tf["plan (fresh)"].add(w, m)
-        w, m, _, out = run(tf("apply", "-auto-approve", "-input=false", "-no-color", p), t_dir)
+        s_tf["plan (fresh)"].add(w, m, c)
+        w, m, c, _, out = run(tf("apply", "-auto-approve", "-input=false", "-no-color", p), t_dir)
         expect(out, r"1000 added", "terraform apply")
-        s_tf["apply"].add(w, m)
-        w, m, _, out = run(tf("plan", "-input=false", "-no-color", p), t_dir)
+        s_tf["apply"].add(w, m, c)
+        w, m, c, _, out = run(tf("plan", "-input=false", "-no-color", p), t_dir)
         expect(out, r"No changes", "terraform no-change plan")
-        s_tf["plan (no changes)"].add(w, m)
-        w, m, _, out = run(tf("destroy", "-auto-approve", "-input=false", "-no-color", p), t_dir)
+        s_tf["plan (no changes)"].add(w, m, c)
+        w, m, c, _, out = run(tf("destroy", "-auto-approve", "-input=false", "-no-color", p), t_dir)
         expect(out, r"1000 destroyed", "terraform destroy")
-        s_tf["destroy"].add(w, m)
+        s_tf["destroy"].add(w, m, c)
     targets = {"plan (fresh)": 20, "apply": 50}
     rows = []
     for o in ops:
         a, t = s_aic[o], s_tf[o]
         ratio = t.median / a.median if with_tf else float("nan")
+        cpu_ratio = t.cpu_median / a.cpu_median if with_tf else float("nan")
         target = targets.get(o)
         rows.append([
             f"`{o}`",
             a.spread(),
+            a.cpu_spread(),
             f"{a.peak_mb():.0f} MB",
             t.spread() if with_tf else "not run",
+            t.cpu_spread() if with_tf else "",
             f"{t.peak_mb():.0f} MB" if with_tf else "",
             f"{ratio:.1f}×" if with_tf else "",
+            f"{cpu_ratio:.1f}×" if with_tf else "",
             f"≥ {target}×" if target else "—",
             (yes_no(ratio >= target) if with_tf else "?") if target else "—",
         ])
     print("### 1,000 `null_resource`s: aic against Terraform 1.0.3\n")
-    print(f"Median of {RUNS} rounds (min–max); parallelism {PARALLELISM} for both.\n")
-    print(table(["operation", "aic", "aic peak RSS", "Terraform", "Terraform peak RSS",
-                 "speed-up", "target", "met"], rows))
+    print(f"Median of {RUNS} rounds (min–max); parallelism {PARALLELISM} for both. "
+          "CPU is user + system time. \"met\" judges the wall-time speed-up.\n")
+    print(table(["operation", "aic wall", "aic CPU", "aic peak RSS", "Terraform wall",
+                 "Terraform CPU", "Terraform peak RSS", "speed-up (wall)", "speed-up (CPU)",
+                 "target", "met"], rows))
     print()
 
 
@@ -208,9 +212,9 @@ def bench_noop10000(work):
     run(setup_runner() + aic("apply", "--auto-approve", "--parallelism", "10"), d)
     s = Samples("plan")
     for r in range(RUNS):
-        w, m, _, out = run(aic("plan"), d)
+        w, m, c, _, out = run(aic("plan"), d)
         expect(out, r"No changes", "aic no-change plan of 10,000")
-        s.add(w, m)
+        s.add(w, m, c)
         log(f"noop10000 run {r + 1}/{RUNS}: {fmt_s(w)}, {m / 1024:.0f} MB")
     ok_t = s.median <= 1.0
     ok_m = s.peak_mb() <= 300
@@ -220,6 +224,7 @@ def bench_noop10000(work):
     print(table(["measure", "aic", "target", "met"], [
         ["wall time", s.spread(), "≤ 1 s", yes_no(ok_t)],
         ["peak RSS", f"{s.peak_mb():.0f} MB", "≤ 300 MB", yes_no(ok_m)],
+        ["CPU time (user + system)", s.cpu_spread(), "—", "—"],
     ]))
     print()
 
@@ -242,7 +247,7 @@ def bench_sleepdag(work):
                 marks["last"] = t
                 marks["done"] += 1
 
-        w, _, _, out = run(aic("apply", "--auto-approve", "--parallelism", str(PARALLELISM)), d,
+        w, _, _, _, out = run(aic("apply", "--auto-approve", "--parallelism", str(PARALLELISM)), d,
                            on_line=on_line)
         expect(out, rf"{total} added", "aic apply of time_sleep")
         if marks["done"] != total or marks["first"] is None:
@@ -257,7 +262,7 @@ def bench_sleepdag(work):
         tf_init(t_dir)
         for r in range(RUNS):
             tf_clean_state(t_dir)
-            w, _, _, out = run(tf("apply", "-auto-approve", "-input=false", "-no-color",
+            w, _, _, _, out = run(tf("apply", "-auto-approve", "-input=false", "-no-color",
                                   f"-parallelism={PARALLELISM}"), t_dir)
             expect(out, rf"{total} added", "terraform apply of sleeps")
             t_spans.append(w)
