@@ -301,6 +301,7 @@ pub fn plan_cmd(
     };
     print_plan(&planned.plan, format, color);
     print_surgery(&planned);
+    let policy_errors = crate::policies::report_violations(&ws, &planned.plan, color);
     if let Some(out) = out {
         let saved = SavedPlan {
             format: "aic-plan/1".into(),
@@ -325,6 +326,13 @@ pub fn plan_cmd(
             out.display(),
             out.display()
         );
+    }
+    if policy_errors > 0 {
+        eprintln!(
+            "Plan failed: {policy_errors} policy error{}; `aic apply` refuses this plan.",
+            if policy_errors == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(1));
     }
     if detailed_exitcode && planned.plan.has_changes() {
         return Ok(ExitCode::from(2));
@@ -404,6 +412,9 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
             plan_args.excludes = s.excludes.clone();
             plan_args.replace = s.replace.clone();
             destroy = s.destroy;
+            if let Some(refusal) = crate::policies::saved_plan_refusal(&s.plan) {
+                return Err(refusal);
+            }
             Some(s)
         }
         None => None,
@@ -419,6 +430,7 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
         &plan_args.lock_timeout,
     )?;
     let state = load_state(&store)?;
+    let serial_before = state.serial;
     if let Some(s) = &saved {
         // Serial 0 is "no state yet": each load of a missing state makes up a new
         // lineage, so a plan made before the first apply has no lineage to compare (a
@@ -454,6 +466,10 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
         print_plan(&planned.plan, PlanFormat::Text, color);
         print_surgery(&planned);
     }
+    let policy_errors = crate::policies::report_violations(&ws, &planned.plan, color);
+    if policy_errors > 0 {
+        return Err(crate::policies::refusal(policy_errors));
+    }
     let surgery =
         !planned.moves.is_empty() || !planned.forgets.is_empty() || !planned.imports.is_empty();
     if !planned.plan.has_changes() && !surgery {
@@ -480,7 +496,16 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
     store
         .write(&lock, &mut state)
         .map_err(|e| render_error(&e))?;
+    crate::policies::audit_apply(
+        dir,
+        &ws.environment,
+        destroy,
+        serial_before,
+        state.serial,
+        &report,
+    );
     let _ = lock.unlock();
+    crate::policies::print_apply_results(&report);
     print_failures(&report, "Apply");
     // "complete!" only when it is: scripts and PR bots read this line.
     let outcome = if report.interrupted {

@@ -4,6 +4,7 @@
 mod commands;
 mod engine_cmds;
 mod fmt;
+mod policies;
 mod providers;
 pub mod rollback;
 

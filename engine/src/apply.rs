@@ -17,7 +17,8 @@ use aic_provider::{PlanRequest, ProviderError};
 use petgraph::Direction;
 
 use crate::graph::Node;
-use crate::plan::{Action, ResourceChange};
+use crate::plan::{Action, PolicyResult, ResourceChange};
+use crate::policy::DeferredChecks;
 use crate::state::model::{OutputState, State};
 use crate::state::JournalOp;
 use crate::state::{StateError, StateJournal};
@@ -80,6 +81,8 @@ pub struct ApplyReport {
     pub failed: Vec<(InstanceAddr, String)>,
     pub skipped: Vec<InstanceAddr>,
     pub interrupted: bool,
+    /// The policy checks the plan deferred to apply, run on the applied objects.
+    pub policy_results: Vec<PolicyResult>,
 }
 
 struct Op {
@@ -128,6 +131,7 @@ pub async fn apply(
         });
     }
     let ops = order_ops(&ws, changes, &planned);
+    let deferred = Arc::new(DeferredChecks::of(&planned.plan));
     let n = ops.len();
     let values = Arc::new(Mutex::new(planned.values));
     let prior = Arc::new(planned.prior);
@@ -164,6 +168,7 @@ pub async fn apply(
             let values = values.clone();
             let prior = prior.clone();
             let desired = desired.clone();
+            let deferred = deferred.clone();
             let providers = providers.clone();
             let journal = journal.clone();
             let progress = progress.clone();
@@ -184,6 +189,7 @@ pub async fn apply(
                     &values,
                     &prior,
                     desired.get(&op.change.addr),
+                    &deferred,
                     &providers,
                     &journal,
                     &opts,
@@ -277,6 +283,7 @@ pub async fn apply(
             .collect();
         report.skipped.extend(not_started);
     }
+    report.policy_results = deferred.results();
     // Final values of outputs, with everything applied known.
     let mut vals = match Arc::try_unwrap(values) {
         Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
@@ -471,6 +478,7 @@ async fn run_op(
     values: &Mutex<Values>,
     prior: &HashMap<InstanceAddr, crate::state::model::ResourceState>,
     desired: Option<&DesiredObject>,
+    deferred: &DeferredChecks,
     providers: &Providers,
     journal: &StateJournal,
     opts: &ApplyOptions,
@@ -626,10 +634,13 @@ async fn run_op(
             delete(p).await.map_err(fail)?;
         }
     }
-    if let Ok(mut vals) = values.lock() {
-        vals.resources.insert(addr.clone(), result);
-    }
-    Ok(())
+    // Policy checks deferred to apply run on the applied object, before it counts as a
+    // success; it is in the state either way.
+    let mut vals = values
+        .lock()
+        .map_err(|_| "internal: values lock poisoned".to_string())?;
+    vals.resources.insert(addr.clone(), result.clone());
+    deferred.check(ws, &vals, addr, &result)
 }
 
 /// Appends `op` to the journal. The append waits for an fsync: on a multi-threaded

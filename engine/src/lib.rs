@@ -4,8 +4,10 @@
 //! registry and to state storage only through [`state::StateStore`].
 
 pub mod apply;
+pub mod audit;
 pub mod graph;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod rollback;
 pub mod state;

@@ -201,6 +201,15 @@ pub fn validate(
         &schemas,
         &functions,
     ));
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        // Rego policies parse (their other attributes were checked above).
+        let (_, rego) = crate::policy::load(&tree, &mut sources, &|e| {
+            Evaluator::new(&NoNames, &functions)
+                .eval(e)
+                .map_err(|err| err.to_diagnostic())
+        });
+        diagnostics.extend(rego.into_iter().filter(|d| d.code == "E0804"));
+    }
     Checked {
         sources,
         tree: Some(tree),

@@ -41,6 +41,8 @@ pub struct Workspace {
     pub order: Vec<NodeIndex>,
     /// Digest of every source file, so a saved plan can tell the configuration changed.
     pub config_digest: String,
+    /// The root module's policies (see [`crate::policy`]).
+    pub policies: Vec<crate::policy::Policy>,
     /// Constants of every module instance (variables and lets; unknown where they derive
     /// from resources), for provider configurations, which must be constant.
     pub const_values: Values,
@@ -133,6 +135,7 @@ impl Workspace {
             protected,
             order,
             config_digest,
+            policies: Vec::new(),
             const_values: Values::default(),
             instance_types: HashMap::new(),
         };
@@ -169,8 +172,24 @@ impl Workspace {
             }
         }
         ws.const_values = consts;
+        // Policies last: their constant attributes may read variables and lets. Rego
+        // files join the sources, so diagnostics show them and the digest covers them.
+        let mut sources = std::mem::take(&mut ws.sources);
+        let (policies, policy_diags) = crate::policy::load(&ws.tree, &mut sources, &|e| {
+            ws.eval_in(&ModuleInstance::root(), None, None, &ws.const_values, e)
+        });
+        ws.sources = sources;
+        if policy_diags.iter().any(Diagnostic::is_error) {
+            return Err(LoadFailure {
+                sources: ws.sources,
+                diagnostics: policy_diags,
+            });
+        }
+        ws.policies = policies;
+        ws.config_digest = digest(&ws.sources);
         Ok(ws)
     }
+
 
     fn expanded(&self, path: &ModuleInstance) -> Option<&ExpandedModule> {
         self.modules.iter().find(|m| &m.path == path)
@@ -1244,6 +1263,7 @@ pub async fn plan(
     if !diags.is_empty() {
         return Err(diags);
     }
+    plan.policy_results = crate::policy::evaluate(ws, &plan, &values);
     Ok(Planned {
         plan,
         values,

@@ -353,6 +353,7 @@ fn full_plan() -> Plan {
             address: Some(addr("aws_instance.web")),
             level: PolicyLevel::Error,
             passed: true,
+            deferred: false,
             message: "root volumes are encrypted".to_owned(),
         },
         PolicyResult {
@@ -360,6 +361,7 @@ fn full_plan() -> Plan {
             address: Some(region("eu-west-1")),
             level: PolicyLevel::Error,
             passed: false,
+            deferred: false,
             message: "every resource must carry an \"Owner\" tag".to_owned(),
         },
         PolicyResult {
@@ -367,6 +369,7 @@ fn full_plan() -> Plan {
             address: Some(addr("aws_instance.db")),
             level: PolicyLevel::Warning,
             passed: false,
+            deferred: false,
             message: "m5.large is above the t3 family this environment budgets for".to_owned(),
         },
     ];
@@ -393,6 +396,7 @@ fn unchanged_plan() -> Plan {
         address: Some(addr("aws_vpc.main")),
         level: PolicyLevel::Error,
         passed: true,
+        deferred: false,
         message: "tagged".to_owned(),
     }];
     plan

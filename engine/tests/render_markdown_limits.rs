@@ -139,19 +139,23 @@ fn policy_result() -> impl Strategy<Value = PolicyResult> {
         prop::option::of(addr()),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
         "[a-z |<>&`\n]{0,80}",
     )
-        .prop_map(|(policy, address, error, passed, message)| PolicyResult {
-            policy,
-            address,
-            level: if error {
-                PolicyLevel::Error
-            } else {
-                PolicyLevel::Warning
+        .prop_map(
+            |(policy, address, error, passed, deferred, message)| PolicyResult {
+                policy,
+                address,
+                level: if error {
+                    PolicyLevel::Error
+                } else {
+                    PolicyLevel::Warning
+                },
+                passed: passed && !deferred,
+                deferred,
+                message,
             },
-            passed,
-            message,
-        })
+        )
 }
 
 fn plan() -> impl Strategy<Value = Plan> {

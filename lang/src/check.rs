@@ -475,6 +475,9 @@ impl<'a> Instance<'a> {
         for o in m.outputs.values() {
             self.check_output(o);
         }
+        for p in m.policies.values() {
+            self.check_policy(p);
+        }
         self.ctx.expansion.borrow_mut().push(ExpandedModule {
             path: self.path.clone(),
             vars: self.vars.clone(),
@@ -1230,6 +1233,194 @@ impl<'a> Instance<'a> {
         }
     }
 
+    /// A `policy` block: known attributes, `assert` or `rego` (not both), a bool
+    /// assertion and a string message over `self` of each listed resource type, a known
+    /// `level`, resource types that exist.
+    fn check_policy(&self, b: &ast::Block) {
+        let what = format!(
+            "policy `{}`",
+            b.labels.first().map_or("", |l| l.value.as_str())
+        );
+        for a in b.body.attributes() {
+            let name = a.name.name.as_str();
+            if !POLICY_ATTRIBUTES.contains(&name) {
+                let d = Diagnostic::error("E0801", "Unknown policy attribute")
+                    .with_primary(a.name.span, format!("{what} has no attribute `{name}`"));
+                self.ctx
+                    .report(match suggest(name, POLICY_ATTRIBUTES.iter().copied()) {
+                        Some(s) => d.with_help(format!("Did you mean `{s}`?")),
+                        None => d.with_help(format!(
+                            "A policy takes: {}.",
+                            POLICY_ATTRIBUTES.join(", ")
+                        )),
+                    });
+            }
+        }
+        for inner in b.body.blocks() {
+            self.ctx.report(
+                Diagnostic::error("E0801", "Unknown policy attribute")
+                    .with_primary(inner.kind.span, format!("{what} takes no blocks"))
+                    .with_help(format!(
+                        "A policy takes the attributes {}.",
+                        POLICY_ATTRIBUTES.join(", ")
+                    )),
+            );
+        }
+        let attr = |n: &str| b.body.attribute(n);
+        let head = Span {
+            end: b.body.span.start + 1,
+            ..b.body.span
+        };
+        match (attr("assert"), attr("rego")) {
+            (None, None) => self.ctx.report(
+                Diagnostic::error("E0802", "Policy without a rule")
+                    .with_primary(head, format!("{what} has neither `assert` nor `rego`"))
+                    .with_help(
+                        "Add `assert = EXPR` (checked on each planned resource, `self` being the resource) or `rego = file(\"x.rego\")` (checked on the whole plan).",
+                    ),
+            ),
+            (Some(a), Some(r)) => self.ctx.report(
+                Diagnostic::error("E0802", "Policy without a rule")
+                    .with_primary(r.name.span, format!("{what} has both `assert` and `rego`"))
+                    .with_secondary(a.name.span, "the native assertion")
+                    .with_help("Split it into two policies: one with `assert`, one with `rego`."),
+            ),
+            _ => {}
+        }
+        if let Some(r) = attr("rego") {
+            for other in ["resources", "message"] {
+                if let Some(a) = attr(other) {
+                    self.ctx.report(
+                        Diagnostic::error("E0801", "Unknown policy attribute")
+                            .with_primary(a.name.span, format!("`{other}` is for `assert` policies"))
+                            .with_secondary(r.name.span, "this policy is a Rego policy")
+                            .with_help("A Rego policy reads the whole plan as `input`; its rule's results are the messages."),
+                    );
+                }
+            }
+        }
+        let constant_string = |a: &ast::Attribute, what_for: &str| -> Option<String> {
+            let v = self.eval(&a.value)?;
+            match v.as_str() {
+                Some(s) => Some(s.to_string()),
+                None if !v.is_known() => None,
+                None => {
+                    self.ctx.report(
+                        Diagnostic::error("E0301", "Type mismatch")
+                            .with_primary(a.value.span, format!("expected a string, found {}", v.type_of()))
+                            .with_help(format!("`{}` of a policy is {what_for}.", a.name.name)),
+                    );
+                    None
+                }
+            }
+        };
+        if let Some(a) = attr("level") {
+            if let Some(level) = constant_string(a, "\"error\" or \"warning\"") {
+                if !POLICY_LEVELS.contains(&level.as_str()) {
+                    let d = Diagnostic::error("E0803", "Unknown policy level").with_primary(
+                        a.value.span,
+                        format!("`{level}` is not a policy level"),
+                    );
+                    self.ctx.report(match suggest(&level, POLICY_LEVELS.iter().copied()) {
+                        Some(s) => d.with_help(format!("Did you mean `\"{s}\"`? Levels are \"error\" (blocks plan and apply) and \"warning\" (reported only).")),
+                        None => d.with_help("Levels are \"error\" (blocks plan and apply) and \"warning\" (reported only)."),
+                    });
+                }
+            }
+        }
+        if let Some(a) = attr("query") {
+            let _ = constant_string(a, "a Rego rule path such as \"data.aic.deny\"");
+        }
+        if let Some(a) = attr("rego") {
+            let _ = constant_string(a, "Rego source text, usually `file(\"policies/x.rego\")`");
+        }
+        // The resource types the assertion sees as `self`; `None` stands for every type.
+        let mut types: Vec<Option<String>> = Vec::new();
+        if let Some(a) = attr("resources") {
+            if let Some(v) = self.eval(&a.value) {
+                let items: Option<Vec<Value>> = match v.kind() {
+                    ValueKind::List(xs) | ValueKind::Tuple(xs) | ValueKind::Set(xs) => {
+                        Some(xs.to_vec())
+                    }
+                    _ => None,
+                };
+                let literal_spans: Vec<Span> = match &a.value.kind {
+                    ast::ExprKind::List(xs) => xs.iter().map(|x| x.span).collect(),
+                    _ => Vec::new(),
+                };
+                match items {
+                    Some(items) => {
+                        let known = self.ctx.schemas.resource_types();
+                        for (i, item) in items.iter().enumerate() {
+                            let span = literal_spans.get(i).copied().unwrap_or(a.value.span);
+                            let Some(t) = item.as_str() else {
+                                if item.is_known() {
+                                    self.ctx.report(
+                                        Diagnostic::error("E0301", "Type mismatch")
+                                            .with_primary(span, format!("expected a resource type name, found {}", item.type_of()))
+                                            .with_help("`resources` is a list of resource type names, e.g. [\"local_file\"]."),
+                                    );
+                                }
+                                continue;
+                            };
+                            if self.ctx.schemas.resource(t).is_none() {
+                                let d = Diagnostic::error("E0228", "Unknown resource type")
+                                    .with_primary(span, format!("no provider offers the resource type `{t}`"));
+                                self.ctx.report(match suggest(t, known.iter().map(String::as_str)) {
+                                    Some(s) => d.with_help(format!("Did you mean `{s}`?")),
+                                    None => d.with_help("See docs/providers/ for the resource types each provider offers."),
+                                });
+                                continue;
+                            }
+                            types.push(Some(t.to_string()));
+                        }
+                    }
+                    None if !v.is_known() => types.push(None),
+                    None => self.ctx.report(
+                        Diagnostic::error("E0301", "Type mismatch")
+                            .with_primary(a.value.span, format!("expected a list of resource type names, found {}", v.type_of()))
+                            .with_help("`resources` is a list of resource type names, e.g. [\"local_file\"]."),
+                    ),
+                }
+            }
+        } else {
+            types.push(None);
+        }
+        let Some(assert) = attr("assert") else { return };
+        let message = attr("message");
+        for t in types {
+            let object = match &t {
+                Some(t) => self.object_type_of(&ResourceAddr::managed(t.as_str(), "")),
+                None => Type::Any,
+            };
+            let scope = self.with_bindings(
+                self.each.clone(),
+                self.count.clone(),
+                Some(Value::unknown(policy_self_type(object))),
+            );
+            if let Some(v) = self.eval_in(&scope, &assert.value) {
+                if let Err(m) = Type::Bool.conform(&v) {
+                    self.ctx.report(
+                        Diagnostic::error("E0301", "Type mismatch")
+                            .with_primary(assert.value.span, describe_mismatch(&m))
+                            .with_help("`assert` must be a bool: true when the resource complies."),
+                    );
+                }
+            }
+            if let Some(m) = message {
+                if let Some(v) = self.eval_in(&scope, &m.value) {
+                    if let Err(mm) = Type::String.conform(&v) {
+                        self.ctx.report(
+                            Diagnostic::error("E0301", "Type mismatch")
+                                .with_primary(m.value.span, describe_mismatch(&mm))
+                                .with_help("`message` is a string, e.g. \"${self.address} needs an owner tag\"."),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// E0240, with a secondary label on the reference that is unknown before apply.
     fn unknown_expansion(&self, what: &str, e: &Expr) -> Diagnostic {
         let mut d = Diagnostic::error("E0240", "Expansion not known before apply").with_primary(
@@ -1766,6 +1957,26 @@ impl Scope for Bound<'_, '_> {
             _ => return None,
         };
         inst.resource_element(&addr, key)
+    }
+}
+
+/// The attributes a `policy` block takes.
+pub const POLICY_ATTRIBUTES: [&str; 6] = ["resources", "assert", "message", "level", "rego", "query"];
+
+/// The values of a policy's `level`.
+pub const POLICY_LEVELS: [&str; 2] = ["error", "warning"];
+
+/// The type of `self` in a policy's `assert` and `message`: the resource instance's
+/// attributes (of `object`, its object type) plus `address`, `type` and `name`.
+pub fn policy_self_type(object: Type) -> Type {
+    match object {
+        Type::Object(mut attrs) => {
+            for k in ["address", "type", "name"] {
+                attrs.insert(k.to_string(), ObjectAttr::required(Type::String));
+            }
+            Type::Object(attrs)
+        }
+        other => other,
     }
 }
 

@@ -97,11 +97,14 @@ impl Serialize for OutputChange {
 
 impl Serialize for PolicyResult {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(5))?;
+        let mut map = serializer.serialize_map(Some(5 + usize::from(self.deferred)))?;
         map.serialize_entry("policy", &self.policy)?;
         map.serialize_entry("address", &self.address.as_ref().map(|a| a.to_string()))?;
         map.serialize_entry("level", &self.level)?;
         map.serialize_entry("passed", &self.passed)?;
+        if self.deferred {
+            map.serialize_entry("deferred", &true)?;
+        }
         map.serialize_entry("message", &self.message)?;
         map.end()
     }

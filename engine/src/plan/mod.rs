@@ -77,7 +77,7 @@ impl Plan {
     pub fn has_policy_errors(&self) -> bool {
         self.policy_results
             .iter()
-            .any(|r| !r.passed && r.level == PolicyLevel::Error)
+            .any(|r| !r.passed && !r.deferred && r.level == PolicyLevel::Error)
     }
 }
 
@@ -221,6 +221,9 @@ pub struct PolicyResult {
     pub address: Option<InstanceAddr>,
     pub level: PolicyLevel,
     pub passed: bool,
+    /// Not decided at plan time: the assertion depends on values known only after
+    /// apply, which checks it on the applied object. A deferred result is not passed.
+    pub deferred: bool,
     /// The policy's message; for a passed check, what was verified.
     pub message: String,
 }

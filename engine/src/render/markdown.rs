@@ -445,22 +445,30 @@ struct Policies {
 
 impl Policies {
     fn of(results: &[PolicyResult]) -> Policies {
-        let failed = results.iter().filter(|r| !r.passed).count();
+        let failed = results.iter().filter(|r| !r.passed && !r.deferred).count();
+        let deferred = results.iter().filter(|r| r.deferred).count();
+        let deferred_note = if deferred > 0 {
+            format!(", {deferred} deferred to apply")
+        } else {
+            String::new()
+        };
         let title = format!(
-            "#### Policy results: {failed} failed, {} passed\n\n\
+            "#### Policy results: {failed} failed, {} passed{deferred_note}\n\n\
              | Result | Policy | Resource | Level | Message |\n\
              | --- | --- | --- | --- | --- |\n",
-            results.len() - failed
+            results.len() - failed - deferred
         );
         let rows = results
             .iter()
-            .filter(|r| !r.passed)
+            .filter(|r| !r.passed && !r.deferred)
+            .chain(results.iter().filter(|r| r.deferred))
             .chain(results.iter().filter(|r| r.passed))
             .map(|r| {
-                let status = match (r.passed, r.level) {
-                    (true, _) => "✅ passed",
-                    (false, PolicyLevel::Error) => "❌ failed",
-                    (false, PolicyLevel::Warning) => "⚠️ warning",
+                let status = match (r.passed, r.deferred, r.level) {
+                    (true, _, _) => "✅ passed",
+                    (false, true, _) => "⏳ deferred to apply",
+                    (false, false, PolicyLevel::Error) => "❌ failed",
+                    (false, false, PolicyLevel::Warning) => "⚠️ warning",
                 };
                 let address = r.address.as_ref().map_or_else(String::new, |a| {
                     format!("<code>{}</code>", escape_cell(&a.to_string()))

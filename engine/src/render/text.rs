@@ -221,26 +221,32 @@ impl TextView<'_> {
     }
 
     fn policies(&mut self, results: &[PolicyResult]) {
-        let failed = results.iter().filter(|r| !r.passed).count();
-        let passed = results.len() - failed;
-        let _ = writeln!(
-            self.out,
-            "Policy results: {failed} failed, {passed} passed."
-        );
-        // Failures first, in their order; then the passed checks.
+        let failed = results.iter().filter(|r| !r.passed && !r.deferred).count();
+        let deferred = results.iter().filter(|r| r.deferred).count();
+        let passed = results.len() - failed - deferred;
+        let mut head = format!("Policy results: {failed} failed, {passed} passed");
+        if deferred > 0 {
+            let _ = write!(head, ", {deferred} deferred to apply");
+        }
+        let _ = writeln!(self.out, "{head}.");
+        // Failures first, in their order; then the deferred checks; then the passed ones.
         let ordered = results
             .iter()
-            .filter(|r| !r.passed)
+            .filter(|r| !r.passed && !r.deferred)
+            .chain(results.iter().filter(|r| r.deferred))
             .chain(results.iter().filter(|r| r.passed));
         for result in ordered {
-            let (symbol, code) = match (result.passed, result.level) {
-                (true, _) => ("✓", "32"),
-                (false, PolicyLevel::Error) => ("✗", "31"),
-                (false, PolicyLevel::Warning) => ("!", "33"),
+            let (symbol, code) = match (result.passed, result.deferred, result.level) {
+                (true, _, _) => ("✓", "32"),
+                (false, true, _) => ("…", "36"),
+                (false, false, PolicyLevel::Error) => ("✗", "31"),
+                (false, false, PolicyLevel::Warning) => ("!", "33"),
             };
             let symbol = self.paint(code, symbol);
             let mut line = format!("  {symbol} {}", result.policy);
-            if !result.passed {
+            if result.deferred {
+                let _ = write!(line, " ({}, deferred to apply)", result.level);
+            } else if !result.passed {
                 let _ = write!(line, " ({})", result.level);
             }
             if let Some(addr) = &result.address {

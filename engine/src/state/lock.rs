@@ -62,7 +62,8 @@ impl LockInfo {
     }
 }
 
-fn current_user() -> String {
+/// The user running this process: `$USER` (or `$LOGNAME`, `$USERNAME`), else `uid N`.
+pub(crate) fn current_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
@@ -74,7 +75,8 @@ fn current_user() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn current_host() -> String {
+/// This machine's host name.
+pub(crate) fn current_host() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
