@@ -25,7 +25,7 @@ PARALLELISM = 10
 
 def null1000_aic():
     # A counted chain: instance i reads instance i - 1, which aic evaluates per instance
-    # (cli/tests/e2e_counted_chain.rs), 890 independent, and 10 reading all of the
+    # (docs/performance.md, "Counted chains"), 890 independent, and 10 reading all of the
     # independent ones and the end of the chain.
     return (
         "resource null_resource chain {\n  count    = 100\n"
