@@ -334,7 +334,11 @@ pub fn plan_cmd(
         );
         return Ok(ExitCode::from(1));
     }
-    if detailed_exitcode && planned.plan.has_changes() {
+    let changes = planned.plan.has_changes();
+    // The process ends right after: freeing a large plan value by value would take
+    // about a fifth of its time (10,000 resources), so leave it to the exit.
+    std::mem::forget((planned, state, ws));
+    if detailed_exitcode && changes {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

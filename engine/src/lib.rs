@@ -9,6 +9,7 @@ pub mod graph;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod rollout;
 pub mod rollback;
 pub mod state;
 pub mod validate;

@@ -201,6 +201,8 @@ pub fn validate(
         &schemas,
         &functions,
     ));
+    // Rollout blocks: environments, strategies, checks and targets.
+    diagnostics.extend(crate::rollout::read(&tree.module).1);
     if !diagnostics.iter().any(Diagnostic::is_error) {
         // Rego policies parse (their other attributes were checked above).
         let (_, rego) = crate::policy::load(&tree, &mut sources, &|e| {

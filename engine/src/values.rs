@@ -32,6 +32,8 @@ pub struct WalkScope<'a> {
     pub self_value: Option<Value>,
     /// Variables declared sensitive in this module.
     pub sensitive_vars: &'a [String],
+    /// `rollout.*`: the rollout, phase, canary weight and wave target being applied.
+    pub rollout: &'a Value,
 }
 
 impl WalkScope<'_> {
@@ -202,13 +204,7 @@ impl Scope for WalkScope<'_> {
                     1,
                 ))
             }
-            "rollout" => Ok((
-                Value::object([
-                    ("weight", Value::number(100.0)),
-                    ("phase", Value::string("")),
-                ]),
-                1,
-            )),
+            "rollout" => Ok((self.rollout.clone(), 1)),
             "data" => {
                 let (Some(t), Some(n)) = (path.get(1), path.get(2)) else {
                     return Err(miss("data"));
@@ -366,6 +362,7 @@ mod tests {
             count: Some(Value::object([("index", Value::number(1.0))])),
             self_value: None,
             sensitive_vars: &sensitive,
+            rollout: &Value::null(),
         };
         let functions = StdFunctions::new(".");
         let mut sources = SourceMap::new();

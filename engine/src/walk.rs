@@ -46,6 +46,9 @@ pub struct Workspace {
     /// Constants of every module instance (variables and lets; unknown where they derive
     /// from resources), for provider configurations, which must be constant.
     pub const_values: Values,
+    /// The value of `rollout.*` (see [`crate::rollout::context`]); outside a rollout,
+    /// weight 100 and empty names.
+    pub rollout: Value,
     /// The instance type of every resource and data source type the registry knows,
     /// as [`Workspace::schema`] finds it: state values are conformed to it.
     instance_types: HashMap<(Mode, String), Type>,
@@ -137,6 +140,7 @@ impl Workspace {
             config_digest,
             policies: Vec::new(),
             const_values: Values::default(),
+            rollout: crate::rollout::context(None),
             instance_types: HashMap::new(),
         };
         let mut types = HashMap::new();
@@ -303,6 +307,7 @@ impl Workspace {
             count,
             self_value: None,
             sensitive_vars,
+            rollout: &self.rollout,
         }
     }
 
@@ -923,9 +928,18 @@ pub async fn refresh(
         for (((a, rs), now), before) in entries.into_iter().zip(results).zip(priors) {
             match now {
                 Ok(Some(v)) => {
-                    let v = conform_to_schema(ws, &a.resource, v);
+                    // A value equal to the prior one (already in the schema's shape) is
+                    // only kept as JSON: conforming it would change nothing.
+                    let (v, same) = match v.equals(&before) {
+                        Some(true) => (v, true),
+                        _ => {
+                            let v = conform_to_schema(ws, &a.resource, v);
+                            let same = v.equals(&before) == Some(true);
+                            (v, same)
+                        }
+                    };
                     let attributes = v.without_marks_json();
-                    if v.equals(&before) != Some(true) {
+                    if !same {
                         drift.push(ResourceChange::new(
                             a.clone(),
                             Action::Update,

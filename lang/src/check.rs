@@ -1802,7 +1802,9 @@ impl Scope for Bound<'_, '_> {
             "rollout" => Ok((
                 Value::object([
                     ("weight", Value::number(100.0)),
+                    ("name", Value::string("")),
                     ("phase", Value::string("")),
+                    ("target", Value::string("")),
                 ]),
                 1,
             )),

@@ -11,9 +11,9 @@
 //! version the journal continues, then one [`JournalOp`] per line.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -233,24 +233,47 @@ pub(crate) fn replay(
 /// [`record`](StateJournal::record) appends one line and fsyncs it before returning,
 /// and keeps the state as the journal describes it in memory.
 ///
-/// Each call blocks for one fsync (well under a millisecond on local disks); from async
-/// code call it directly or through `spawn_blocking`. End an apply by
-/// [`finish`](StateJournal::finish) and writing the returned state with
+/// Each call blocks until its line is durable (one fsync, well under a millisecond on
+/// local disks); from async code call it directly or through `spawn_blocking`. Calls
+/// made while an fsync is in progress are written and synced together by the next one
+/// (group commit), so concurrent operations do not queue for one fsync each. End an
+/// apply by [`finish`](StateJournal::finish) and writing the returned state with
 /// [`StateStore::write`](super::StateStore::write), which removes the journal.
 #[derive(Debug)]
 pub struct StateJournal {
     path: PathBuf,
     writer: Mutex<Writer>,
+    /// Signalled when a batch of lines is durable (or failed).
+    flushed: Condvar,
 }
 
 #[derive(Debug)]
 struct Writer {
-    file: File,
+    /// `None` while a batch is being written by the caller that took it.
+    file: Option<File>,
     /// Length of the intact content.
     len: u64,
     state: State,
     /// A failed write could not be undone: appending more would bury damage mid-file.
     broken: bool,
+    /// Lines waiting for the next batch, and their operations, in call order.
+    pending: Vec<u8>,
+    pending_ops: Vec<JournalOp>,
+    /// Sequence numbers: the last line queued, and the last one whose batch finished.
+    queued: u64,
+    finished: u64,
+    /// Batches that failed: nothing of them was recorded.
+    failures: Vec<FailedBatch>,
+}
+
+/// A batch of lines that could not be recorded.
+#[derive(Debug)]
+struct FailedBatch {
+    /// Its first and last sequence numbers.
+    first: u64,
+    last: u64,
+    /// The write error, or `None` when the journal was already broken.
+    error: Option<(io::ErrorKind, String)>,
 }
 
 impl StateJournal {
@@ -286,41 +309,98 @@ impl StateJournal {
         Ok(StateJournal {
             path,
             writer: Mutex::new(Writer {
-                file,
+                file: Some(file),
                 len,
                 state,
                 broken: false,
+                pending: Vec::new(),
+                pending_ops: Vec::new(),
+                queued: 0,
+                finished: 0,
+                failures: Vec::new(),
             }),
+            flushed: Condvar::new(),
         })
     }
 
     /// Appends `op` durably, then applies it to the in-memory state. On error nothing
     /// was recorded.
+    ///
+    /// The line is queued; the first caller to find no write in progress writes and
+    /// syncs everything queued, the others wait for the batch holding their line.
     pub fn record(&self, op: JournalOp) -> Result<(), StateError> {
         let mut line =
             serde_json::to_vec(&op).map_err(|e| StateError::io("encode", &self.path, e.into()))?;
         line.push(b'\n');
-        let mut guard = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let w = &mut *guard;
+        let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if w.broken {
-            return Err(StateError::JournalBroken {
-                path: self.path.clone(),
-            });
+            return Err(self.broken());
         }
-        if let Err(e) = w.file.write_all(&line).and_then(|()| w.file.sync_data()) {
-            // Cut the partial line off so later lines do not follow damage.
-            let len = w.len;
-            let repaired = w
-                .file
-                .set_len(len)
-                .and_then(|()| w.file.seek(SeekFrom::Start(len)))
-                .and_then(|_| w.file.sync_data());
-            w.broken = repaired.is_err();
-            return Err(StateError::io("append to", &self.path, e));
+        w.pending.extend_from_slice(&line);
+        w.pending_ops.push(op);
+        w.queued += 1;
+        let seq = w.queued;
+        while w.finished < seq {
+            let Some(file) = w.file.take() else {
+                w = self.flushed.wait(w).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            };
+            // Take the batch and write it without holding the lock, so that later
+            // calls queue up for the next batch meanwhile.
+            let bytes = std::mem::take(&mut w.pending);
+            let ops = std::mem::take(&mut w.pending_ops);
+            let (first, last, len) = (w.finished + 1, w.queued, w.len);
+            if w.broken {
+                // An earlier batch left damage that could not be cut off.
+                w.file = Some(file);
+                w.failures.push(FailedBatch {
+                    first,
+                    last,
+                    error: None,
+                });
+                w.finished = last;
+                self.flushed.notify_all();
+                continue;
+            }
+            drop(w);
+            let (file, written) = write_batch(file, &bytes, len);
+            w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            w.file = Some(file);
+            match written {
+                Ok(()) => {
+                    w.len += bytes.len() as u64;
+                    for op in &ops {
+                        w.state.apply(op);
+                    }
+                }
+                Err((e, repaired)) => {
+                    w.broken |= !repaired;
+                    w.failures.push(FailedBatch {
+                        first,
+                        last,
+                        error: Some((e.kind(), e.to_string())),
+                    });
+                }
+            }
+            w.finished = last;
+            self.flushed.notify_all();
         }
-        w.len += line.len() as u64;
-        w.state.apply(&op);
-        Ok(())
+        let failed = w.failures.iter().find(|f| f.first <= seq && seq <= f.last);
+        match failed.map(|f| &f.error) {
+            Some(Some((kind, message))) => Err(StateError::io(
+                "append to",
+                &self.path,
+                io::Error::new(*kind, message.clone()),
+            )),
+            Some(None) => Err(self.broken()),
+            None => Ok(()),
+        }
+    }
+
+    fn broken(&self) -> StateError {
+        StateError::JournalBroken {
+            path: self.path.clone(),
+        }
     }
 
     /// The state as the journal describes it so far (a copy, resources sorted by
@@ -352,6 +432,21 @@ impl StateJournal {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Appends `bytes` to the journal file of intact length `len` and syncs it. On error the
+/// partial write is cut off so that later lines do not follow damage; the flag tells
+/// whether that worked.
+fn write_batch(mut file: File, bytes: &[u8], len: u64) -> (File, Result<(), (io::Error, bool)>) {
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_data()) {
+        let repaired = file
+            .set_len(len)
+            .and_then(|()| file.seek(SeekFrom::Start(len)))
+            .and_then(|_| file.sync_data())
+            .is_ok();
+        return (file, Err((e, repaired)));
+    }
+    (file, Ok(()))
 }
 
 #[cfg(test)]
@@ -537,5 +632,59 @@ mod tests {
         let parsed = parse(&path, &std::fs::read(&path).unwrap()).unwrap();
         assert!(!parsed.torn_tail);
         assert_eq!(parsed.ops.len(), 2);
+    }
+
+    #[test]
+    fn concurrent_records_are_each_written_once_and_replay_to_the_same_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.journal");
+        let base = State::new();
+        let journal = StateJournal::create(path.clone(), base.clone()).unwrap();
+        let (threads, per_thread) = (8, 25);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let journal = &journal;
+                s.spawn(move || {
+                    for i in 0..per_thread {
+                        let addr = format!("null_resource.t{t}_{i}");
+                        journal
+                            .record(JournalOp::CreateIntent {
+                                resource: res(&addr, ""),
+                            })
+                            .unwrap();
+                        journal
+                            .record(JournalOp::Created {
+                                resource: res(&addr, &format!("{t}-{i}")),
+                            })
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let in_memory = journal.finish();
+        assert_eq!(in_memory.resources.len(), threads * per_thread);
+        assert!(in_memory.unrecorded_creates().is_empty());
+
+        let parsed = parse(&path, &std::fs::read(&path).unwrap()).unwrap();
+        assert!(!parsed.torn_tail);
+        assert_eq!(parsed.ops.len(), 2 * threads * per_thread);
+        // Each address's intent comes before its outcome in the file.
+        for t in 0..threads {
+            for i in 0..per_thread {
+                let addr = format!("null_resource.t{t}_{i}");
+                let at = |created: bool| {
+                    parsed.ops.iter().position(|op| match op {
+                        JournalOp::CreateIntent { resource } => {
+                            !created && resource.address == addr
+                        }
+                        JournalOp::Created { resource } => created && resource.address == addr,
+                        _ => false,
+                    })
+                };
+                assert!(at(false).unwrap() < at(true).unwrap(), "{addr}");
+            }
+        }
+        let (replayed, _) = replay(&path, &parsed, Some(base)).unwrap();
+        assert_eq!(replayed.unwrap(), in_memory);
     }
 }
