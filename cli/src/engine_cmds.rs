@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aic_engine::apply::{apply, finish_state, ApplyOptions, ApplyReport, Progress};
+use aic_engine::apply::{apply, finish_state, ApplyOptions, ApplyReport};
 use aic_engine::plan::{Action, Plan};
 use aic_engine::render::{
     render_apply_summary, render_json, render_markdown, render_text, TextOptions,
@@ -106,7 +106,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn variable_args(config: &ConfigArgs) -> VariableArgs {
+pub(crate) fn variable_args(config: &ConfigArgs) -> VariableArgs {
     VariableArgs {
         vars: config.vars.clone(),
         var_files: config.var_files.clone(),
@@ -220,7 +220,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-fn print_plan(plan: &Plan, format: PlanFormat, color: bool) {
+pub(crate) fn print_plan(plan: &Plan, format: PlanFormat, color: bool) {
     let text = match format {
         PlanFormat::Text => render_text(
             plan,
@@ -235,7 +235,7 @@ fn print_plan(plan: &Plan, format: PlanFormat, color: bool) {
     let _ = write!(std::io::stdout(), "{text}");
 }
 
-async fn make_plan(
+pub(crate) async fn make_plan(
     ws: &Workspace,
     state: &State,
     providers: &Providers,
@@ -346,7 +346,7 @@ pub fn plan_cmd(
 
 /// Notes for `moved`, `removed` and `import` blocks, which change the state without
 /// changing any object. They go to stderr so that `--format json` stays clean.
-fn print_surgery(planned: &Planned) {
+pub(crate) fn print_surgery(planned: &Planned) {
     for (from, to) in &planned.moves {
         eprintln!("Note: {from} has moved to {to}.");
     }
@@ -560,33 +560,17 @@ pub(crate) fn execute_plan(
 ) -> Result<(ApplyReport, State, Values), String> {
     let journal = Arc::new(store.open_journal(lock).map_err(|e| render_error(&e))?);
     let cancel = Arc::new(AtomicBool::new(false));
-    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(|p: Progress| {
-        let line = match p {
-            Progress::Started { addr, action } => format!("{addr}: {}...", verb(action, false)),
-            Progress::Finished {
-                addr,
-                action,
-                elapsed,
-            } => {
-                format!(
-                    "{addr}: {} after {:.1}s",
-                    verb(action, true),
-                    elapsed.as_secs_f64()
-                )
-            }
-            Progress::Failed {
-                addr,
-                action,
-                message,
-            } => format!("{addr}: {} failed: {message}", verb(action, false)),
-            Progress::Retrying {
-                addr,
-                attempt,
-                message,
-            } => format!("{addr}: retrying (attempt {attempt}) after: {message}"),
-        };
-        eprintln!("{line}");
-    });
+    let operations = planned
+        .plan
+        .resource_changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .count();
+    let reporter = crate::progress::Reporter::new(
+        operations,
+        std::io::stderr().is_terminal() && std::env::var_os("TERM").is_some_and(|t| t != "dumb"),
+    );
+    let progress = reporter.callback();
     let apply_opts = ApplyOptions {
         parallelism,
         ..ApplyOptions::default()
@@ -603,6 +587,7 @@ pub(crate) fn execute_plan(
         watcher.abort();
         r
     });
+    reporter.finish();
     let journal = Arc::try_unwrap(journal)
         .map_err(|_| "internal: the journal is still in use".to_string())?;
     Ok((report, journal.finish(), values))
@@ -627,21 +612,6 @@ pub(crate) fn print_failures(report: &ApplyReport, what: &str) {
         for a in &report.skipped {
             eprintln!("  skipped:   {a}");
         }
-    }
-}
-
-fn verb(action: Action, done: bool) -> &'static str {
-    match (action, done) {
-        (Action::Create, false) => "Creating",
-        (Action::Create, true) => "Creation complete",
-        (Action::Update, false) => "Modifying",
-        (Action::Update, true) => "Modifications complete",
-        (Action::Delete, false) => "Destroying",
-        (Action::Delete, true) => "Destruction complete",
-        (Action::DeleteThenCreate | Action::CreateThenDelete, false) => "Replacing",
-        (Action::DeleteThenCreate | Action::CreateThenDelete, true) => "Replacement complete",
-        (_, false) => "Reading",
-        (_, true) => "Read complete",
     }
 }
 

@@ -5,6 +5,7 @@ mod commands;
 mod engine_cmds;
 mod fmt;
 mod policies;
+mod progress;
 mod providers;
 pub mod rollback;
 

@@ -570,7 +570,7 @@ mod tests {
     #[test]
     fn regorus_errors_give_line_column_and_message() {
         let source = "package aic\n\ndeny contains msg if {\n  msg := \n}\n";
-        let e = parse_rego("p.rego", source).err().expect("a syntax error");
+        let e = parse_rego("p.rego", source).expect_err("a syntax error");
         let (pos, text) = regorus_location(&e);
         let (line, col) = pos.expect("a position");
         assert!(line >= 4, "{e}");

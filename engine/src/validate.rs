@@ -38,6 +38,10 @@ impl Functions for StdFunctions {
     fn names(&self) -> Vec<&str> {
         aic_stdlib::all().iter().map(|f| f.name).collect()
     }
+
+    fn for_module(&self, dir: &std::path::Path) -> Option<Box<dyn Functions + '_>> {
+        (dir != self.module_dir).then(|| Box::new(StdFunctions::new(dir)) as Box<dyn Functions>)
+    }
 }
 
 /// Provider schemas from the registry, in the checker's terms.

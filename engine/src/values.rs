@@ -400,7 +400,7 @@ mod tests {
             assert_eq!(fast, plain, "{text}");
         }
         // The shortcut is taken where it applies, and only there.
-        let mut key = |k: Value| move || Some(k.clone());
+        let key = |k: Value| move || Some(k.clone());
         let path = ["null_resource", "c"];
         assert!(scope
             .resolve_element(&path, &mut key(Value::number(2.0)))

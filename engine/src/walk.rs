@@ -194,7 +194,6 @@ impl Workspace {
         Ok(ws)
     }
 
-
     fn expanded(&self, path: &ModuleInstance) -> Option<&ExpandedModule> {
         self.modules.iter().find(|m| &m.path == path)
     }

@@ -368,6 +368,9 @@ enum Lazy {
 /// resource values.
 struct Instance<'a> {
     ctx: &'a Ctx<'a>,
+    /// The functions as seen from this module (relative file paths resolve against its
+    /// directory); `None` when they are the context's.
+    module_functions: Option<Box<dyn Functions + 'a>>,
     tree: &'a ModuleTree,
     path: ModuleInstance,
     vars: IndexMap<String, Value>,
@@ -391,6 +394,7 @@ impl<'a> Instance<'a> {
     ) -> Self {
         Instance {
             ctx,
+            module_functions: ctx.functions.for_module(&tree.module.dir),
             tree,
             path,
             vars,
@@ -421,6 +425,12 @@ impl<'a> Instance<'a> {
         &self.tree.module
     }
 
+    fn functions(&self) -> &dyn Functions {
+        self.module_functions
+            .as_deref()
+            .unwrap_or(self.ctx.functions)
+    }
+
     /// A child scope sharing this instance's caches, with `each`/`count`/`self` bound.
     fn with_bindings(
         &self,
@@ -437,7 +447,7 @@ impl<'a> Instance<'a> {
     }
 
     fn eval_in(&self, scope: &dyn Scope, e: &Expr) -> Option<Value> {
-        let mut ev = Evaluator::new(scope, self.ctx.functions);
+        let mut ev = Evaluator::new(scope, self.functions());
         match ev.eval(e) {
             Ok(v) => Some(v),
             Err(err) => {
@@ -1307,7 +1317,10 @@ impl<'a> Instance<'a> {
                 None => {
                     self.ctx.report(
                         Diagnostic::error("E0301", "Type mismatch")
-                            .with_primary(a.value.span, format!("expected a string, found {}", v.type_of()))
+                            .with_primary(
+                                a.value.span,
+                                format!("expected a string, found {}", v.type_of()),
+                            )
                             .with_help(format!("`{}` of a policy is {what_for}.", a.name.name)),
                     );
                     None
@@ -1317,10 +1330,8 @@ impl<'a> Instance<'a> {
         if let Some(a) = attr("level") {
             if let Some(level) = constant_string(a, "\"error\" or \"warning\"") {
                 if !POLICY_LEVELS.contains(&level.as_str()) {
-                    let d = Diagnostic::error("E0803", "Unknown policy level").with_primary(
-                        a.value.span,
-                        format!("`{level}` is not a policy level"),
-                    );
+                    let d = Diagnostic::error("E0803", "Unknown policy level")
+                        .with_primary(a.value.span, format!("`{level}` is not a policy level"));
                     self.ctx.report(match suggest(&level, POLICY_LEVELS.iter().copied()) {
                         Some(s) => d.with_help(format!("Did you mean `\"{s}\"`? Levels are \"error\" (blocks plan and apply) and \"warning\" (reported only).")),
                         None => d.with_help("Levels are \"error\" (blocks plan and apply) and \"warning\" (reported only)."),
@@ -1433,7 +1444,7 @@ impl<'a> Instance<'a> {
                 return;
             }
             let scope = self.with_bindings(self.each.clone(), self.count.clone(), None);
-            let mut ev = Evaluator::new(&scope, self.ctx.functions);
+            let mut ev = Evaluator::new(&scope, self.functions());
             if ev.eval(x).is_ok_and(|v| !v.is_known()) {
                 culprit = Some(x.span);
             }
@@ -1963,7 +1974,8 @@ impl Scope for Bound<'_, '_> {
 }
 
 /// The attributes a `policy` block takes.
-pub const POLICY_ATTRIBUTES: [&str; 6] = ["resources", "assert", "message", "level", "rego", "query"];
+pub const POLICY_ATTRIBUTES: [&str; 6] =
+    ["resources", "assert", "message", "level", "rego", "query"];
 
 /// The values of a policy's `level`.
 pub const POLICY_LEVELS: [&str; 2] = ["error", "warning"];

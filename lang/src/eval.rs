@@ -69,6 +69,12 @@ pub trait Functions: Sync {
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, FunctionFailure>>;
     /// Every function name, for "did you mean".
     fn names(&self) -> Vec<&str>;
+    /// The same functions for code in the module whose directory is `dir` (`file` and
+    /// friends resolve relative paths against the calling module's directory); `None`
+    /// when they do not depend on the module.
+    fn for_module(&self, _dir: &std::path::Path) -> Option<Box<dyn Functions + '_>> {
+        None
+    }
 }
 
 /// Resolves the names an expression starts with.

@@ -79,7 +79,11 @@ pub async fn http_get(url: &str, timeout: Duration) -> Result<u16, String> {
 fn eval(ws: &Workspace, values: &Values, e: &Expr) -> Result<aic_lang::value::Value, String> {
     ws.eval_in(&ModuleInstance::root(), None, None, values, e)
         .map_err(|d| {
-            let label = d.labels.first().map(|l| l.message.clone()).unwrap_or_default();
+            let label = d
+                .labels
+                .first()
+                .map(|l| l.message.clone())
+                .unwrap_or_default();
             let mut m = d.summary.clone();
             if !label.is_empty() {
                 m = format!("{m}: {label}");
@@ -167,9 +171,7 @@ pub async fn run(
                     }
                     Some(false) => {
                         result.detail = match message.as_ref().map(|m| eval(ws, values, m)) {
-                            Some(Ok(m)) => m
-                                .as_str()
-                                .map_or_else(|| m.to_string(), str::to_string),
+                            Some(Ok(m)) => m.as_str().map_or_else(|| m.to_string(), str::to_string),
                             Some(Err(e)) => format!("assertion failed (message: {e})"),
                             None => "assertion failed".into(),
                         };

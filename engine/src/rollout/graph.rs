@@ -15,7 +15,13 @@ fn esc(s: &str) -> String {
 fn id(phase: &str, suffix: &str) -> String {
     let base: String = phase
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if suffix.is_empty() {
         format!("p_{base}")
@@ -109,7 +115,11 @@ pub fn mermaid(rollout: &Rollout, targets: &dyn Fn(&str) -> Option<Vec<String>>)
                 })
                 .collect();
             let cid = id(&p.name, "checks");
-            let _ = writeln!(out, "    {cid}{{{{\"checks<br/>{}\"}}}}", esc(&names.join("<br/>")));
+            let _ = writeln!(
+                out,
+                "    {cid}{{{{\"checks<br/>{}\"}}}}",
+                esc(&names.join("<br/>"))
+            );
             let per_step = matches!(p.strategy, Strategy::Canary { .. } | Strategy::Waves { .. });
             if per_step {
                 for (sid, _) in &steps {

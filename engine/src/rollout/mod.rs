@@ -42,7 +42,12 @@ pub struct Context {
 /// 100 and empty strings.
 pub fn context(c: Option<&Context>) -> Value {
     let (name, phase, weight, target) = match c {
-        Some(c) => (c.rollout.as_str(), c.phase.as_str(), c.weight, c.target.as_str()),
+        Some(c) => (
+            c.rollout.as_str(),
+            c.phase.as_str(),
+            c.weight,
+            c.target.as_str(),
+        ),
         None => ("", "", 100, ""),
     };
     Value::object([
@@ -104,9 +109,9 @@ impl TargetScope<'_> {
             None => Value::tuple(Vec::new()),
             Some(None) => mark(&None),
             Some(Some(InstanceKey::Int(_))) => Value::tuple(keys.iter().map(mark)),
-            Some(Some(InstanceKey::Str(_))) => Value::object(keys.iter().map(|k| {
-                (key_text(k, ""), mark(k))
-            })),
+            Some(Some(InstanceKey::Str(_))) => {
+                Value::object(keys.iter().map(|k| (key_text(k, ""), mark(k))))
+            }
         }
     }
 }
@@ -114,12 +119,14 @@ impl TargetScope<'_> {
 impl Scope for TargetScope<'_> {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
         let root = ModuleInstance::root();
-        let miss = |name: &str| ScopeMiss {
+        let miss = |name: &str| {
+            ScopeMiss {
             segment: 0,
             code: "E0906",
             summary: "Invalid rollout target",
             label: format!("`{name}` is not known in `targets`"),
             help: Some("Targets name module instances and resources of the root module; they may use `env`, `var` and `let` values.".into()),
+        }
         };
         let first = path.first().copied().unwrap_or("");
         match first {
@@ -147,7 +154,12 @@ impl Scope for TargetScope<'_> {
                 ))
             }
             name => {
-                if let Some(v) = self.ws.const_values.lets.get(&(root.clone(), name.to_string())) {
+                if let Some(v) = self
+                    .ws
+                    .const_values
+                    .lets
+                    .get(&(root.clone(), name.to_string()))
+                {
                     return Ok((v.clone(), 1));
                 }
                 let n = path.get(1).ok_or_else(|| miss(name))?;
@@ -237,10 +249,12 @@ pub fn resolve_targets(ws: &Workspace, phase: &Phase) -> Result<Vec<Target>, Dia
                 resource: Some(ia),
             },
             (None, Err(_)) => {
-                return Err(Diagnostic::error("E0906", "Invalid rollout target").with_primary(
-                    expr.span,
-                    format!("`{a}` is not in environment `{}`", ws.environment),
-                ))
+                return Err(
+                    Diagnostic::error("E0906", "Invalid rollout target").with_primary(
+                        expr.span,
+                        format!("`{a}` is not in environment `{}`", ws.environment),
+                    ),
+                )
             }
         };
         out.push(target);

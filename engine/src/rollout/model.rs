@@ -42,7 +42,10 @@ pub struct Phase {
 pub enum Strategy {
     AllAtOnce,
     /// `rollout.weight` takes each step; one plan/apply/check per step.
-    Canary { steps: Vec<u32>, pause: Duration },
+    Canary {
+        steps: Vec<u32>,
+        pause: Duration,
+    },
     /// Targets in groups of `size`; later waves are skipped once more than
     /// `max_failures` targets failed.
     Waves {
@@ -74,7 +77,11 @@ impl Strategy {
             Strategy::BlueGreen => "blue_green".into(),
             Strategy::Canary { steps, pause } => {
                 let steps: Vec<String> = steps.iter().map(u32::to_string).collect();
-                format!("canary {}%, pause {}", steps.join("/"), show_duration(*pause))
+                format!(
+                    "canary {}%, pause {}",
+                    steps.join("/"),
+                    show_duration(*pause)
+                )
             }
             Strategy::Waves {
                 size,
@@ -165,11 +172,11 @@ pub fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms == 0 {
         "0s".into()
-    } else if ms % 3_600_000 == 0 {
+    } else if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -259,7 +266,11 @@ impl Reader<'_> {
         match v.as_str().map(parse_duration) {
             Some(Ok(d)) => d,
             Some(Err(m)) => {
-                self.invalid(a.value.span, m, "Durations are strings such as \"30s\", \"5m\" or \"1h\".");
+                self.invalid(
+                    a.value.span,
+                    m,
+                    "Durations are strings such as \"30s\", \"5m\" or \"1h\".",
+                );
                 default
             }
             None => {
@@ -321,7 +332,10 @@ pub fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
             if let Some(prev) = phases.iter().find(|p| p.name == pname) {
                 r.diags.push(
                     Diagnostic::error("E0908", "Duplicate phase")
-                        .with_primary(pb.labels[0].span, format!("phase `{pname}` is declared twice"))
+                        .with_primary(
+                            pb.labels[0].span,
+                            format!("phase `{pname}` is declared twice"),
+                        )
                         .with_secondary(prev.span, "first declared here"),
                 );
                 continue;
@@ -396,22 +410,21 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
                 declared.contains(&env.as_str())
             };
             if !known {
-                let mut d = Diagnostic::error("E0901", "Unknown environment").with_primary(
-                    a.value.span,
-                    format!("environment `{env}` is not declared"),
-                );
+                let mut d = Diagnostic::error("E0901", "Unknown environment")
+                    .with_primary(a.value.span, format!("environment `{env}` is not declared"));
                 d = if declared.is_empty() {
-                    d.with_help("This configuration declares no environments, so only `default` exists.")
+                    d.with_help(
+                        "This configuration declares no environments, so only `default` exists.",
+                    )
                 } else {
                     match suggest(&env, declared.iter().copied()) {
                         Some(s) => d.with_help(format!(
                             "Did you mean `{s}`? Declared environments: {}.",
                             declared.join(", ")
                         )),
-                        None => d.with_help(format!(
-                            "Declared environments: {}.",
-                            declared.join(", ")
-                        )),
+                        None => {
+                            d.with_help(format!("Declared environments: {}.", declared.join(", ")))
+                        }
                     }
                 };
                 r.diags.push(d);
@@ -424,11 +437,18 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
         check_targets(r, root, &a.value);
         a.value.clone()
     });
-    let strategies: Vec<&Block> = b.body.blocks().filter(|x| x.kind.name == "strategy").collect();
+    let strategies: Vec<&Block> = b
+        .body
+        .blocks()
+        .filter(|x| x.kind.name == "strategy")
+        .collect();
     if let Some(second) = strategies.get(1) {
         r.diags.push(
             Diagnostic::error("E0908", "Duplicate phase")
-                .with_primary(second.kind.span, format!("{what} has more than one strategy"))
+                .with_primary(
+                    second.kind.span,
+                    format!("{what} has more than one strategy"),
+                )
                 .with_secondary(strategies[0].kind.span, "the first strategy")
                 .with_help("A phase has at most one `strategy KIND { … }` block."),
         );
@@ -462,10 +482,11 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
             continue;
         };
         if checks.iter().any(|c| c.name == cname) {
-            r.diags.push(
-                Diagnostic::error("E0908", "Duplicate phase")
-                    .with_primary(cb.kind.span, format!("check `{cname}` is declared twice in {what}")),
-            );
+            r.diags
+                .push(Diagnostic::error("E0908", "Duplicate phase").with_primary(
+                    cb.kind.span,
+                    format!("check `{cname}` is declared twice in {what}"),
+                ));
             continue;
         }
         if let Some(c) = read_check(r, &cname, cb) {
@@ -487,7 +508,10 @@ fn read_strategy(r: &mut Reader<'_>, s: &Block) -> Option<Strategy> {
     let Some(kind) = label(s) else {
         r.diags.push(
             Diagnostic::error("E0902", "Unknown strategy")
-                .with_primary(s.kind.span, "a strategy needs a kind: `strategy canary { … }`")
+                .with_primary(
+                    s.kind.span,
+                    "a strategy needs a kind: `strategy canary { … }`",
+                )
                 .with_help(format!("Strategies: {}.", Strategy::KINDS.join(", "))),
         );
         return None;
@@ -522,7 +546,9 @@ fn read_strategy(r: &mut Reader<'_>, s: &Block) -> Option<Strategy> {
                     _ => {
                         r.invalid(
                             a.value.span,
-                            format!("`steps` must be increasing percentages from 1 to 100, found {v}"),
+                            format!(
+                                "`steps` must be increasing percentages from 1 to 100, found {v}"
+                            ),
                             "Write e.g. `steps = [10, 50, 100]`; the last step is normally 100.",
                         );
                     }
@@ -601,7 +627,9 @@ fn read_check(r: &mut Reader<'_>, name: &str, b: &Block) -> Option<Check> {
                 Diagnostic::error("E0905", "Invalid check")
                     .with_primary(a.name.span, format!("{what} has both `http` and `assert`"))
                     .with_secondary(h.name.span, "`http` is here")
-                    .with_help("A check is either an HTTP GET or an assertion; split it into two checks."),
+                    .with_help(
+                        "A check is either an HTTP GET or an assertion; split it into two checks.",
+                    ),
             );
             None
         }
@@ -664,10 +692,9 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
                     continue;
                 }
             }
-            Some((first, Some(second))) => root
-                .resources
-                .keys()
-                .any(|a| a.mode == aic_lang::addr::Mode::Managed && a.type_name == first && a.name == second),
+            Some((first, Some(second))) => root.resources.keys().any(|a| {
+                a.mode == aic_lang::addr::Mode::Managed && a.type_name == first && a.name == second
+            }),
             _ => false,
         };
         if !ok {
@@ -728,9 +755,10 @@ fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             }
             visit(&i.value, f);
         }),
-        ExprKind::GetAttr(x, _) | ExprKind::Splat(x) | ExprKind::Unary(_, x) | ExprKind::Paren(x) => {
-            visit(x, f)
-        }
+        ExprKind::GetAttr(x, _)
+        | ExprKind::Splat(x)
+        | ExprKind::Unary(_, x)
+        | ExprKind::Paren(x) => visit(x, f),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
             visit(a, f);
             visit(b, f);

@@ -210,7 +210,10 @@ mod tests {
         };
         set_phase_record(&mut s, "release", "beta", &r);
         assert_eq!(phase_record(&s, "release", "beta"), Some(r));
-        assert_eq!(s.rollouts["release"]["phases"]["beta"]["status"], "rolled_back");
+        assert_eq!(
+            s.rollouts["release"]["phases"]["beta"]["status"],
+            "rolled_back"
+        );
         assert_eq!(phase_record(&s, "release", "other"), None);
     }
 }

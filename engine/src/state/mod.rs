@@ -16,7 +16,7 @@ mod store;
 pub use error::{DamagedState, StateError};
 pub use journal::{JournalOp, JournalReplay, StateJournal};
 pub use local::LocalBackend;
-pub use lock::{LockInfo, StateLock};
 pub(crate) use lock::{current_host, current_user};
+pub use lock::{LockInfo, StateLock};
 pub use model::{OutputState, PathStep, ResourceState, State, FORMAT_VERSION};
 pub use store::{HistoryEntry, LoadedState, StateStore};

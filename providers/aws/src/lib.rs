@@ -18,7 +18,7 @@
 //! whatever must be remembered about an object is in the value it returns.
 //!
 //! The reference in `docs/providers/aws.md` is generated from the schema by
-//! `cargo run -p aic-provider-aws --example gen-docs > docs/providers/aws.md`; a test
+//! `cargo run -p aic-provider-aws --example gen-aws-docs > docs/providers/aws.md`; a test
 //! fails when it is stale.
 
 use std::sync::atomic::AtomicU64;
@@ -110,7 +110,7 @@ pub fn reference_markdown() -> String {
     let mut out = String::from(
         "# The `aws` provider\n\n\
          <!-- Generated from the provider schema; do not edit. Regenerate with\n     \
-         cargo run -p aic-provider-aws --example gen-docs > docs/providers/aws.md -->\n\n\
+         cargo run -p aic-provider-aws --example gen-aws-docs > docs/providers/aws.md -->\n\n\
          Amazon EC2 and VPC through the AWS SDK for Rust (`aws-sdk-ec2`). Resource, attribute \
          and block names are those of the Terraform AWS provider, so configurations port.\n\n\
          - **Use**: *required* attributes must be set; *optional* ones may be (the default \

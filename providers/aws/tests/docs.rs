@@ -10,7 +10,7 @@ fn reference_is_up_to_date() {
     assert!(
         found == expected,
         "{} is stale; regenerate it with\n    \
-         cargo run -p aic-provider-aws --example gen-docs > docs/providers/aws.md",
+         cargo run -p aic-provider-aws --example gen-aws-docs > docs/providers/aws.md",
         path.display()
     );
 }

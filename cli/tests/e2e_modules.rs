@@ -1,0 +1,62 @@
+//! End to end: file functions in a child module read relative to that module's
+//! directory (spec §5: `file`, `fileexists`, `templatefile` are relative to
+//! `path.module`), both for constants (lets) and for resource attributes.
+
+mod e2e_common;
+
+use e2e_common::Project;
+
+const ROOT: &str = r#"
+module site {
+  source = "./modules/site"
+  name   = "docs"
+}
+
+output page = module.site.page
+"#;
+
+const SITE: &str = r#"
+variable name: string
+
+let body   = file("index.html")
+let banner = templatefile("banner.tpl", { name = var.name })
+
+resource local_file page {
+  filename = "${path.root}/out/${var.name}.html"
+  content  = "${banner}${body}"
+  file_permission = fileexists("index.html") ? "0644" : "0600"
+}
+
+output page = local_file.page.filename
+"#;
+
+#[test]
+fn file_functions_in_a_child_module_read_from_its_directory() {
+    let p = Project::with_main(ROOT);
+    p.write("modules/site/main.aic", SITE);
+    p.write("modules/site/index.html", "<p>hello</p>\n");
+    p.write("modules/site/banner.tpl", "<h1>${name}</h1>\n");
+    // A file of the same name at the root must not be the one read.
+    p.write("index.html", "WRONG: the root's file\n");
+
+    p.aic(&["validate"]).success();
+    p.aic(&["apply", "--auto-approve"]).success();
+    assert_eq!(p.read("out/docs.html"), "<h1>docs</h1>\n<p>hello</p>\n");
+}
+
+#[test]
+fn a_missing_file_in_a_child_module_names_the_module_path() {
+    let p = Project::with_main(ROOT);
+    p.write("modules/site/main.aic", SITE);
+    p.write("modules/site/banner.tpl", "<h1>${name}</h1>\n");
+    // index.html exists only at the root: the module must not pick it up.
+    p.write("index.html", "root\n");
+
+    let run = p.aic(&["validate"]).failure();
+    let err = run.err_words();
+    assert!(err.contains("index.html"), "{run}");
+    assert!(
+        err.contains("modules/site"),
+        "the error should point into the module:\n{run}"
+    );
+}
