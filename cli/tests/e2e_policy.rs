@@ -44,7 +44,8 @@ fn a_native_policy_blocks_plan_and_apply() {
         .stdout_has("✗ private_files (error) on local_file.notes: local_file.notes is written with mode 0777, not 0600")
         .stdout_has("✓ private_files on local_file.secret");
     // A diagnostic names the instance and points at the assertion.
-    plan.stderr_has("error[E0805]: Policy violation")
+    plan.stderr_has("E0805")
+        .stderr_has("Policy violation")
         .stderr_has("policy `private_files` fails on `local_file.notes`")
         .stderr_has(r#"assert = self.file_permission == "0600""#)
         .stderr_has("Plan failed: 1 policy error; `aic apply` refuses this plan.");
@@ -150,7 +151,9 @@ policy broken {
     );
     for cmd in [&["validate"][..], &["plan"][..]] {
         let run = p.aic(cmd).failure();
-        let run = run.stderr_has("error[E0804]: Rego policy does not parse");
+        let run = run
+            .stderr_has("E0804")
+            .stderr_has("Rego policy does not parse");
         assert!(
             run.stderr.contains("bad.rego:4:") || run.stderr.contains("bad.rego:5:"),
             "the diagnostic points at the line in bad.rego:\n{run}"
@@ -214,7 +217,7 @@ fn a_warning_is_reported_and_does_not_block() {
     p.aic(&["plan"])
         .success()
         .stdout_has("! private_files (warning) on local_file.notes: local_file.notes is written with mode 0777, not 0600")
-        .stderr_has("warning[W0805]: Policy warning")
+        .stderr_has("W0805").stderr_has("Policy warning")
         .stderr_lacks("Plan failed");
     p.aic(&["apply", "--auto-approve"])
         .success()
@@ -339,13 +342,17 @@ policy not_bool {
     );
     p.aic(&["validate"])
         .failure()
-        .stderr_has("error[E0228]: Unknown resource type")
+        .stderr_has("E0228")
+        .stderr_has("Unknown resource type")
         .stderr_has("Did you mean `local_file`?")
-        .stderr_has("error[E0801]: Unknown policy attribute")
+        .stderr_has("E0801")
+        .stderr_has("Unknown policy attribute")
         .stderr_has("Did you mean `level`?")
-        .stderr_has("error[E0803]: Unknown policy level")
+        .stderr_has("E0803")
+        .stderr_has("Unknown policy level")
         .stderr_has("Did you mean `\"warning\"`?")
         .stderr_has("this object has no attribute `contents`")
-        .stderr_has("error[E0802]: Policy without a rule")
+        .stderr_has("E0802")
+        .stderr_has("Policy without a rule")
         .stderr_has("`assert` must be a bool");
 }
