@@ -21,6 +21,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The flags of the commands that change objects outside `plan`/`apply`
+/// (`rollback`, `rollout`).
+#[derive(Debug, Clone, Args)]
+pub struct ChangeFlags {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow destroying or replacing objects in a protected environment.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// How long to wait for the state lock, e.g. 30s.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+    /// How many operations run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
 #[derive(Debug, Args)]
 pub struct Global {
     /// Run in DIR instead of the current directory.
@@ -146,25 +164,10 @@ pub enum Command {
     },
     /// Put the environment back as a kept state version recorded it (default: the
     /// version before the current one).
-    Rollback {
-        /// The serial of the version to go back to (`aic state history` lists them).
-        #[arg(long, value_name = "SERIAL")]
-        to: Option<u64>,
-        #[command(flatten)]
-        config: ConfigArgs,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        auto_approve: bool,
-        /// Allow destroying or replacing objects in a protected environment.
-        #[arg(long)]
-        allow_destroy: bool,
-        /// How long to wait for the state lock, e.g. 30s.
-        #[arg(long, default_value = "0s", value_name = "DURATION")]
-        lock_timeout: String,
-        /// How many operations run at once.
-        #[arg(long, default_value_t = 10)]
-        parallelism: usize,
-    },
+    Rollback(crate::rollback::RollbackArgs),
+    /// Run a rollout's phases in order (resuming where the last run stopped), or show
+    /// its progress (--status) or its phases as a Mermaid flowchart (--graph).
+    Rollout(crate::rollout::RolloutArgs),
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
@@ -303,25 +306,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             StateCommand::History { env } => ec::state_history(&dir, env.as_deref()),
             StateCommand::Unlock { id, env } => ec::state_unlock(&dir, env.as_deref(), &id),
         },
-        Command::Rollback {
-            to,
-            config,
-            auto_approve,
-            allow_destroy,
-            lock_timeout,
-            parallelism,
-        } => crate::rollback::rollback_cmd(
-            &dir,
-            crate::rollback::RollbackArgs {
-                config,
-                to,
-                auto_approve,
-                allow_destroy,
-                lock_timeout,
-                parallelism,
-            },
-            color,
-        ),
+        Command::Rollback(args) => crate::rollback::rollback_cmd(&dir, args, color),
+        Command::Rollout(args) => crate::rollout::rollout_cmd(&dir, &args, color),
         Command::Env(EnvCommand::List) => ec::env_list(&dir, color),
         Command::Import {
             addr,

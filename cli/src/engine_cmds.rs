@@ -479,20 +479,18 @@ pub fn apply_cmd(dir: &Path, a: ApplyArgs<'_>, color: bool) -> Result<ExitCode, 
     if !planned.plan.has_changes() && !surgery {
         return Ok(ExitCode::SUCCESS);
     }
-    if saved.is_none() && !a.auto_approve {
-        if !std::io::stdin().is_terminal() {
-            return Err("refusing to apply without confirmation: run on a terminal, or pass --auto-approve.".into());
-        }
-        eprint!(
-            "\nDo you want to perform these actions in environment `{}`?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-            ws.environment
-        );
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if answer.trim() != "yes" {
-            eprintln!("\nApply cancelled.");
-            return Ok(ExitCode::from(1));
-        }
+    if saved.is_none()
+        && !a.auto_approve
+        && !confirm(
+            "apply",
+            &format!(
+                "Do you want to perform these actions in environment `{}`?",
+                ws.environment
+            ),
+        )?
+    {
+        eprintln!("\nApply cancelled.");
+        return Ok(ExitCode::from(1));
     }
     let (report, state, values) =
         execute_plan(&rt, &ws, &store, &lock, planned, &providers, a.parallelism)?;
@@ -947,4 +945,18 @@ pub fn import_cmd(
     store.write(&l, &mut state).map_err(|e| render_error(&e))?;
     println!("Import successful: {target} now manages `{id}`. Run `aic plan` to see how it differs from the configuration.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks `question` on the terminal, as Terraform does: true only when the answer is
+/// `yes`. Without a terminal there is nobody to ask, so `verb` is refused with a hint.
+pub(crate) fn confirm(verb: &str, question: &str) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "refusing to {verb} without confirmation: run on a terminal, or pass --auto-approve."
+        ));
+    }
+    eprint!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    Ok(answer.trim() == "yes")
 }

@@ -8,6 +8,7 @@ mod policies;
 mod progress;
 mod providers;
 pub mod rollback;
+mod rollout;
 
 use std::process::ExitCode;
 

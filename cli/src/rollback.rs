@@ -5,7 +5,7 @@
 //! version, prints the plan, asks, applies through the same machinery as `aic apply`,
 //! writes the result as a new state version and appends an audit line.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -83,13 +83,15 @@ pub fn rollback_to(
 }
 
 /// The `aic rollback` command's flags.
+#[derive(Debug, clap::Args)]
 pub struct RollbackArgs {
-    pub config: ConfigArgs,
+    /// The serial of the version to go back to (`aic state history` lists them).
+    #[arg(long, value_name = "SERIAL")]
     pub to: Option<u64>,
-    pub auto_approve: bool,
-    pub allow_destroy: bool,
-    pub lock_timeout: String,
-    pub parallelism: usize,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub change: crate::commands::ChangeFlags,
 }
 
 /// `aic rollback [--env E] [--to SERIAL] [--auto-approve]`: the plan and the summary go
@@ -98,10 +100,10 @@ pub fn rollback_cmd(dir: &Path, args: RollbackArgs, color: bool) -> Result<ExitC
     let request = Request {
         config: args.config,
         to: args.to,
-        confirm: !args.auto_approve,
-        allow_destroy: args.allow_destroy,
-        lock_timeout: args.lock_timeout,
-        parallelism: args.parallelism,
+        confirm: !args.change.auto_approve,
+        allow_destroy: args.change.allow_destroy,
+        lock_timeout: args.change.lock_timeout,
+        parallelism: args.change.parallelism,
         to_stdout: true,
     };
     let outcome = run(dir, &request, color)?;
@@ -337,18 +339,9 @@ fn not_kept(store: &LocalBackend, current: &State, to: u64) -> Diagnostic {
 }
 
 fn confirm(env: &str, from: u64, to: u64) -> Result<(), String> {
-    if !std::io::stdin().is_terminal() {
-        return Err(
-            "refusing to roll back without confirmation: run on a terminal, or pass --auto-approve."
-                .into(),
-        );
-    }
-    eprint!(
-        "\nDo you want to roll back environment `{env}` from serial {from} to serial {to}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
-    );
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if answer.trim() != "yes" {
+    let question =
+        format!("Do you want to roll back environment `{env}` from serial {from} to serial {to}?");
+    if !crate::engine_cmds::confirm("roll back", &question)? {
         return Err("rollback cancelled; nothing was changed.".into());
     }
     Ok(())

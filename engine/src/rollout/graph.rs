@@ -110,15 +110,15 @@ pub fn mermaid(rollout: &Rollout, targets: &dyn Fn(&str) -> Option<Vec<String>>)
                 .checks
                 .iter()
                 .map(|c| match &c.kind {
-                    CheckKind::Http { expect, .. } => format!("{}: http {expect}", c.name),
-                    CheckKind::Assert { .. } => format!("{}: assert", c.name),
+                    CheckKind::Http { expect, .. } => esc(&format!("{}: http {expect}", c.name)),
+                    CheckKind::Assert { .. } => esc(&format!("{}: assert", c.name)),
                 })
                 .collect();
             let cid = id(&p.name, "checks");
             let _ = writeln!(
                 out,
                 "    {cid}{{{{\"checks<br/>{}\"}}}}",
-                esc(&names.join("<br/>"))
+                names.join("<br/>")
             );
             let per_step = matches!(p.strategy, Strategy::Canary { .. } | Strategy::Waves { .. });
             if per_step {

@@ -453,9 +453,10 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
                 .with_help("A phase has at most one `strategy KIND { … }` block."),
         );
     }
+    // A bad strategy does not stop the checks from being read: all errors at once.
     let strategy = match strategies.first() {
-        None => Strategy::AllAtOnce,
-        Some(s) => read_strategy(r, s)?,
+        None => Some(Strategy::AllAtOnce),
+        Some(s) => read_strategy(r, s),
     };
     let on_failure = match b.body.attribute("on_failure") {
         None => OnFailure::Rollback,
@@ -497,7 +498,7 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
         name: name.to_string(),
         environment,
         targets,
-        strategy,
+        strategy: strategy?,
         checks,
         on_failure,
         span: b.span,
