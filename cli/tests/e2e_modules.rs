@@ -1,7 +1,7 @@
 //! End to end: file functions in a child module read relative to that module's
 //! directory (spec §5: `file`, `fileexists`, `templatefile` are relative to
-//! `path.module`), both for constants (lets) and for resource attributes.
-//! (`templatefile` in a constant is not covered: it has no renderer at check time yet.)
+//! `path.module`), both for constants (lets) and for resource attributes; templates
+//! render with their variables and every function.
 
 mod e2e_common;
 
@@ -60,4 +60,52 @@ fn a_missing_file_in_a_child_module_names_the_module_path() {
         err.contains("modules/site"),
         "the error should point into the module:\n{run}"
     );
+}
+
+const TEMPLATED: &str = r#"
+variable name: string
+
+let motd = templatefile("motd.tpl", { name = var.name, port = 8080 })
+
+resource local_file motd {
+  filename = "${path.root}/out/motd.txt"
+  content  = motd
+}
+
+output page = local_file.motd.filename
+"#;
+
+#[test]
+fn templatefile_renders_a_template_of_the_module_in_a_constant() {
+    let p = Project::with_main(ROOT);
+    p.write("modules/site/main.aic", TEMPLATED);
+    p.write(
+        "modules/site/motd.tpl",
+        "Welcome to ${upper(name)}\nport ${port + 1}, ${length([1, 2])} items\n",
+    );
+    p.write("motd.tpl", "WRONG: the root's template\n");
+
+    p.aic(&["validate"]).success();
+    p.aic(&["apply", "--auto-approve"]).success();
+    assert_eq!(
+        p.read("out/motd.txt"),
+        "Welcome to DOCS\nport 8081, 2 items\n"
+    );
+}
+
+#[test]
+fn a_template_naming_an_unknown_variable_is_an_error_at_its_line() {
+    let p = Project::with_main(ROOT);
+    p.write("modules/site/main.aic", TEMPLATED);
+    p.write("modules/site/motd.tpl", "Welcome\nto ${nmae}\n");
+
+    let run = p.aic(&["validate"]).failure();
+    let err = run.err_words();
+    assert!(err.contains("motd.tpl"), "{run}");
+    assert!(err.contains("line 2, column 6"), "{run}");
+    assert!(
+        err.contains("`nmae` is not one of the template's variables"),
+        "{run}"
+    );
+    assert!(err.contains("name, port"), "{run}");
 }

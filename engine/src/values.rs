@@ -26,6 +26,8 @@ pub struct WalkScope<'a> {
     pub graph: &'a ConfigGraph,
     pub module: &'a ModuleInstance,
     pub module_dir: PathBuf,
+    /// The root module's directory, for `path.root`.
+    pub root_dir: &'a std::path::Path,
     pub env: &'a Value,
     pub each: Option<Value>,
     pub count: Option<Value>,
@@ -193,17 +195,10 @@ impl Scope for WalkScope<'_> {
                 .clone()
                 .map(|v| (v, 1))
                 .ok_or_else(|| miss("self")),
-            "path" => {
-                let dir = self.module_dir.display().to_string();
-                Ok((
-                    Value::object([
-                        ("module", Value::string(dir.clone())),
-                        ("root", Value::string(dir.clone())),
-                        ("cwd", Value::string(dir)),
-                    ]),
-                    1,
-                ))
-            }
+            "path" => Ok((
+                aic_lang::eval::path_object(&self.module_dir, self.root_dir),
+                1,
+            )),
             "rollout" => Ok((self.rollout.clone(), 1)),
             "data" => {
                 let (Some(t), Some(n)) = (path.get(1), path.get(2)) else {
@@ -357,6 +352,7 @@ mod tests {
             graph: &graph,
             module: &root,
             module_dir: PathBuf::from("."),
+            root_dir: std::path::Path::new("."),
             env: &Value::null(),
             each: None,
             count: Some(Value::object([("index", Value::number(1.0))])),

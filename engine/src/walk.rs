@@ -301,6 +301,7 @@ impl Workspace {
             graph: &self.graph,
             module: mi,
             module_dir,
+            root_dir: &self.tree.module.dir,
             env: &self.env,
             each,
             count,

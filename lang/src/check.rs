@@ -144,6 +144,7 @@ pub fn expand(
         vars.entry(k.clone()).or_insert_with(|| v.clone());
     }
     let ctx = Ctx {
+        root_dir: tree.module.dir.clone(),
         schemas,
         functions,
         env: env.value,
@@ -331,6 +332,8 @@ fn root_variables(
 }
 
 struct Ctx<'a> {
+    /// The root module's directory, for `path.root`.
+    root_dir: std::path::PathBuf,
     expansion: RefCell<Vec<ExpandedModule>>,
     schemas: &'a dyn Schemas,
     functions: &'a dyn Functions,
@@ -1799,17 +1802,7 @@ impl Scope for Bound<'_, '_> {
                     None,
                 )),
             },
-            "path" => {
-                let dir = m.dir.display().to_string();
-                Ok((
-                    Value::object([
-                        ("module", Value::string(dir.clone())),
-                        ("root", Value::string(dir.clone())),
-                        ("cwd", Value::string(dir)),
-                    ]),
-                    1,
-                ))
-            }
+            "path" => Ok((crate::eval::path_object(&m.dir, &inst.ctx.root_dir), 1)),
             "rollout" => Ok((
                 Value::object([
                     ("weight", Value::number(100.0)),

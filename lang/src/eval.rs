@@ -102,6 +102,21 @@ pub trait Scope {
     }
 }
 
+/// The value of `path`: `path.module` is the directory of the module being evaluated,
+/// `path.root` the root module's directory, and `path.cwd` the directory aic runs in
+/// (absolute), as in Terraform.
+pub fn path_object(module_dir: &std::path::Path, root_dir: &std::path::Path) -> Value {
+    let cwd = std::env::current_dir().map_or_else(
+        |_| root_dir.display().to_string(),
+        |d| d.display().to_string(),
+    );
+    Value::object([
+        ("module", Value::string(module_dir.display().to_string())),
+        ("root", Value::string(root_dir.display().to_string())),
+        ("cwd", Value::string(cwd)),
+    ])
+}
+
 /// A name the scope does not know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeMiss {
