@@ -145,8 +145,10 @@ pub(crate) fn load_workspace(
     }
 }
 
+/// Environment `env`'s state backend, as the configuration's `backend` blocks say.
 pub(crate) fn backend(dir: &Path, env: &str) -> Result<LocalBackend, String> {
-    LocalBackend::new(dir, env).map_err(|e| render_error(&e))
+    let state_dir = aic_engine::backend::locate(dir, env, false, crate::commands::term_width())?;
+    LocalBackend::in_dir(state_dir, env).map_err(|e| render_error(&e))
 }
 
 pub(crate) fn render_error(e: &dyn miette::Diagnostic) -> String {

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod backend;
 pub mod graph;
 pub mod plan;
 pub mod policy;

@@ -286,6 +286,8 @@ pub fn validate(
         &schemas,
         &functions,
     ));
+    // Backend blocks: kinds and settings.
+    diagnostics.extend(crate::backend::check(&tree.module, &functions));
     // Rollout blocks: environments, strategies, checks and targets.
     diagnostics.extend(crate::rollout::read(&tree.module).1);
     if !diagnostics.iter().any(Diagnostic::is_error) {
@@ -304,7 +306,7 @@ pub fn validate(
     }
 }
 
-struct NoNames;
+pub(crate) struct NoNames;
 
 impl Scope for NoNames {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {

@@ -42,6 +42,12 @@ impl LocalBackend {
     /// The backend of environment `env` in the project at `project_dir`. Creates nothing
     /// until the first write or lock.
     pub fn new(project_dir: impl AsRef<Path>, env: &str) -> Result<Self, StateError> {
+        LocalBackend::in_dir(project_dir.as_ref().join(".aic").join("state"), env)
+    }
+
+    /// The backend of environment `env` with its files in `dir` (a `backend local { path }`
+    /// setting) instead of `<project>/.aic/state`.
+    pub fn in_dir(dir: PathBuf, env: &str) -> Result<Self, StateError> {
         let valid = env
             .chars()
             .next()
@@ -54,7 +60,6 @@ impl LocalBackend {
                 name: env.to_owned(),
             });
         }
-        let dir = project_dir.as_ref().join(".aic").join("state");
         Ok(LocalBackend {
             env: env.to_owned(),
             lock_file: LockFile {
