@@ -909,6 +909,34 @@ impl<'a> Instance<'a> {
                 &Resource_META,
             );
         }
+        // `lifecycle`: the two settings that are values are checked like attributes (a
+        // misspelt name must not silently turn `prevent_destroy` off); the other two
+        // are lists of references, read by the engine.
+        if let Some(lc) = r.block.body.blocks().find(|b| b.kind.name == "lifecycle") {
+            let flag = AttributeInfo {
+                ty: Type::Bool,
+                required: false,
+                computed: false,
+                sensitive: false,
+            };
+            let schema = ResourceType {
+                attributes: ["create_before_destroy", "prevent_destroy"]
+                    .into_iter()
+                    .map(|n| (n.to_string(), flag.clone()))
+                    .collect(),
+                blocks: IndexMap::new(),
+            };
+            for i in &instances {
+                let scope = self.with_bindings(i.each.clone(), i.count.clone(), None);
+                self.check_body_in(
+                    &scope,
+                    &lc.body,
+                    &schema,
+                    "`lifecycle`",
+                    &["ignore_changes", "replace_triggered_by"],
+                );
+            }
+        }
         self.expanded.borrow_mut().insert(r.addr.clone(), instances);
         if let Some(d) = &r.depends_on {
             let _ = self.eval(d);
