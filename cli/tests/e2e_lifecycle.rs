@@ -334,3 +334,24 @@ resource local_file after_bad {
     assert_eq!(p.read("out/blocked/bad.txt"), "bad\n");
     assert_eq!(p.state_list(None).len(), 3);
 }
+
+#[test]
+fn an_import_block_without_an_id_is_an_error_not_ignored() {
+    let p = Project::with_main(
+        r#"
+resource local_file f {
+  filename = "out/f.txt"
+  content  = "x"
+}
+
+import {
+  to = local_file.f
+}
+"#,
+    );
+    p.aic(&["plan"])
+        .failure()
+        .stderr_has("E0260")
+        .stderr_has("`import` needs `id`");
+    assert!(!p.exists(".aic/state/default.json"));
+}

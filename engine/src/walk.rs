@@ -567,8 +567,17 @@ fn refactorings(ws: &Workspace, diags: &mut Vec<Diagnostic>) -> Refactorings {
         }
     }
     for b in &m.imports {
-        if let (Some(to), Some(id)) = (addr_of(b, "to", diags), b.body.attribute("id")) {
-            r.imports.push((to, id.value.clone()));
+        let to = addr_of(b, "to", diags);
+        match (to, b.body.attribute("id")) {
+            (Some(to), Some(id)) => r.imports.push((to, id.value.clone())),
+            (_, None) => diags.push(
+                Diagnostic::error("E0260", "Incomplete refactoring block")
+                    .with_primary(b.kind.span, "`import` needs `id`")
+                    .with_help(
+                        "Say which existing object to adopt: `import { to = TYPE.NAME, id = \"…\" }` (the provider's id, e.g. an instance id).",
+                    ),
+            ),
+            (None, Some(_)) => {}
         }
     }
     r

@@ -254,7 +254,9 @@ impl Scope for ConstScope {
                 "`{}` cannot be used here",
                 path.first().copied().unwrap_or("")
             ),
-            help: Some("Environment attributes must be constant values.".into()),
+            help: Some(
+                "Environment attributes and variable defaults are constants: write literal values, or call functions such as env_var(…).".into(),
+            ),
         })
     }
 }
