@@ -259,3 +259,57 @@ fn a_truncated_state_file_is_refused_and_left_unchanged() {
     p.aic(&["plan"]).success();
     assert_eq!(p.state_list(None).len(), 4);
 }
+
+/// A crash between the create intent of an object that exists outside the state (a
+/// file) and its outcome line: the journal left behind is what a real one would hold.
+#[test]
+fn a_create_intent_without_an_outcome_is_reported_and_replaced() {
+    let p = Project::with_main(
+        r#"
+resource local_file a {
+  filename = "out/a.txt"
+  content  = "a\n"
+}
+"#,
+    );
+    p.aic(&["apply", "--auto-approve"]).success();
+    let state: serde_json::Value =
+        serde_json::from_str(&p.read(".aic/state/default.json")).expect("state is JSON");
+    // The next apply was creating `b` when the machine went down: the intent is in the
+    // journal, the file exists, the outcome line never made it.
+    p.edit(
+        "main.aic",
+        "content  = \"a\\n\"\n}",
+        "content  = \"a\\n\"\n}\n\nresource local_file b {\n  filename = \"out/b.txt\"\n  content  = \"b\\n\"\n}",
+    );
+    let header = serde_json::json!({
+        "op": "begin", "lineage": state["lineage"], "serial": state["serial"],
+    });
+    let intent = serde_json::json!({
+        "op": "create_intent",
+        "resource": {
+            "address": "local_file.b", "type": "local_file", "name": "b", "provider": "local",
+            "attributes": { "filename": "out/b.txt", "content": "b\n" },
+        },
+    });
+    p.write(
+        ".aic/state/default.journal",
+        &format!("{header}\n{intent}\n"),
+    );
+    p.write("out/b.txt", "b\n");
+
+    let run = p
+        .aic(&["apply", "--auto-approve"])
+        .success()
+        .stderr_has(
+            "an interrupted run may have created these without recording the result: local_file.b",
+        )
+        .stdout_has("# local_file.b is tainted, so must be replaced")
+        .stdout_has("Apply complete!");
+    assert_eq!(p.read("out/b.txt"), "b\n", "{run}");
+    assert_eq!(p.state_list(None), ["local_file.a", "local_file.b"]);
+    p.aic(&["plan"])
+        .success()
+        .stderr_lacks("interrupted run")
+        .stdout_has("No changes.");
+}

@@ -355,3 +355,38 @@ import {
         .stderr_has("`import` needs `id`");
     assert!(!p.exists(".aic/state/default.json"));
 }
+
+#[test]
+fn a_failed_create_before_destroy_keeps_the_old_object_in_the_state() {
+    let p = Project::with_main(
+        r#"
+variable name: string = "out/old.txt"
+
+resource local_file f {
+  filename = var.name
+  content  = "x"
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#,
+    );
+    apply(&p).success();
+    // A regular file where the new file's directory should be: the create fails.
+    p.write("out/blocker", "not a directory");
+    p.aic(&[
+        "apply",
+        "--auto-approve",
+        "--var",
+        "name=out/blocker/new.txt",
+    ])
+    .failure();
+    // The old file is still there, and so is its record: nothing was forgotten.
+    assert_eq!(p.read("out/old.txt"), "x");
+    assert_eq!(p.state_list(None), ["local_file.f"]);
+    assert_eq!(
+        p.state_attributes("local_file.f", None)["filename"],
+        "out/old.txt"
+    );
+    p.aic(&["plan", "--detailed-exitcode"]).success();
+}

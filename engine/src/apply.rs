@@ -493,6 +493,16 @@ async fn run_op(
         .map_err(|e| format!("{addr}: {e}"))?;
     let prior_value = prior.get(addr).map(|rs| state_value(ws, rs, addr));
     let fail = |e: ProviderError| format!("{addr}: {e}. {}", e.help_text());
+    // Objects that exist only in the state need no durable intent, and their outcome
+    // lines ride on the next fsync (see `StateJournal::record_deferred`).
+    let durable = provider.objects_outside_state(&type_name);
+    let record = |journal: &StateJournal, op: JournalOp| {
+        if durable {
+            journal_record(journal, op)
+        } else {
+            journal.record_deferred(op)
+        }
+    };
 
     let delete = |v: Value| {
         let provider = provider.clone();
@@ -511,7 +521,7 @@ async fn run_op(
     if op.change.action == Action::Delete {
         let Some(p) = prior_value else { return Ok(()) };
         delete(p).await.map_err(fail)?;
-        journal_record(
+        record(
             journal,
             JournalOp::Deleted {
                 address: addr.to_string(),
@@ -541,7 +551,7 @@ async fn run_op(
     if op.change.action == Action::DeleteThenCreate {
         if let Some(p) = prior_value.clone() {
             delete(p).await.map_err(fail)?;
-            journal_record(
+            record(
                 journal,
                 JournalOp::Deleted {
                     address: addr.to_string(),
@@ -577,13 +587,21 @@ async fn run_op(
     let provider_name = addr.resource.provider_name().to_string();
     let result = match base {
         None => {
-            journal_record(
-                journal,
-                JournalOp::CreateIntent {
-                    resource: resource_state(addr, &provider_name, &planned, &config, deps.clone()),
-                },
-            )
-            .map_err(|e| format!("{addr}: the state journal failed before create: {e}"))?;
+            if durable {
+                record(
+                    journal,
+                    JournalOp::CreateIntent {
+                        resource: resource_state(
+                            addr,
+                            &provider_name,
+                            &planned,
+                            &config,
+                            deps.clone(),
+                        ),
+                    },
+                )
+                .map_err(|e| format!("{addr}: the state journal failed before create: {e}"))?;
+            }
             let created = with_retry(addr, opts, progress, || {
                 let provider = provider.clone();
                 let type_name = type_name.clone();
@@ -594,11 +612,16 @@ async fn run_op(
             match created {
                 Ok(v) => v,
                 Err(e) => {
-                    let _ = journal_record(
+                    // The address goes back to what it held: nothing, or (creating
+                    // a replacement before destroying) the object still in place.
+                    let kept = (op.change.action == Action::CreateThenDelete)
+                        .then(|| prior.get(addr).cloned())
+                        .flatten();
+                    let _ = record(
                         journal,
                         JournalOp::CreateFailed {
                             address: addr.to_string(),
-                            prior: None,
+                            prior: kept,
                         },
                     );
                     return Err(fail(e));
@@ -620,14 +643,14 @@ async fn run_op(
         // Recorded exactly as the version it comes from holds it.
         entry.applied_config = d.config.clone();
     }
-    let record = match op.change.action {
+    let outcome = match op.change.action {
         Action::Update => JournalOp::Updated { resource: entry },
         Action::DeleteThenCreate | Action::CreateThenDelete => {
             JournalOp::Replaced { resource: entry }
         }
         _ => JournalOp::Created { resource: entry },
     };
-    journal_record(journal, record)
+    record(journal, outcome)
         .map_err(|e| format!("{addr}: applied, but the state journal failed: {e}"))?;
     if op.change.action == Action::CreateThenDelete {
         if let Some(p) = prior_value {

@@ -329,16 +329,7 @@ impl StateJournal {
     /// The line is queued; the first caller to find no write in progress writes and
     /// syncs everything queued, the others wait for the batch holding their line.
     pub fn record(&self, op: JournalOp) -> Result<(), StateError> {
-        let mut line =
-            serde_json::to_vec(&op).map_err(|e| StateError::io("encode", &self.path, e.into()))?;
-        line.push(b'\n');
-        let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        if w.broken {
-            return Err(self.broken());
-        }
-        w.pending.extend_from_slice(&line);
-        w.pending_ops.push(op);
-        w.queued += 1;
+        let mut w = self.enqueue(op)?;
         let seq = w.queued;
         while w.finished < seq {
             let Some(file) = w.file.take() else {
@@ -397,6 +388,32 @@ impl StateJournal {
         }
     }
 
+    /// Queues `op` without waiting for it to be durable: it is written and synced with
+    /// the next [`record`](StateJournal::record) (whose fsync covers every earlier line,
+    /// so the journal's order still holds) or by [`finish`](StateJournal::finish).
+    ///
+    /// Only for operations whose loss in a crash harms nothing: objects that exist only
+    /// in the state (see `ConfiguredProvider::objects_outside_state`), which the next
+    /// plan creates again if their line did not survive.
+    pub fn record_deferred(&self, op: JournalOp) -> Result<(), StateError> {
+        self.enqueue(op).map(drop)
+    }
+
+    /// Queues `op`'s line for the next batch; the writer stays locked for the caller.
+    fn enqueue(&self, op: JournalOp) -> Result<std::sync::MutexGuard<'_, Writer>, StateError> {
+        let mut line =
+            serde_json::to_vec(&op).map_err(|e| StateError::io("encode", &self.path, e.into()))?;
+        line.push(b'\n');
+        let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if w.broken {
+            return Err(self.broken());
+        }
+        w.pending.extend_from_slice(&line);
+        w.pending_ops.push(op);
+        w.queued += 1;
+        Ok(w)
+    }
+
     fn broken(&self) -> StateError {
         StateError::JournalBroken {
             path: self.path.clone(),
@@ -406,24 +423,36 @@ impl StateJournal {
     /// The state as the journal describes it so far (a copy, resources sorted by
     /// address as a replay returns them).
     pub fn state(&self) -> State {
-        let mut state = self
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .state
-            .clone();
+        let w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = w.state.clone();
+        for op in &w.pending_ops {
+            state.apply(op);
+        }
+        drop(w);
         state.sort_resources();
         state
     }
 
     /// Closes the journal and returns the state it describes, to be written by the
     /// backend (which removes the journal).
+    ///
+    /// Lines still queued by [`record_deferred`](StateJournal::record_deferred) are
+    /// written and synced first (best effort: the state written next holds them anyway).
     pub fn finish(self) -> State {
-        let mut state = self
+        let mut w = self
             .writer
             .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .state;
+            .unwrap_or_else(PoisonError::into_inner);
+        if !w.pending.is_empty() {
+            if let (Some(file), false) = (w.file.take(), w.broken) {
+                let _ = write_batch(file, &w.pending, w.len);
+            }
+            let ops = std::mem::take(&mut w.pending_ops);
+            for op in &ops {
+                w.state.apply(op);
+            }
+        }
+        let mut state = w.state;
         state.sort_resources();
         state
     }
@@ -686,5 +715,53 @@ mod tests {
         }
         let (replayed, _) = replay(&path, &parsed, Some(base)).unwrap();
         assert_eq!(replayed.unwrap(), in_memory);
+    }
+
+    #[test]
+    fn deferred_lines_are_written_before_the_next_synced_one_and_by_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.journal");
+        let journal = StateJournal::create(path.clone(), State::new()).unwrap();
+        let on_disk = || {
+            parse(&path, &std::fs::read(&path).unwrap())
+                .unwrap()
+                .ops
+                .iter()
+                .map(|op| match op {
+                    JournalOp::Created { resource } => resource.address.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        journal
+            .record_deferred(JournalOp::Created {
+                resource: res("null_resource.a", "1"),
+            })
+            .unwrap();
+        // Queued, not yet written; but part of the state in memory.
+        assert!(on_disk().is_empty());
+        assert_eq!(journal.state().resources.len(), 1);
+        journal
+            .record(JournalOp::Created {
+                resource: res("null_resource.b", "2"),
+            })
+            .unwrap();
+        // The synced line carries the deferred one before it.
+        assert_eq!(on_disk(), ["null_resource.a", "null_resource.b"]);
+        journal
+            .record_deferred(JournalOp::Created {
+                resource: res("null_resource.c", "3"),
+            })
+            .unwrap();
+        let state = journal.finish();
+        assert_eq!(
+            on_disk(),
+            ["null_resource.a", "null_resource.b", "null_resource.c"]
+        );
+        let addrs: Vec<&str> = state.resources.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(
+            addrs,
+            ["null_resource.a", "null_resource.b", "null_resource.c"]
+        );
     }
 }

@@ -68,6 +68,11 @@ impl ConfiguredProvider for NullProvider {
         &SCHEMA
     }
 
+    /// Its objects exist only in the state: nothing outside can be orphaned.
+    fn objects_outside_state(&self, _type_name: &str) -> bool {
+        false
+    }
+
     async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
         resource_schema(&SCHEMA, type_name)?;
         // As Terraform: a non-negative 63-bit random number in decimal.

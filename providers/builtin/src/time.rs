@@ -110,6 +110,11 @@ impl ConfiguredProvider for TimeProvider {
         &SCHEMA
     }
 
+    /// Its objects exist only in the state: nothing outside can be orphaned.
+    fn objects_outside_state(&self, _type_name: &str) -> bool {
+        false
+    }
+
     fn validate(&self, type_name: &str, config: &Value) -> Vec<Problem> {
         let Some(schema) = SCHEMA.resource(type_name) else {
             return vec![Problem::invalid_value(

@@ -56,6 +56,17 @@ pub trait ConfiguredProvider: Send + Sync {
         None
     }
 
+    /// Whether objects of `type_name` exist outside aic's state (a cloud resource, a
+    /// file). For those the engine journals a create's intent durably before calling
+    /// [`ConfiguredProvider::create`] and each outcome before going on, so that a crash
+    /// can never leave an unrecorded object behind. Types whose objects live only in
+    /// the state (`null_resource`, `random_*`, `time_sleep`) answer `false`: their journal
+    /// lines become durable with the next synced line or the final state write, and
+    /// after a crash the few not yet durable are simply planned again.
+    fn objects_outside_state(&self, _type_name: &str) -> bool {
+        true
+    }
+
     /// Checks a resource configuration (which may contain unknowns) without calling any
     /// API. The default checks it against the type's schema; providers add their own
     /// rules after calling [`validate_config`].
