@@ -288,12 +288,26 @@ pub fn plan_cmd(
 ) -> Result<ExitCode, String> {
     // Plan takes no lock, but a mistaken --lock-timeout is still a mistake.
     parse_duration(&args.lock_timeout)?;
-    let ws = match load_workspace(dir, &args.config, color) {
+    // Reading the state does not depend on the configuration's meaning, only on the
+    // environment's name: read it on another core while the configuration loads.
+    let guess = args
+        .config
+        .env
+        .clone()
+        .unwrap_or_else(|| "default".to_string());
+    let (ws, prefetched) = std::thread::scope(|s| {
+        let state = s.spawn(|| backend(dir, &guess).and_then(|store| load_state(&store)));
+        let ws = load_workspace(dir, &args.config, color);
+        (ws, state.join())
+    });
+    let ws = match ws {
         Ok(ws) => ws,
         Err(c) => return Ok(c),
     };
-    let store = backend(dir, &ws.environment)?;
-    let state = load_state(&store)?;
+    let state = match prefetched {
+        Ok(state) if ws.environment == guess => state?,
+        _ => load_state(&backend(dir, &ws.environment)?)?,
+    };
     let opts = plan_options(args, destroy)?;
     let rt = runtime()?;
     let providers = Providers::default();

@@ -356,3 +356,32 @@ policy not_bool {
         .stderr_has("Policy without a rule")
         .stderr_has("`assert` must be a bool");
 }
+
+#[test]
+fn a_policy_in_a_called_module_is_reported_as_not_evaluated() {
+    let p = Project::with_main(
+        r#"
+module m {
+  source = "./modules/m"
+}
+"#,
+    );
+    p.write(
+        "modules/m/main.aic",
+        r#"
+resource local_file f {
+  filename = "out/f.txt"
+  content  = "x"
+}
+
+policy never {
+  assert  = false
+  message = "never"
+}
+"#,
+    );
+    p.aic(&["validate"])
+        .success()
+        .stderr_has("W0806")
+        .stderr_has("this policy is not evaluated: policies are read from the root module only");
+}

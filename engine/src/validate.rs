@@ -225,6 +225,29 @@ impl Checked {
     }
 }
 
+/// W0806 for every `policy` block of a called module: only the root module's policies
+/// are evaluated (they see every module's resources).
+fn ignored_child_policies(tree: &ModuleTree) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&ModuleTree> = tree.children.values().collect();
+    while let Some(t) = stack.pop() {
+        for block in t.module.policies.values() {
+            out.push(
+                Diagnostic::warning("W0806", "Policy in a called module")
+                    .with_primary(
+                        block.kind.span,
+                        "this policy is not evaluated: policies are read from the root module only",
+                    )
+                    .with_help(
+                        "Move it to the root module, where a policy applies to the resources of every module (narrow it with `resources = [\"TYPE\", …]`).",
+                    ),
+            );
+        }
+        stack.extend(t.children.values());
+    }
+    out
+}
+
 /// The directory holding `std:NAME` modules: `AIC_STDLIB` or the `stdlib/modules` next to
 /// the sources this binary was built from.
 pub fn stdlib_dir() -> PathBuf {
@@ -288,6 +311,8 @@ pub fn validate(
     ));
     // Backend blocks: kinds and settings.
     diagnostics.extend(crate::backend::check(&tree.module, &functions));
+    // Policies are evaluated from the root module only: say so where one is ignored.
+    diagnostics.extend(ignored_child_policies(&tree));
     // Rollout blocks: environments, strategies, checks and targets.
     diagnostics.extend(crate::rollout::read(&tree.module).1);
     if !diagnostics.iter().any(Diagnostic::is_error) {

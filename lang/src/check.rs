@@ -1482,7 +1482,9 @@ impl<'a> Instance<'a> {
                 culprit = Some(x.span);
             }
         });
-        if let Some(span) = culprit {
+        // The culprit is worth its own label only when it is part of the expression;
+        // when it is the whole expression, the primary label already points at it.
+        if let Some(span) = culprit.filter(|s| *s != e.span) {
             d = d.with_secondary(span, "this is known only after apply");
         }
         d.with_help(format!(
