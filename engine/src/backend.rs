@@ -184,7 +184,7 @@ pub fn locate(dir: &Path, env: &str, color: bool, width: usize) -> Result<PathBu
         .flat_map(|p| p.diagnostics.iter().cloned())
         .filter(Diagnostic::is_error)
         .collect();
-    let module = Module::from_files(dir, parsed.iter().map(|p| &p.file), &mut Vec::new());
+    let module = Module::from_files(dir, parsed.into_iter().map(|p| p.file), &mut Vec::new());
     let result = if diags.is_empty() {
         state_dir(dir, &module, env, &StdFunctions::new(dir))
     } else {

@@ -106,9 +106,9 @@ pub struct ModuleTree {
 
 impl Module {
     /// Collects the items of parsed files into one module, reporting duplicates.
-    pub fn from_files<'a>(
+    pub fn from_files(
         dir: &Path,
-        files: impl IntoIterator<Item = &'a ast::File>,
+        files: impl IntoIterator<Item = ast::File>,
         diags: &mut Vec<Diagnostic>,
     ) -> Module {
         let mut m = Module {
@@ -133,27 +133,28 @@ impl Module {
                 false
             }
         };
+        // The files are taken, not copied: a module's items are most of its memory.
         for file in files {
-            for item in &file.items {
+            for item in file.items {
                 match item {
                     Item::Variable(v) => {
                         if !dup("variable", v.name.name.clone(), v.name.span, diags) {
-                            m.variables.insert(v.name.name.clone(), v.clone());
+                            m.variables.insert(v.name.name.clone(), v);
                         }
                     }
                     Item::Let(l) => {
                         if !dup("let", l.name.name.clone(), l.name.span, diags) {
-                            m.lets.insert(l.name.name.clone(), l.clone());
+                            m.lets.insert(l.name.name.clone(), l);
                         }
                     }
                     Item::Output(o) => {
                         if !dup("output", o.name.name.clone(), o.name.span, diags) {
-                            m.outputs.insert(o.name.name.clone(), o.clone());
+                            m.outputs.insert(o.name.name.clone(), o);
                         }
                     }
                     Item::Type(t) => {
                         if !dup("type", t.name.name.clone(), t.name.span, diags) {
-                            m.types.insert(t.name.name.clone(), t.clone());
+                            m.types.insert(t.name.name.clone(), t);
                         }
                     }
                     Item::Block(b) => m.add_block(b, &mut dup, diags),
@@ -165,7 +166,7 @@ impl Module {
 
     fn add_block(
         &mut self,
-        b: &ast::Block,
+        b: ast::Block,
         dup: &mut impl FnMut(&'static str, String, Span, &mut Vec<Diagnostic>) -> bool,
         diags: &mut Vec<Diagnostic>,
     ) {
@@ -186,7 +187,7 @@ impl Module {
                         ProviderConfig {
                             name,
                             alias,
-                            block: b.clone(),
+                            block: b,
                         },
                     );
                 }
@@ -223,22 +224,6 @@ impl Module {
                         None
                     }
                 });
-                self.resources.insert(
-                    addr.clone(),
-                    Resource {
-                        addr,
-                        count: attr("count"),
-                        for_each: attr("for_each"),
-                        depends_on: attr("depends_on"),
-                        provider_alias,
-                        lifecycle: b
-                            .body
-                            .blocks()
-                            .find(|x| x.kind.name == "lifecycle")
-                            .cloned(),
-                        block: b.clone(),
-                    },
-                );
                 if b.body.attribute("count").is_some() && b.body.attribute("for_each").is_some() {
                     let span = b.body.attribute("for_each").map_or(head, |a| a.span);
                     diags.push(
@@ -247,6 +232,26 @@ impl Module {
                             .with_help("Use one of them: `count` for N identical instances, `for_each` for one instance per key."),
                     );
                 }
+                let count = attr("count");
+                let for_each = attr("for_each");
+                let depends_on = attr("depends_on");
+                let lifecycle = b
+                    .body
+                    .blocks()
+                    .find(|x| x.kind.name == "lifecycle")
+                    .cloned();
+                self.resources.insert(
+                    addr.clone(),
+                    Resource {
+                        addr,
+                        count,
+                        for_each,
+                        depends_on,
+                        provider_alias,
+                        lifecycle,
+                        block: b,
+                    },
+                );
             }
             BlockKind::Module => {
                 let Some(name) = b.labels.first() else { return };
@@ -287,35 +292,35 @@ impl Module {
                         count: attr("count"),
                         for_each: attr("for_each"),
                         depends_on: attr("depends_on"),
-                        block: b.clone(),
+                        block: b,
                     },
                 );
             }
             BlockKind::Environment => {
                 if let Some(n) = label(0) {
                     if !dup("environment", n.clone(), head, diags) {
-                        self.environments.insert(n, b.clone());
+                        self.environments.insert(n, b);
                     }
                 }
             }
             BlockKind::Rollout => {
                 if let Some(n) = label(0) {
                     if !dup("rollout", n.clone(), head, diags) {
-                        self.rollouts.insert(n, b.clone());
+                        self.rollouts.insert(n, b);
                     }
                 }
             }
             BlockKind::Policy => {
                 if let Some(n) = label(0) {
                     if !dup("policy", n.clone(), head, diags) {
-                        self.policies.insert(n, b.clone());
+                        self.policies.insert(n, b);
                     }
                 }
             }
-            BlockKind::Backend => self.backends.push(b.clone()),
-            BlockKind::Import => self.imports.push(b.clone()),
-            BlockKind::Moved => self.moved.push(b.clone()),
-            BlockKind::Removed => self.removed.push(b.clone()),
+            BlockKind::Backend => self.backends.push(b),
+            BlockKind::Import => self.imports.push(b),
+            BlockKind::Moved => self.moved.push(b),
+            BlockKind::Removed => self.removed.push(b),
         }
     }
 }
@@ -368,7 +373,7 @@ fn load_rec(
     for p in &parsed {
         diags.extend(p.diagnostics.iter().cloned());
     }
-    let module = Module::from_files(dir, parsed.iter().map(|p| &p.file), diags);
+    let module = Module::from_files(dir, parsed.into_iter().map(|p| p.file), diags);
     stack.push(canonical);
     let mut children = IndexMap::new();
     for (name, call) in &module.module_calls {
