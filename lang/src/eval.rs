@@ -106,10 +106,16 @@ pub trait Scope {
 /// `path.root` the root module's directory, and `path.cwd` the directory aic runs in
 /// (absolute), as in Terraform.
 pub fn path_object(module_dir: &std::path::Path, root_dir: &std::path::Path) -> Value {
-    let cwd = std::env::current_dir().map_or_else(
-        |_| root_dir.display().to_string(),
-        |d| d.display().to_string(),
-    );
+    // Read once per process: `path.*` is evaluated once per instance that uses it.
+    static CWD: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let cwd = CWD
+        .get_or_init(|| {
+            std::env::current_dir()
+                .ok()
+                .map(|d| d.display().to_string())
+        })
+        .clone()
+        .unwrap_or_else(|| root_dir.display().to_string());
     Value::object([
         ("module", Value::string(module_dir.display().to_string())),
         ("root", Value::string(root_dir.display().to_string())),
