@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use aic_lang::ast::{self, Block, Expr, ExprKind, TemplatePart};
+use aic_lang::ast::{Block, Expr, ExprKind, TemplatePart};
 use aic_lang::config::Module;
 use aic_lang::diag::{suggest, Diagnostic};
 use aic_lang::eval::{Evaluator, Scope, ScopeMiss};
@@ -729,7 +729,7 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
 /// Whether `e` mentions `name` anywhere (used to tell per-target checks).
 pub fn mentions(e: &Expr, name: &str) -> bool {
     let mut found = false;
-    visit(e, &mut |x| {
+    e.visit(&mut |x| {
         if let ExprKind::Name(n) = &x.kind {
             if n.name == name {
                 found = true;
@@ -737,51 +737,6 @@ pub fn mentions(e: &Expr, name: &str) -> bool {
         }
     });
     found
-}
-
-fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Template(t) => {
-            for p in &t.parts {
-                if let TemplatePart::Interpolation(x) = p {
-                    visit(x, f);
-                }
-            }
-        }
-        ExprKind::List(xs) => xs.iter().for_each(|x| visit(x, f)),
-        ExprKind::Object(items) => items.iter().for_each(|i| {
-            if let ast::ObjectKey::Expr(k) = &i.key {
-                visit(k, f);
-            }
-            visit(&i.value, f);
-        }),
-        ExprKind::GetAttr(x, _)
-        | ExprKind::Splat(x)
-        | ExprKind::Unary(_, x)
-        | ExprKind::Paren(x) => visit(x, f),
-        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        ExprKind::Call(c) => c.args.iter().for_each(|x| visit(x, f)),
-        ExprKind::Conditional(a, b, c) => {
-            visit(a, f);
-            visit(b, f);
-            visit(c, f);
-        }
-        ExprKind::ForList(fe) | ExprKind::ForObject(fe) => {
-            visit(&fe.collection, f);
-            visit(&fe.first, f);
-            if let Some(s) = &fe.second {
-                visit(s, f);
-            }
-            if let Some(c) = &fe.condition {
-                visit(c, f);
-            }
-        }
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(..) | ExprKind::Name(_) => {}
-    }
 }
 
 #[cfg(test)]

@@ -307,6 +307,58 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on each direct sub-expression, in source order (object keys written as
+    /// expressions included; a for-expression's collection, then its bodies).
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+        match &self.kind {
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(..) | ExprKind::Name(_) => {}
+            ExprKind::Template(t) => {
+                for p in &t.parts {
+                    if let TemplatePart::Interpolation(x) = p {
+                        f(x);
+                    }
+                }
+            }
+            ExprKind::List(xs) => xs.iter().for_each(f),
+            ExprKind::Object(items) => {
+                for i in items {
+                    if let ObjectKey::Expr(k) = &i.key {
+                        f(k);
+                    }
+                    f(&i.value);
+                }
+            }
+            ExprKind::GetAttr(x, _)
+            | ExprKind::Splat(x)
+            | ExprKind::Unary(_, x)
+            | ExprKind::Paren(x) => f(x),
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::Call(c) => c.args.iter().for_each(f),
+            ExprKind::Conditional(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            ExprKind::ForList(fe) | ExprKind::ForObject(fe) => {
+                f(&fe.collection);
+                f(&fe.first);
+                fe.second.iter().for_each(&mut *f);
+                fe.condition.iter().for_each(f);
+            }
+        }
+    }
+
+    /// Calls `f` on this expression and every expression inside it, parents first.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        self.for_each_child(&mut |c| c.visit(f));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ExprKind {
     Null,
