@@ -58,6 +58,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     base_url: str  # scheme://host:port the client used, for links (nextLink, Location)
+    server_port: int = 0  # the port this server listens on (a Host header may lack it)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """First value of a query parameter."""
@@ -321,6 +322,7 @@ def _handler_class(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
                 base_url=f"http://{host}",
+                server_port=self.server.server_address[1],
             )
             try:
                 response = emulator.dispatch(req)

@@ -71,6 +71,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # valid master versions, newest first; the default version must be one of them
     "versions": VERSIONS,
     "default_version": "1.33.5-gke.1080000",
+    # locations (zones or regions) whose clusters and operations lists leave out and name in
+    # missingZones, as when GKE cannot reach a zone [proto: ListClustersResponse.missing_zones]
+    "missing_zones": [],
     "verbose": False,
 }
 
@@ -347,6 +350,16 @@ class Gke(Emulator):
 
     # ----- links and names ---------------------------------------------------------------
     @staticmethod
+    def base(req: Request) -> str:
+        """scheme://host:port for links. The Rust client sends "Host: 127.0.0.1" without the port
+        for a custom endpoint (google-cloud-gax-internal host::header uses the endpoint's host
+        only), so the port this server listens on is added when the Host header lacks one."""
+        url = req.base_url
+        if req.server_port and not re.search(r":[0-9]+$", url.split("://", 1)[1]):
+            url = f"{url}:{req.server_port}"
+        return url
+
+    @staticmethod
     def is_zone(location: str) -> bool:
         return ZONE_RE.fullmatch(location) is not None
 
@@ -354,6 +367,10 @@ class Gke(Emulator):
         if location == "-" or self.is_zone(location) or REGION_RE.fullmatch(location):
             return
         raise invalid(f'Location "{location}" is not a valid zone or region.')  # [inferred]
+
+    def missing(self, location: str) -> list[str]:
+        zones = list(self.settings["missing_zones"])
+        return zones if location == "-" else [z for z in zones if z == location]
 
     def cluster_link(self, base: str, project: str, location: str, cluster: str) -> str:
         # Cluster.self_link: zonal clusters under /zones/, regional ones under /locations/ [seen]
@@ -503,7 +520,7 @@ class Gke(Emulator):
             "zone": location,
             "operationType": op_type,
             "status": "PENDING" if pending > 0 else "RUNNING",
-            "selfLink": f"{req.base_url}/v1/projects/{number}/{kind}/{location}/operations/{name}",
+            "selfLink": f"{self.base(req)}/v1/projects/{number}/{kind}/{location}/operations/{name}",
             "targetLink": target.replace(f"/v1/projects/{project}/", f"/v1/projects/{number}/", 1),
             "location": location,
             "startTime": now_rfc3339(),
@@ -612,7 +629,7 @@ class Gke(Emulator):
         # emulator bookkeeping: nodes per zone, the managed instance group's name
         pool["_nodeCount"] = size
         pool["_igm"] = f"gke-{cluster['name'][:14]}-{name[:14]}-{secrets.token_hex(4)}-grp"
-        self.refresh_pool_links(req.base_url, project, pool)
+        self.refresh_pool_links(self.base(req), project, pool)
         return pool
 
     def refresh_pool_links(self, base: str, project: str, pool: dict[str, Any]) -> None:
@@ -658,9 +675,10 @@ class Gke(Emulator):
             # [proto] ListClustersRequest.parent: "Location "-" matches all zones and all regions";
             # ListClustersResponse has no next_page_token: this list does not page.
             self.check_location(location)
+            missing = self.missing(location)
             found = [c for (p, loc, _), c in self.clusters.items()
-                     if p == project and (location == "-" or loc == location)]
-            return {"clusters": found, "missingZones": []}
+                     if p == project and (location == "-" or loc == location) and loc not in missing]
+            return {"clusters": found, "missingZones": missing}
 
         @api("POST", rf"{LOC}/clusters", "CreateCluster", "CreateClusterRequest", "Operation")
         def create_cluster(req: Request, body: dict, project: str, location: str) -> Any:
@@ -703,7 +721,7 @@ class Gke(Emulator):
                 "location": location,
                 "zone": location,  # deprecated; GKE sets it to the location [proto]
                 "locations": zones,
-                "selfLink": self.cluster_link(req.base_url, project, location, name),
+                "selfLink": self.cluster_link(self.base(req), project, location, name),
                 "endpoint": f"34.{digest[0]}.{digest[1]}.{digest[2] or 1}",
                 "createTime": now_rfc3339(),
                 "status": "PROVISIONING",
@@ -1010,9 +1028,10 @@ class Gke(Emulator):
         def list_operations(req: Request, body: dict, project: str, location: str) -> Any:
             # parent location "-" matches all zones and all regions; no paging [proto]
             self.check_location(location)
+            missing = self.missing(location)
             ops = [e["op"] for (p, loc, _), e in self.operations.items()
-                   if p == project and (location == "-" or loc == location)]
-            return {"operations": ops, "missingZones": []}
+                   if p == project and (location == "-" or loc == location) and loc not in missing]
+            return {"operations": ops, "missingZones": missing}
 
         @api("GET", rf"{LOC}/operations/(?P<operation>{SEG})", "GetOperation", response_msg="Operation")
         def get_operation(req: Request, body: dict, project: str, location: str, operation: str) -> Any:
@@ -1051,7 +1070,7 @@ class Gke(Emulator):
                     continue
                 for pool in cluster["nodePools"]:
                     if pool["_igm"] == igm and zone in pool["locations"]:
-                        link = f"{req.base_url}/compute/v1/projects/{project}/zones/{zone}"
+                        link = f"{self.base(req)}/compute/v1/projects/{project}/zones/{zone}"
                         return {
                             "kind": "compute#instanceGroupManager",
                             "id": str(int(hashlib.sha256(igm.encode()).hexdigest()[:15], 16)),
@@ -1163,7 +1182,7 @@ class Gke(Emulator):
             for field, value in changes.items():
                 pool[field] = value
             if "locations" in changes:
-                self.refresh_pool_links(req.base_url, key[0], pool)
+                self.refresh_pool_links(self.base(req), key[0], pool)
             pool.pop("_rollback", None)
             self.refresh_cluster(cluster)
 
@@ -1252,7 +1271,7 @@ class Gke(Emulator):
                 # "changing cluster locations will update the NodePool.Locations of all node pools" [proto]
                 for pool in cluster["nodePools"]:
                     pool["locations"] = list(changes["locations"])
-                    self.refresh_pool_links(req.base_url, project, pool)
+                    self.refresh_pool_links(self.base(req), project, pool)
 
         return self.cluster_operation(req, key, cluster, "UPDATE_CLUSTER", apply)
 

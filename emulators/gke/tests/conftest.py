@@ -46,10 +46,11 @@ class Emulator:
             raw = resp.read()
         return json.loads(raw) if raw else None
 
-    def raw(self, method: str, path: str, body: Any = None, token: str | None = "test-token") -> tuple[int, Any]:
+    def raw(self, method: str, path: str, body: Any = None, token: str | None = "test-token",
+            headers: dict[str, str] | None = None) -> tuple[int, Any]:
         """A request as any HTTP client would send it, to look at the wire format."""
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method, headers=headers)
@@ -63,7 +64,7 @@ class Emulator:
 @pytest.fixture
 def gke(emulator):
     emulator.control("POST", "reset")
-    emulator.control("POST", "settings", {"operation_seconds": 0.15, "tokens": None})
+    emulator.control("POST", "settings", {"operation_seconds": 0.15, "tokens": None, "missing_zones": []})
     return emulator
 
 

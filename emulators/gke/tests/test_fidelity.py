@@ -32,7 +32,7 @@ def error_status(exc: exceptions.GoogleAPICallError) -> str:
     return exc.response.json()["error"]["status"]
 
 
-def test_cluster_create_get_list_delete(client):
+def test_cluster_create_get_list_delete(client, gke):
     op = create_cluster(client, REGION, "alpha", resource_labels={"team": "infra"})
     assert op.operation_type == Operation.Type.CREATE_CLUSTER
     assert op.status in (Operation.Status.PENDING, Operation.Status.RUNNING)
@@ -65,6 +65,10 @@ def test_cluster_create_get_list_delete(client):
     everywhere = client.list_clusters(parent=parent("-"))
     assert sorted(c.name for c in everywhere.clusters) == ["alpha", "beta"]
     assert list(everywhere.missing_zones) == []
+    gke.control("POST", "settings", {"missing_zones": [ZONE]})
+    partial = client.list_clusters(parent=parent("-"))
+    assert [c.name for c in partial.clusters] == ["alpha"] and list(partial.missing_zones) == [ZONE]
+    gke.control("POST", "settings", {"missing_zones": []})
 
     op = client.delete_cluster(name=cluster_name(REGION, "alpha"))
     assert op.operation_type == Operation.Type.DELETE_CLUSTER
@@ -293,6 +297,10 @@ def test_wire_format_is_proto3_json(gke):
     assert body["error"]["message"] == "Invalid JSON payload received. Unknown name \"nodeCount\" at 'cluster': Cannot find field."
     status, body = gke.raw("GET", f"{path}?pageToken=abc")
     assert status == 400 and "Cannot bind query parameter" in body["error"]["message"]
+
+    # links carry the port even when the Host header does not (the Rust client sends the bare host)
+    status, op = gke.raw("GET", f"/v1/{parent(REGION)}/operations/{op['name']}", headers={"Host": "127.0.0.1"})
+    assert op["selfLink"].startswith(gke.endpoint + "/v1/projects/")
 
     # a node pool's current size is its instance groups' targetSize (Compute Engine)
     igm = pool["instanceGroupUrls"][0].split(gke.endpoint, 1)[1]
