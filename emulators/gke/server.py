@@ -860,6 +860,12 @@ class Gke(Emulator):
             return self.cluster_update(req, key, found, {"desiredMonitoringService": body.get("monitoringService") or
                                                          "monitoring.googleapis.com/kubernetes"})
 
+        @api("POST", rf"{CLU}:setAddons", "SetAddonsConfig", "SetAddonsConfigRequest", "Operation")
+        def set_addons(req: Request, body: dict, project: str, location: str, cluster: str) -> Any:
+            key = (project, location, cluster)
+            found = self.find_cluster(*key)
+            return self.cluster_update(req, key, found, {"desiredAddonsConfig": body.get("addonsConfig") or {}})
+
         @api("POST", rf"{CLU}:setMasterAuth", "SetMasterAuth", "SetMasterAuthRequest", "Operation")
         def set_master_auth(req: Request, body: dict, project: str, location: str, cluster: str) -> Any:
             key = (project, location, cluster)
@@ -952,9 +958,9 @@ class Gke(Emulator):
                 # "If an etag is provided and does not match the current etag of the node pool, update
                 # will be blocked and an ABORTED error will be returned." [proto]
                 raise GoogleError("ABORTED", "The node pool etag does not match; read the node pool and try again.")
+            # an update to the current version and image is a recreation of the nodes, not an
+            # error [proto: Operation.Type.UPGRADE_MASTER "includes 'upgrades' to the same version"]
             changes = self.pool_changes(found, np, body, location)
-            if not changes:
-                raise invalid("UpdateNodePoolRequest must change at least one field of the node pool.")  # [inferred]
             return self.pool_upgrade(req, key, found, np, changes)
 
         @api("POST", rf"{NPL}:setSize", "SetNodePoolSize", "SetNodePoolSizeRequest", "Operation")

@@ -343,3 +343,43 @@ def test_cancel_a_node_upgrade(client, gke):
     gke.control("POST", "settings", {"operation_seconds": 0.15})
     wait(client, REGION, client.rollback_node_pool_upgrade(name=f"{cname}/nodePools/np"))
     assert client.get_node_pool(name=f"{cname}/nodePools/np").status == NodePool.Status.RUNNING
+
+
+def test_requests_shaped_like_the_rust_clients(gke):
+    """google-cloud-container-v1 sends the whole request as the body (name/parent included),
+    enums as numbers, int64 as strings, `$alt=json;enum-encoding=int` on every call and the
+    deprecated fields as empty query parameters on GET/DELETE."""
+    alt = "%24alt=json%3Benum-encoding%3Dint"
+    p = parent(ZONE)
+    status, op = gke.raw("POST", f"/v1/{p}/clusters?{alt}", {"parent": p, "cluster": {
+        "name": "rusty", "releaseChannel": {"channel": 3},
+        "nodePools": [{"name": "np", "initialNodeCount": 1, "maxPodsConstraint": {"maxPodsPerNode": "64"},
+                       "config": {"taints": [{"key": "a", "effect": 1}]}}]}})
+    assert status == 200 and op["operationType"] == 1 and op["status"] == 2
+    status, op = gke.raw("POST", f"/v1/{p}/clusters/rusty/nodePools/np:setSize?{alt}",
+                         {"name": f"{p}/clusters/rusty/nodePools/np", "nodeCount": 2})
+    assert status == 400 and body_status(op) == "FAILED_PRECONDITION"  # the create still runs
+    gke.control("POST", "settle")
+    status, op = gke.raw("POST", f"/v1/{p}/clusters/rusty/nodePools/np:setSize?{alt}",
+                         {"name": f"{p}/clusters/rusty/nodePools/np", "nodeCount": 2})
+    assert status == 200 and op["operationType"] == 14
+    status, op = gke.raw("PUT", f"/v1/{p}/clusters/rusty/nodePools/np?{alt}",
+                         {"name": f"{p}/clusters/rusty/nodePools/np", "diskSizeGb": "40"})
+    gke.control("POST", "settle")  # the resize; the update was refused while it ran
+    assert status == 400 and body_status(op) == "FAILED_PRECONDITION"
+    status, op = gke.raw("PUT", f"/v1/{p}/clusters/rusty/nodePools/np?{alt}",
+                         {"name": f"{p}/clusters/rusty/nodePools/np", "diskSizeGb": "40"})
+    assert status == 200 and op["operationType"] == 4
+    gke.control("POST", "settle")
+    status, pool = gke.raw("GET", f"/v1/{p}/clusters/rusty/nodePools/np?projectId=&zone=&clusterId=&nodePoolId=&{alt}")
+    assert status == 200 and pool["config"]["diskSizeGb"] == 40 and pool["status"] == 2
+    assert pool["maxPodsConstraint"] == {"maxPodsPerNode": "64"} and pool["config"]["taints"][0]["effect"] == 1
+    status, op = gke.raw("DELETE", f"/v1/{p}/clusters/rusty?projectId=&zone=&clusterId=&{alt}")
+    assert status == 200 and op["operationType"] == 2
+    gke.control("POST", "settle")
+    status, err = gke.raw("GET", f"/v1/{p}/clusters/rusty?projectId=&zone=&clusterId=&{alt}")
+    assert status == 404 and body_status(err) == "NOT_FOUND"
+
+
+def body_status(body) -> str:
+    return body["error"]["status"]
