@@ -1,8 +1,10 @@
 //! Encoding functions: `jsonencode jsondecode yamlencode yamldecode base64encode
 //! base64decode urlencode csvdecode`.
 
+use std::fmt::Write as _;
+
 use aic_lang::types::Type;
-use aic_lang::value::{format_number, Value};
+use aic_lang::value::{format_number, ToJsonError, Value, ValueKind};
 use base64::Engine as _;
 
 use crate::{args, builtin, Category, Function, FunctionError};
@@ -45,13 +47,83 @@ fn to_json(args: &[Value]) -> Result<serde_json::Value, FunctionError> {
         .map_err(|e| FunctionError::arg(0, e.to_string()))
 }
 
+/// A string as a JSON string literal, escaped as Terraform (Go) escapes it: `"`, `\\`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00XX`, and `<`, `>`, `&`, U+2028 and
+/// U+2029 as `\uXXXX`, so the text is safe inside HTML and JavaScript.
+pub(crate) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 || matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A value as compact JSON text, as `jsonencode` writes it: numbers in plain decimal
+/// notation (`1e21` is `1000000000000000000000`, `1e-7` is `0.0000001`), strings as
+/// [`json_string`] escapes them, keys in order.
+pub(crate) fn json_text(value: &Value) -> Result<String, ToJsonError> {
+    // Unknown or non-finite parts are reported with their path by `to_json`.
+    value.to_json()?;
+    let mut out = String::new();
+    write_json(value, &mut out);
+    Ok(out)
+}
+
+fn write_json(value: &Value, out: &mut String) {
+    match value.kind() {
+        ValueKind::Null | ValueKind::Unknown(_) => out.push_str("null"),
+        ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        ValueKind::Number(n) => out.push_str(&format_number(*n)),
+        ValueKind::String(s) => out.push_str(&json_string(s)),
+        ValueKind::List(items) | ValueKind::Set(items) | ValueKind::Tuple(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        ValueKind::Map(entries) | ValueKind::Object(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&json_string(key));
+                out.push(':');
+                write_json(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
 builtin! {
     /// The value as compact JSON. Lists, sets and tuples become arrays, maps and objects
-    /// become objects (keys in order), whole numbers have no fraction.
+    /// become objects (keys in order), numbers are written in plain decimal notation
+    /// (whole numbers without a fraction), and `<`, `>` and `&` in strings are escaped as
+    /// `\u003c`, `\u003e` and `\u0026`, as in Terraform.
     ///
     /// `jsonencode({ a = [1, "x"] })` is `"{\"a\":[1,\"x\"]}"`.
     fn jsonencode(_ctx, args) {
-        Ok(Value::string(to_json(args)?.to_string()))
+        json_text(args::get(args, 0)?)
+            .map(Value::string)
+            .map_err(|e| FunctionError::arg(0, e.to_string()))
     }
 }
 
@@ -177,13 +249,23 @@ builtin! {
     /// The rows of a CSV text as a list of objects keyed by the header row; every value is
     /// a string.
     ///
-    /// `csvdecode("a,b\n1,2\n")` is `[{ a = "1", b = "2" }]`. A row with a different
-    /// number of fields than the header is an error.
+    /// `csvdecode("a,b\n1,2\n")` is `[{ a = "1", b = "2" }]`. A text without a header
+    /// row, a header that repeats a name, or a row with a different number of fields
+    /// than the header is an error.
     fn csvdecode(_ctx, args) {
         let text = args::string(args, 0)?;
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let error = |e: csv::Error| FunctionError::arg(0, format!("invalid CSV: {e}"));
         let headers: Vec<String> = reader.headers().map_err(error)?.iter().map(str::to_owned).collect();
+        if headers.is_empty() {
+            return Err(FunctionError::arg(0, "invalid CSV: missing header line"));
+        }
+        if let Some(repeated) = headers.iter().enumerate().find_map(|(i, h)| headers.get(..i).is_some_and(|seen| seen.contains(h)).then_some(h)) {
+            return Err(FunctionError::arg(
+                0,
+                format!("invalid CSV: the column name {} appears more than once", Value::string(repeated.as_str())),
+            ));
+        }
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(error)?;

@@ -188,16 +188,19 @@ builtin! {
 }
 
 builtin! {
-    /// The netmask of an IPv4 prefix in dotted notation.
+    /// The netmask of a prefix, written as an address: dotted for IPv4, and in IPv6
+    /// notation for IPv6 (as Terraform 1.0 does).
     ///
-    /// `cidrnetmask("172.16.0.0/12")` is `"255.240.0.0"`.
+    /// `cidrnetmask("172.16.0.0/12")` is `"255.240.0.0"`; `cidrnetmask("fd00::/64")` is
+    /// `"ffff:ffff:ffff:ffff::"`.
     fn cidrnetmask(_ctx, args) {
         let prefix = Prefix::parse(args, 0)?;
-        if prefix.width != 32 {
-            return Err(FunctionError::arg(0, "only IPv4 prefixes have a netmask"));
+        if prefix.width == 32 {
+            let mask = u32::MAX.checked_shl(32 - prefix.len).unwrap_or(0);
+            return Ok(Value::string(Ipv4Addr::from(mask).to_string()));
         }
-        let mask = u32::MAX.checked_shl(32 - prefix.len).unwrap_or(0);
-        Ok(Value::string(Ipv4Addr::from(mask).to_string()))
+        let mask = u128::MAX.checked_shl(128 - prefix.len).unwrap_or(0);
+        Ok(Value::string(Ipv6Addr::from(mask).to_string()))
     }
 }
 
@@ -326,9 +329,10 @@ mod tests {
             show("cidrnetmask", &[s("10.0.0.1/32")]),
             r#""255.255.255.255""#
         );
+        assert_eq!(show("cidrnetmask", &[s("fd00::/8")]), r#""ff00::""#);
         assert_eq!(
-            show("cidrnetmask", &[s("fd00::/8")]),
-            "error(arg 0): only IPv4 prefixes have a netmask"
+            show("cidrnetmask", &[s("fd00::/64")]),
+            r#""ffff:ffff:ffff:ffff::""#
         );
         assert!(show("cidrnetmask", &[s("300.0.0.0/8")]).starts_with("error(arg 0)"));
     }
