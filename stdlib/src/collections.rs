@@ -130,6 +130,7 @@ pub(crate) fn functions() -> Vec<Function> {
             .keeps_marks(),
         f("toset", toset::DOC, toset)
             .param("list", Type::Any)
+            .nullable()
             .returns_with(Type::set(Type::Any), |args| {
                 Type::set(first_element_type(args))
             })
@@ -137,11 +138,13 @@ pub(crate) fn functions() -> Vec<Function> {
             .keeps_marks(),
         f("tolist", tolist::DOC, tolist)
             .param("set", Type::Any)
+            .nullable()
             .returns_with(any_list(), list_of_first_element)
             .structural()
             .keeps_marks(),
         f("tomap", tomap::DOC, tomap)
             .param("object", Type::Any)
+            .nullable()
             .returns_with(Type::map(Type::Any), |args| {
                 Type::map(first_element_type(args))
             })
@@ -172,7 +175,6 @@ pub(crate) fn functions() -> Vec<Function> {
         f("index", index::DOC, index)
             .param("list", Type::Any)
             .param("value", Type::Any)
-            .nullable()
             .returns(Type::Number),
         f("chunklist", chunklist::DOC, chunklist)
             .param("list", any_list())
@@ -560,10 +562,13 @@ fn uniform_elements(args: &[Value], what: &str) -> Result<Vec<Value>, FunctionEr
 
 builtin! {
     /// The set of the elements of a list, set or tuple, without duplicates. A null element
-    /// is kept (and sorts last).
+    /// is kept (and sorts last); `toset(null)` is null.
     ///
     /// `toset(["b", "a", "b"])` is `toset(["a", "b"])`.
     fn toset(_ctx, args) {
+        if args::get(args, 0)?.is_null() {
+            return Ok(Value::null());
+        }
         Ok(Value::set(uniform_elements(args, "set")?))
     }
 }
@@ -571,8 +576,11 @@ builtin! {
 builtin! {
     /// A list of the elements of a set (in its sorted order), list or tuple.
     ///
-    /// `tolist(toset(["b", "a"]))` is `["a", "b"]`.
+    /// `tolist(toset(["b", "a"]))` is `["a", "b"]`; `tolist(null)` is null.
     fn tolist(_ctx, args) {
+        if args::get(args, 0)?.is_null() {
+            return Ok(Value::null());
+        }
         Ok(Value::list(uniform_elements(args, "list")?))
     }
 }
@@ -581,8 +589,11 @@ builtin! {
     /// A map of the attributes of an object (or of a map), whose values must have one
     /// type.
     ///
-    /// `tomap({ a = "x", b = "y" })` is the map `{ a = "x", b = "y" }`.
+    /// `tomap({ a = "x", b = "y" })` is the map `{ a = "x", b = "y" }`; `tomap(null)` is null.
     fn tomap(_ctx, args) {
+        if args::get(args, 0)?.is_null() {
+            return Ok(Value::null());
+        }
         let entries = args::entries(args, 0)?;
         let values = of_one_type(entries.values()).ok_or_else(|| {
             FunctionError::arg(0, "the values of a map must all have one type")
@@ -646,8 +657,8 @@ builtin! {
 }
 
 builtin! {
-    /// The position of the first element of a list equal to `value`; an error when there
-    /// is none.
+    /// The position of the first element of a list equal to `value`, which must not be
+    /// null; an error when there is none.
     ///
     /// `index(["a", "b"], "b")` is `1`.
     fn index(_ctx, args) {
@@ -863,6 +874,14 @@ mod tests {
             show("index", &[Value::set([s("a")]), s("a")]),
             "error(arg 0): expected a list, found set(string)"
         );
+        assert_eq!(
+            show("index", &[Value::list([Value::null()]), Value::null()]),
+            "error(arg 1): `value` must not be null"
+        );
+        assert_eq!(
+            show("contains", &[Value::list([Value::null()]), Value::null()]),
+            "error(arg 1): `value` must not be null"
+        );
     }
 
     #[test]
@@ -1027,6 +1046,9 @@ mod tests {
             show("tolist", &[Value::list([s("a"), Value::null()])]),
             r#"["a", null]"#
         );
+        for f in ["toset", "tolist", "tomap"] {
+            assert_eq!(show(f, &[Value::null()]), "null", "{f}(null)");
+        }
         // Tuples of different lengths become lists, objects of different shapes maps.
         let ragged = Value::object([
             ("a", Value::tuple([n(1.0)])),
