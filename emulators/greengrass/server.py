@@ -1609,8 +1609,15 @@ class Greengrass(Emulator):
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
                 raise HttpError(400, "BadControlRequest", "seconds must be a number >= 0")
             with self.lock:
-                self.clock.advance(float(seconds))
-                self._advance(self.clock.now())
+                # step through the interval so that every phase (pickup, install, next rollout
+                # minute) happens at its own simulated time, not all at the end of the jump
+                step = max(0.1, min(self.settings["pickup_seconds"] or 1.0, self.settings["install_seconds"] or 1.0, 1.0))
+                remaining = float(seconds)
+                while remaining > 0:
+                    dt = min(step, remaining)
+                    self.clock.advance(dt)
+                    remaining -= dt
+                    self._advance(self.clock.now())
                 return Response(200, {"simulatedSeconds": self.clock.now()})
         if head == "refresh" and req.method == "POST":
             self._refresh_membership()
