@@ -487,10 +487,12 @@ class AzureEmulator(Emulator):
                         if "/providers/" in req.path else f"No HTTP resource was found that matches the request URI '{req.path}'.")
 
     def _base(self, req: Request) -> str:
+        """The URL clients reach this emulator at, for links (nextLink, Azure-AsyncOperation,
+        Location, the discovery documents): the Host header, or X-Forwarded-Proto /
+        X-Forwarded-Host when a proxy (or a test transport) stands in front."""
         proto = req.header("x-forwarded-proto")
-        if proto in ("http", "https"):
-            return f"{proto}://{req.base_url.split('://', 1)[1]}"
-        return req.base_url
+        host = req.header("x-forwarded-host") or req.base_url.split("://", 1)[1]
+        return f"{proto if proto in ('http', 'https') else req.base_url.split('://', 1)[0]}://{host}"
 
     def _fault_response(self, fault: Fault) -> Response:
         status = fault.status
@@ -1356,7 +1358,7 @@ class AzureEmulator(Emulator):
         """NRP DELETE: 202 + Azure-AsyncOperation + Location; the resource shows Deleting."""
         version = req.arg("api-version")
         busy = self._network_busy(domain)
-        if busy is not None and busy.kind != "delete":
+        if busy is not None and not (busy.kind == "delete" and busy.resource == rec["id"].lower()):
             async_url, _ = self._op_urls(req, busy, version)
             op = Operation(id=str(uuid.uuid4()), kind="conflict", resource=rec["id"].lower(), namespace="Microsoft.Network",
                            location=busy.location, sub=rec["sub_cased"], family="network", style="network",
@@ -2092,6 +2094,15 @@ class AzureEmulator(Emulator):
                            f"{size['maxDataDiskCount']}.", target="dataDisks")
         luns = set()
         new_disks: list[tuple[str, dict[str, Any]]] = []
+        # On an update, an Empty data disk at a LUN the VM already has is that disk (a PUT that
+        # repeats the model does not create a second one).
+        old_by_lun = {d.get("lun"): d for d in ((old.get("storageProfile") or {}).get("dataDisks") or [])}
+        for dd in data_disks:
+            prev = old_by_lun.get(dd.get("lun"))
+            if (prev is not None and str(dd.get("createOption") or "").lower() == "empty" and self._ref(dd, "managedDisk") is None
+                    and (not dd.get("name") or str(dd["name"]).lower() == str(prev.get("name", "")).lower())
+                    and self._get(self._ref(prev, "managedDisk") or "") is not None):
+                dd["managedDisk"] = {**(dd.get("managedDisk") or {}), "id": prev["managedDisk"]["id"]}
         for i, dd in enumerate(data_disks):
             if dd.get("lun") is None:
                 raise missing(f"dataDisks[{i}].lun")

@@ -53,7 +53,7 @@ def fresh(raw: Raw) -> None:
     raw.control("POST", "reset")
     raw.control("DELETE", "azure/fail")
     # Retry-After 0 lets the clients poll at their own short interval (real ARM says 10-15 s).
-    raw.control("POST", "settings", {"retry_after": 0, "delays": {"default": 0.2}, "delete_delays": {},
+    raw.control("POST", "settings", {"retry_after": 0, "delays": {"default": 0.05}, "delete_delays": {},
                                      "page_size": 100, "accept_any_token": False, "clients": {}})
 
 
