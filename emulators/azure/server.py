@@ -85,6 +85,8 @@ FAMILY_NAMESPACE = {
     "network": "Microsoft.Network",
 }
 
+KNOWN_NAMESPACES = {"microsoft.compute", "microsoft.network", "microsoft.resources"}
+
 T_RG = "Microsoft.Resources/resourceGroups"
 T_VNET = "Microsoft.Network/virtualNetworks"
 T_SUBNET = "Microsoft.Network/virtualNetworks/subnets"
@@ -481,10 +483,15 @@ class AzureEmulator(Emulator):
         return super().http_error(err)
 
     def not_found(self, req: Request) -> HttpError:
-        # ARM's answer for a path no provider serves.
-        return ArmError(404, "InvalidResourceType" if "/providers/" in req.path else "NotFound",
-                        f"The resource type could not be found for the request path '{req.path}'."
-                        if "/providers/" in req.path else f"No HTTP resource was found that matches the request URI '{req.path}'.")
+        # ARM's answers for a path no provider here serves [src: arm-errors].
+        m = re.search(r"/providers/([^/]+)(?:/(?:locations/[^/]+/)?([^/]+))?", req.path, re.IGNORECASE)
+        if m and self._is_arm(req.path):
+            ns, rtype = m.group(1), m.group(2) or ""
+            if ns.lower() not in KNOWN_NAMESPACES:
+                return ArmError(400, "InvalidResourceNamespace", f"The resource namespace '{ns}' is invalid.")
+            return ArmError(404, "InvalidResourceType", f"The resource type '{rtype}' could not be found in the namespace "
+                            f"'{ns}' for api version '{req.arg('api-version')}'.")
+        return ArmError(404, "NotFound", f"No HTTP resource was found that matches the request URI '{req.path}'.")
 
     def _base(self, req: Request) -> str:
         """The URL clients reach this emulator at, for links (nextLink, Azure-AsyncOperation,
@@ -610,6 +617,9 @@ class AzureEmulator(Emulator):
                            "The api-version query parameter (?api-version=) is required for all requests.")
         if not self.settings.get("strict_api_versions", True):
             return
+        m = re.search(r"/providers/([^/]+)", req.path, re.IGNORECASE)
+        if m and m.group(1).lower() not in KNOWN_NAMESPACES:
+            return  # routing answers InvalidResourceNamespace
         family, rtype = self._family(req.path)
         accepted = self.accepted_versions(family)
         if version in accepted:

@@ -158,3 +158,23 @@ def test_repeating_the_same_put_keeps_the_same_disks(raw, compute, vm):
     again = compute.virtual_machines.begin_create_or_update("rg", "vm1", body).result()
     assert again.storage_profile.data_disks[0].managed_disk.id == first.storage_profile.data_disks[0].managed_disk.id
     assert len(list(compute.disks.list_by_resource_group("rg"))) == 2  # OS disk + one data disk
+
+
+def test_power_actions_show_in_the_instance_view(compute, vm):
+    compute.virtual_machines.begin_power_off("rg", "vm1").result()
+    codes = [s.code for s in compute.virtual_machines.instance_view("rg", "vm1").statuses]
+    assert codes == ["ProvisioningState/succeeded", "PowerState/stopped"]
+    compute.virtual_machines.begin_start("rg", "vm1").result()
+    got = compute.virtual_machines.get("rg", "vm1", expand="instanceView")
+    assert got.instance_view.statuses[-1].code == "PowerState/running"
+
+
+def test_a_group_whose_resources_are_used_elsewhere_is_not_deleted(resources, network, compute, subnet):
+    nic = network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet.id)).result()
+    resources.resource_groups.create_or_update("app", {"location": LOCATION})
+    compute.virtual_machines.begin_create_or_update("app", "vm1", vm_body(nic.id)).result()
+    with pytest.raises(HttpResponseError) as err:
+        resources.resource_groups.begin_delete("rg").result()
+    assert err.value.error.code == "ResourceGroupDeletionBlocked"
+    assert resources.resource_groups.get("rg").properties.provisioning_state == "Succeeded"
+    assert network.network_interfaces.get("rg", "nic1").virtual_machine.id.endswith("/resourceGroups/app/providers/Microsoft.Compute/virtualMachines/vm1")

@@ -125,6 +125,8 @@ def test_unsupported_api_versions_are_refused_and_the_crates_versions_accepted(r
                           (f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Network/networkInterfaces", NET)):
         status, _, body = raw.arm("GET", path, api_version=version)
         assert (status, body) == (200, {"value": []}), path
+    status, _, body = raw.arm("GET", f"{rg_path('rg')}/providers/Microsoft.Foo/bars/x", api_version="2024-01-01")
+    assert status == 400 and body["error"]["code"] == "InvalidResourceNamespace"
     # disks are DiskRP's: the compute api-version is not theirs
     status, _, body = raw.arm("GET", f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/disks", api_version=COMPUTE)
     assert status == 400 and body["error"]["code"] == "NoRegisteredProviderFound"
