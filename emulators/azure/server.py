@@ -439,6 +439,7 @@ class AzureEmulator(Emulator):
             if rule.get("times", 1) == 0:
                 continue
             want = rule.get("operation", "any")
+            kind = "delete" if kind == "rg-delete" else kind
             if want != "any" and want != kind and not (want == "put" and kind in ("create", "update")):
                 continue
             if "id" in rule and rule["id"].lower() != rid.lower():
@@ -1814,21 +1815,24 @@ class AzureEmulator(Emulator):
                        f"The value {name} provided for the VM size is not valid. The valid sizes in the current region "
                        f"are: {names}.", target=target)
 
-    def _compute_conflict(self, rec: dict[str, Any], what: str, method: str) -> None:
-        """CRP: a newer PUT/PATCH preempts a running create/update; nothing but DELETE is
-        allowed on a resource being deleted (409)."""
-        op = self._ops.get(rec.get("op") or "")
-        if op is None or op.status != "InProgress":
+    def _compute_conflict(self, rec: dict[str, Any] | None, what: str, method: str, preempt: bool = False) -> None:
+        """CRP: nothing but DELETE is allowed on a resource being deleted (409); a newer
+        PUT/PATCH preempts a running create/update (called with ``preempt`` once the new request
+        has passed validation)."""
+        op = self._ops.get((rec or {}).get("op") or "")
+        if rec is None or op is None or op.status != "InProgress":
             return
         if op.kind == "delete":
             raise ArmError(409, "OperationNotAllowed",
                            f"Operation '{method}' is not allowed on {what} '{rec['name']}' since it is marked for deletion. "
                            "You can only retry the Delete operation (or wait for an ongoing one to complete).")
-        self._cancel_op(op, "OperationPreempted", "Operation execution has been preempted by a more recent operation.")
+        if preempt:
+            self._cancel_op(op, "OperationPreempted", "Operation execution has been preempted by a more recent operation.")
 
     def _compute_accept(self, req: Request, rec: dict[str, Any], kind: str, status: int, style: str = "compute",
                         family: str = "compute", transient: str | None = None,
-                        location_header: bool = False, on_success: Callable[[], None] | None = None) -> Response:
+                        location_header: bool = False, on_success: Callable[[], None] | None = None,
+                        on_failure: Callable[[], None] | None = None) -> Response:
         version = req.arg("api-version")
         rec["state"] = transient or {"create": "Creating", "update": "Updating"}.get(kind, "Updating")
         op = self._start_op(kind, rec["id"], "Microsoft.Compute", rec["location"], rec["sub_cased"], family, style,
@@ -1839,8 +1843,13 @@ class AzureEmulator(Emulator):
             if on_success:
                 on_success()
 
+        def fail() -> None:
+            rec["state"] = "Failed"
+            if on_failure:
+                on_failure()
+
         op.on_success = succeed
-        op.on_failure = lambda: rec.__setitem__("state", "Failed")
+        op.on_failure = fail
         body = self._render(rec) if kind != "delete" else None
         return Response(status, body, self._lro_headers(req, op, version, location=location_header))
 
@@ -2205,6 +2214,7 @@ class AzureEmulator(Emulator):
         os_disk.setdefault("deleteOption", "Detach")
 
         # commit
+        self._compute_conflict(existing, "VM", "PATCH" if patch else "PUT", preempt=True)
         created = existing is None
         rec = existing or self._new_record(rid, T_VM, sub, rg, name, loc)
         rec["sub_cased"] = sub
@@ -2273,7 +2283,7 @@ class AzureEmulator(Emulator):
         """start / powerOff / restart / deallocate: 202 + Azure-AsyncOperation + Location."""
         self._require_group(sub, rg, write=True)
         rec = self._lookup(T_VM, sub, rg, name)
-        self._compute_conflict(rec, "VM", "POST")
+        self._compute_conflict(rec, "VM", "POST", preempt=True)
         final = {"start": "running", "restart": "running", "poweroff": "stopped", "deallocate": "deallocated"}[action.lower()]
         version = req.arg("api-version")
         rec["state"] = "Updating"
@@ -2399,6 +2409,7 @@ class AzureEmulator(Emulator):
             if old_option.lower() != option.lower():
                 raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'creationData.createOption' is not allowed.",
                                target="creationData.createOption")
+        self._compute_conflict(existing, "disk", "PATCH" if patch else "PUT", preempt=True)
         created = existing is None
         rec = existing or self._new_record(rid, T_DISK, sub, rg, name, loc)
         rec["sub_cased"] = sub
@@ -2620,6 +2631,7 @@ class AzureEmulator(Emulator):
             props.setdefault("overprovision", True)
             props.setdefault("doNotRunExtensionsOnOverprovisionedVMs", False)
             props.setdefault("upgradePolicy", {"mode": "Manual"})
+        self._compute_conflict(existing, "VM scale set", "PATCH" if patch else "PUT", preempt=True)
         created = existing is None
         rec = existing or self._new_record(rid, T_VMSS, sub, rg, name, loc)
         rec["sub_cased"] = sub
@@ -2648,13 +2660,16 @@ class AzureEmulator(Emulator):
             instances.append(inst)
             added.append(inst)
 
-        def instances_ready() -> None:
-            for inst in added:
-                if inst["id"].lower() in self._res:
-                    inst["state"] = "Succeeded"
+        def instances(state: str) -> Callable[[], None]:
+            def settle() -> None:
+                for inst in added:
+                    if inst["id"].lower() in self._res:
+                        inst["state"] = state
+            return settle
 
         kind = "update" if patch or not created else "create"
-        return self._compute_accept(req, rec, kind, 201 if created else 200, on_success=instances_ready)
+        return self._compute_accept(req, rec, kind, 201 if created else 200, on_success=instances("Succeeded"),
+                                    on_failure=instances("Failed"))
 
     def delete_vmss(self, req: Request, sub: str, rg: str, name: str) -> Response:
         self._require_group(sub, rg, write=True)

@@ -224,3 +224,18 @@ def test_parallel_writes_under_one_virtual_network_conflict(raw, network, subnet
     assert err.value.error.code == "AnotherOperationInProgress"
     assert first.result().provisioning_state == "Succeeded"
     assert sorted(s.name for s in network.subnets.list("rg", "vnet")) == ["a", "internal"]
+
+
+def test_a_newer_vm_put_preempts_the_running_one(raw):
+    raw.control("POST", "settings", {"delays": {"Microsoft.Compute/virtualMachines": 0.4}})
+    nic = network_for_vm(raw)
+    vm = f"{rg_path('rg')}/providers/Microsoft.Compute/virtualMachines/vm1"
+    _, first, _ = raw.arm("PUT", vm, vm_body(nic))
+    assert raw.arm("PUT", vm, vm_body(nic, size="Standard_Nope"))[0] == 400  # refused: preempts nothing
+    assert raw.call("GET", first["Azure-AsyncOperation"], auth=True)[2]["status"] == "InProgress"
+    status, second, body = raw.arm("PUT", vm, vm_body(nic, size="Standard_B2s"))
+    assert status == 200 and body["properties"]["provisioningState"] == "Updating"
+    op = raw.call("GET", first["Azure-AsyncOperation"], auth=True)[2]
+    assert op["status"] == "Canceled" and op["error"]["code"] == "OperationPreempted"
+    wait_until(lambda: raw.call("GET", second["Azure-AsyncOperation"], auth=True)[2]["status"] == "Succeeded")
+    assert raw.arm("GET", vm)[2]["properties"]["hardwareProfile"]["vmSize"] == "Standard_B2s"
