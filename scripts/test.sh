@@ -13,6 +13,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "test back ends: moto (AWS emulator)"
 scripts/moto.sh install
 
+step "test back ends: the project's emulators (Azure, GKE, Greengrass V2, IBM Quantum)"
+scripts/emulator.sh install
+
 step "test back ends: Terraform 1.0.3, the peer of the differential tests"
 peer=../shared/tools/terraform-peer.sh
 if [[ ! -f $peer ]]; then
@@ -35,5 +38,8 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "emulator fidelity: each emulator driven by the cloud's own client"
+scripts/emulator.sh test
 
 step "all tests passed"

@@ -246,8 +246,7 @@ class Device:
             "conditional_latency": [],
             "acquisition_latency": [],
         }
-        if cmap is not None:
-            conf["coupling_map"] = cmap
+        conf["coupling_map"] = cmap  # null for the simulator: all-to-all
         if self.quantum_volume:
             conf["quantum_volume"] = self.quantum_volume
         if not self.simulator:

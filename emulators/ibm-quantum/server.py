@@ -161,7 +161,10 @@ class IBMQuantumEmulator(Emulator):
         threading.Thread(target=self._warm, name="ibm-quantum-warm", daemon=True).start()
 
     def _fresh_state(self) -> None:
-        self.devices = {d.name: d for d in _devices.default_devices()}
+        if not hasattr(self, "devices"):
+            self.devices = {d.name: d for d in _devices.default_devices()}
+        for device in self.devices.values():  # keep the built noise models; forget the drift
+            device.status, device.reason, device.queue_length = "online", "available", device.base_queue
         self.jobs: dict[str, Job] = {}
         self.sessions: dict[str, Session] = {}
         self.fail_next: list[dict[str, Any]] = []
@@ -790,7 +793,7 @@ class IBMQuantumEmulator(Emulator):
         with device.exec_lock:
             while True:  # a paused or offline device keeps its jobs queued
                 with self.lock:
-                    if job.state != "Queued" or self.devices.get(job.backend) is not device:
+                    if job.state != "Queued" or self.jobs.get(job.id) is not job:
                         return
                     if device.operational:
                         session = self.sessions.get(job.session_id) if job.session_id else None
