@@ -125,8 +125,8 @@ builtin! {
 }
 
 builtin! {
-    /// Consecutive subnets of a prefix, one per `newbits` argument, each aligned to its
-    /// size and placed after the previous one.
+    /// Consecutive subnets of a prefix, one per `newbits` argument (1 to 32), each
+    /// aligned to its size and placed after the previous one.
     ///
     /// `cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)` is
     /// `["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]`.
@@ -138,6 +138,14 @@ builtin! {
         let mut next = Some(prefix.base);
         let mut out = Vec::new();
         for arg in 1..args.len() {
+            // As Terraform: each subnet is 1 to 32 bits longer than the prefix.
+            let newbits = args::count(args, arg)?;
+            if !(1..=32).contains(&newbits) {
+                return Err(FunctionError::arg(
+                    arg,
+                    format!("each subnet must be 1 to 32 bits longer than the prefix, got {newbits}"),
+                ));
+            }
             let len = prefix.extend(args, arg)?;
             let block = prefix.block(len);
             let placed = next.and_then(|next| {
@@ -279,6 +287,19 @@ mod tests {
         assert_eq!(
             show("cidrsubnets", &[s("10.0.0.0/24"), n(9.0)]),
             "error(arg 1): adding 9 bits to a /24 prefix needs more than the 32 bits of an IPv4 address"
+        );
+        assert_eq!(
+            show("cidrsubnets", &[s("10.0.0.0/16"), n(8.0), n(0.0)]),
+            "error(arg 2): each subnet must be 1 to 32 bits longer than the prefix, got 0"
+        );
+        assert_eq!(
+            show("cidrsubnets", &[s("fd00::/32"), n(33.0)]),
+            "error(arg 1): each subnet must be 1 to 32 bits longer than the prefix, got 33"
+        );
+        // `cidrsubnet` has no such limit.
+        assert_eq!(
+            show("cidrsubnet", &[s("fd00::/32"), n(33.0), n(1.0)]),
+            r#""fd00::8000:0:0:0/65""#
         );
     }
 

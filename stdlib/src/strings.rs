@@ -233,10 +233,72 @@ builtin! {
     }
 }
 
-/// Compiles a user's regular expression; errors blame argument `arg`.
+/// Compiles a user's regular expression; errors blame argument `arg`. `\\d \\w \\s \\b`
+/// and their negations are ASCII classes, as in Terraform (Go's RE2); the `regex`
+/// crate would read them as Unicode classes.
 fn compile(pattern: &str, arg: usize) -> Result<Regex, FunctionError> {
-    Regex::new(pattern)
-        .map_err(|e| FunctionError::arg(arg, format!("invalid regular expression: {e}")))
+    let invalid =
+        |e: ::regex::Error| FunctionError::arg(arg, format!("invalid regular expression: {e}"));
+    // Syntax errors are reported against the pattern as written.
+    Regex::new(pattern).map_err(invalid)?;
+    Regex::new(&ascii_perl_classes(pattern)).map_err(invalid)
+}
+
+/// The pattern with `\\d \\D \\w \\W \\s \\S \\b \\B` spelled as their ASCII classes
+/// (`[0-9]`, `[0-9A-Za-z_]`, `[\\t\\n\\f\\r ]`, an ASCII word boundary), inside and
+/// outside bracketed classes.
+fn ascii_perl_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    // How deep inside `[…]` we are (`[[:alpha:]]` nests once).
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(escaped) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let inside = depth > 0;
+                match escaped {
+                    'd' if inside => out.push_str("0-9"),
+                    'd' => out.push_str("[0-9]"),
+                    'D' => out.push_str("[^0-9]"),
+                    'w' if inside => out.push_str("0-9A-Za-z_"),
+                    'w' => out.push_str("[0-9A-Za-z_]"),
+                    'W' => out.push_str("[^0-9A-Za-z_]"),
+                    's' if inside => out.push_str("\\t\\n\\f\\r "),
+                    's' => out.push_str("[\\t\\n\\f\\r ]"),
+                    'S' => out.push_str("[^\\t\\n\\f\\r ]"),
+                    'b' if !inside => out.push_str("(?-u:\\b)"),
+                    'B' if !inside => out.push_str("(?-u:\\B)"),
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                }
+            }
+            '[' => {
+                depth += 1;
+                out.push('[');
+                // A `]` first in a class (after an optional `^`) is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The value of one match: the whole match without groups, an object of named groups, or
@@ -599,6 +661,18 @@ mod tests {
             r#"[["a", "b"], ["c", "d"]]"#
         );
         assert!(show("regexall", &[s("["), s("")]).starts_with("error(arg 0)"));
+        // Perl classes are ASCII, as in Go's RE2; Unicode classes stay Unicode.
+        assert_eq!(show("regex", &[s(r"\w+"), s("héllo")]), r#""h""#);
+        assert_eq!(show("regex", &[s(r"[\d.]+"), s("٣4.5")]), r#""4.5""#);
+        assert_eq!(show("regex", &[s(r"\S+"), s("\u{a0}x y")]), "\"\u{a0}x\"");
+        assert_eq!(show("regex", &[s(r"\bé"), s("aé é")]), r#""é""#);
+        assert_eq!(show("regex", &[s(r"\pL+"), s("1héllo")]), r#""héllo""#);
+        assert_eq!(show("regex", &[s(r"[]\w]+"), s("-]a_-")]), r#""]a_""#);
+        assert_eq!(show("regex", &[s(r"[^\D]"), s("a7")]), r#""7""#);
+        assert_eq!(
+            show("replace", &[s("a1 é2"), s(r"/\W/"), s("_")]),
+            r#""a1__2""#
+        );
     }
 
     #[test]
