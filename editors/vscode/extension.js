@@ -15,11 +15,13 @@ let output = null;
 
 /**
  * The command that runs the server, from the settings: `aic.path` (a bare name is looked
- * up on PATH; `~` and relative paths are expanded against the first workspace folder)
+ * up on PATH; `~`, `${workspaceFolder}` and relative paths are expanded, against the
+ * first workspace folder)
  * followed by `lsp` and `aic.server.args`. Exported for the tests.
  */
 function serverCommand(config, workspaceFolder) {
   let command = String(config.get('path') || 'aic').trim() || 'aic';
+  if (workspaceFolder) command = command.split('${workspaceFolder}').join(workspaceFolder);
   if (command === '~' || command.startsWith('~/')) {
     command = path.join(os.homedir(), command.slice(1));
   } else if (!path.isAbsolute(command) && /[\\/]/.test(command) && workspaceFolder) {

@@ -145,5 +145,9 @@ test('serverCommand expands ~ and relative paths, and keeps bare names for PATH'
     extension.serverCommand(cfg({ path: '~/bin/aic' }), '/ws').command,
     path.join(os.homedir(), 'bin/aic'),
   );
+  assert.strictEqual(
+    extension.serverCommand(cfg({ path: '${workspaceFolder}/bin/aic' }), '/ws').command,
+    '/ws/bin/aic',
+  );
   assert.deepStrictEqual(extension.serverCommand(cfg({ 'server.args': ['-v'] }), '/ws').args, ['lsp', '-v']);
 });
