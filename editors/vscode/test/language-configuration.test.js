@@ -27,6 +27,11 @@ test('package.json contributes the aic language, its grammar, settings and comma
   assert.strictEqual(props['aic.server.enabled'].default, true);
   assert.ok(manifest.contributes.commands.some((c) => c.command === 'aic.restartServer'));
   assert.ok(fs.existsSync(path.join(EXT, manifest.main)), manifest.main);
+  // An untrusted folder must not choose which program the editor runs.
+  assert.deepStrictEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, [
+    'aic.path',
+    'aic.server.args',
+  ]);
 });
 
 test('comments toggle with the syntax the lexer reads', () => {
