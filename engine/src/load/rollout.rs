@@ -14,7 +14,7 @@ use aic_lang::eval::{Evaluator, Scope, ScopeMiss};
 use aic_lang::source::Span;
 use aic_lang::value::Value;
 
-use crate::validate::StdFunctions;
+use crate::eval::StdFunctions;
 
 /// A `rollout` block.
 #[derive(Debug, Clone)]
@@ -311,7 +311,7 @@ fn label(b: &Block) -> Option<String> {
 
 /// Reads every `rollout` block of `root` (the root module), checking each against the
 /// declared environments and the module's resources and module calls.
-pub fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
+pub(crate) fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut out = Vec::new();
     let mut r = Reader {
@@ -724,19 +724,6 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
             );
         }
     }
-}
-
-/// Whether `e` mentions `name` anywhere (used to tell per-target checks).
-pub fn mentions(e: &Expr, name: &str) -> bool {
-    let mut found = false;
-    e.visit(&mut |x| {
-        if let ExprKind::Name(n) = &x.kind {
-            if n.name == name {
-                found = true;
-            }
-        }
-    });
-    found
 }
 
 #[cfg(test)]

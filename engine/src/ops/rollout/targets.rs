@@ -1,16 +1,6 @@
-//! Rollouts: phased delivery across environments (spec: language §3.10).
-//!
-//! [`model`] reads and validates `rollout` blocks; this module resolves a phase's
-//! targets to resource instances, defines the progress kept in `State::rollouts`, and
-//! builds the `rollout.*` value configurations read. [`check`] runs health checks,
-//! [`graph`] draws a rollout as a Mermaid flowchart and [`blue_green`] holds back the
-//! destruction of replaced objects. The command that drives a rollout lives in the CLI.
-
-pub mod blue_green;
-pub mod check;
-pub mod graph;
-pub mod model;
-pub mod progress;
+//! The targets of a rollout phase: its `targets` expression resolved to module
+//! instances and resources of the environment's workspace ([`resolve_targets`]), and the
+//! instances a plan of some targets must cover ([`plan_scope`]).
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -19,44 +9,11 @@ use aic_lang::diag::Diagnostic;
 use aic_lang::eval::{Evaluator, Scope, ScopeMiss};
 use aic_lang::value::{Value, ValueKind};
 
+use crate::eval::StdFunctions;
 use crate::graph::Node;
+use crate::load::Phase;
+use crate::planner::Workspace;
 use crate::state::State;
-use crate::validate::StdFunctions;
-use crate::walk::Workspace;
-
-pub use model::{read, Check, CheckKind, OnFailure, Phase, Rollout, Strategy};
-
-/// What `rollout.*` is while a phase runs.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    pub rollout: String,
-    pub phase: String,
-    /// The canary weight (100 outside canary steps).
-    pub weight: u32,
-    /// The key of the wave target being checked (`"us-east-1"` for
-    /// `module.region["us-east-1"]`), or `""`.
-    pub target: String,
-}
-
-/// The value of `rollout`: `{ name, phase, weight, target }`; outside a rollout, weight
-/// 100 and empty strings.
-pub fn context(c: Option<&Context>) -> Value {
-    let (name, phase, weight, target) = match c {
-        Some(c) => (
-            c.rollout.as_str(),
-            c.phase.as_str(),
-            c.weight,
-            c.target.as_str(),
-        ),
-        None => ("", "", 100, ""),
-    };
-    Value::object([
-        ("name", Value::string(name)),
-        ("phase", Value::string(phase)),
-        ("weight", Value::number(f64::from(weight))),
-        ("target", Value::string(target)),
-    ])
-}
 
 /// One target of a phase: a module instance or a resource (all its instances).
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +102,8 @@ impl Scope for TargetScope<'_> {
                 let keys = self
                     .ws
                     .graph
-                    .module_instances
+                    .expansion
+                    .modules
                     .get(&(root.clone(), name.to_string()))
                     .ok_or_else(|| miss(&format!("module.{name}")))?;
                 Ok((
@@ -167,7 +125,8 @@ impl Scope for TargetScope<'_> {
                 let keys = self
                     .ws
                     .graph
-                    .expansions
+                    .expansion
+                    .resources
                     .get(&(root.clone(), ra.clone()))
                     .ok_or_else(|| miss(&format!("{name}.{n}")))?;
                 Ok((
@@ -227,7 +186,8 @@ pub fn resolve_targets(ws: &Workspace, phase: &Phase) -> Result<Vec<Target>, Dia
         // A module instance of the root module, else a resource (instance).
         let module = ws
             .graph
-            .module_instances
+            .expansion
+            .modules
             .iter()
             .filter(|((parent, _), _)| parent.is_root())
             .flat_map(|((_, name), keys)| {

@@ -8,11 +8,13 @@ use aic_lang::ast::Expr;
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 
-use crate::values::Values;
-use crate::walk::Workspace;
+use crate::eval::Values;
+use crate::load::rollout::show_duration;
+use crate::load::{Check, CheckKind};
+use crate::planner::Workspace;
 
-use super::model::{Check, CheckKind};
 use super::progress::{now_rfc3339, CheckResult};
+use crate::ops::events::{Event, Observer};
 
 /// One HTTP GET of `url` (`http://host[:port]/path`): the response status.
 pub async fn http_get(url: &str, timeout: Duration) -> Result<u16, String> {
@@ -70,7 +72,7 @@ pub async fn http_get(url: &str, timeout: Duration) -> Result<u16, String> {
         Ok(r) => r,
         Err(_) => Err(format!(
             "GET {url} got no answer within {}",
-            super::model::show_duration(timeout)
+            show_duration(timeout)
         )),
     }
 }
@@ -96,12 +98,12 @@ fn eval(ws: &Workspace, values: &Values, e: &Expr) -> Result<aic_lang::value::Va
 }
 
 /// Runs `check` against `values` (the refreshed, applied state with `rollout.*` set in
-/// `ws`). `report` is told of each failed attempt that will be retried.
+/// `ws`). `observer` is told of each failed attempt that will be retried.
 pub async fn run(
     ws: &Workspace,
     values: &Values,
     check: &Check,
-    report: &(dyn Fn(&str) + Send + Sync),
+    observer: &dyn Observer,
 ) -> CheckResult {
     let mut result = CheckResult {
         check: check.name.clone(),
@@ -150,14 +152,13 @@ pub async fn run(
                 if result.passed || result.attempts > *retries {
                     break;
                 }
-                report(&format!(
-                    "check {}: attempt {} of {} failed ({}); retrying in {}",
-                    check.name,
-                    result.attempts,
-                    retries + 1,
-                    result.detail,
-                    super::model::show_duration(*interval)
-                ));
+                observer.event(&Event::CheckRetry {
+                    check: &check.name,
+                    attempt: result.attempts,
+                    attempts: retries + 1,
+                    detail: &result.detail,
+                    interval: *interval,
+                });
                 tokio::time::sleep(*interval).await;
             }
         }

@@ -16,17 +16,17 @@ use aic_lang::value::Value;
 use aic_provider::{PlanRequest, ProviderError};
 use petgraph::Direction;
 
+use crate::eval::Values;
 use crate::graph::Node;
 use crate::plan::{Action, PolicyResult, ResourceChange};
-use crate::policy::DeferredChecks;
-use crate::state::model::{OutputState, State};
-use crate::state::JournalOp;
-use crate::state::{StateError, StateJournal};
-use crate::values::Values;
-use crate::walk::{
+use crate::planner::policy::DeferredChecks;
+use crate::planner::{
     recorded_config, resource_state, state_value, with_ignored_changes, DesiredObject, Planned,
     Providers, Workspace,
 };
+use crate::state::model::{OutputState, State};
+use crate::state::JournalOp;
+use crate::state::{StateError, StateJournal};
 
 /// How apply behaves.
 #[derive(Debug, Clone)]

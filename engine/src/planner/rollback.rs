@@ -21,10 +21,11 @@ use aic_lang::diag::Diagnostic;
 use aic_lang::value::Value;
 use aic_provider::PlanRequest;
 
+use crate::eval::Values;
 use crate::plan::{Action, ChangeReason, OutputChange, Plan, ResourceChange, StateRef};
 use crate::state::model::{OutputState, ResourceState, State};
-use crate::values::Values;
-use crate::walk::{
+
+use super::{
     config_of_attributes, recorded_config, refresh, state_value, DesiredObject, Planned, Providers,
     Refreshed, Workspace,
 };
@@ -89,7 +90,7 @@ pub async fn plan_rollback(
         lineage: current.lineage.clone(),
         serial: current.serial,
     });
-    plan.config_digest = ws.config_digest.clone();
+    plan.config_digest = ws.digest.clone();
     plan.drift = drift;
     let mut desired = HashMap::new();
 
@@ -410,7 +411,7 @@ fn output_changes(current: &State, target: &State) -> indexmap::IndexMap<String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::VariableArgs;
+    use crate::load::VariableArgs;
     use serde_json::json;
 
     const CONFIG: &str = r#"resource local_file a {
@@ -603,9 +604,8 @@ resource local_file c {
     #[test]
     fn a_version_of_another_state_is_refused() {
         let (_dir, ws) = workspace(CONFIG, None);
-        let diags = plan(&ws, &state("L", 2, vec![]), &state("M", 1, vec![]), false)
-            .err()
-            .expect("refused");
+        let diags =
+            plan(&ws, &state("L", 2, vec![]), &state("M", 1, vec![]), false).expect_err("refused");
         assert_eq!(diags[0].code, "E0641");
         assert!(help(&diags).contains("lineage M"), "{}", help(&diags));
     }
@@ -623,8 +623,7 @@ resource local_file c {
             &state("L", 1, vec![gone]),
             false,
         )
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert_eq!(diags[0].code, "E0642");
         assert!(
             help(&diags).contains("`gone_thing.x` is a `gone_thing` of provider `gone`"),
@@ -639,7 +638,7 @@ resource local_file c {
         let (_dir, ws) = workspace(&config, Some("prod"));
         let current = state("L", 2, vec![file("a", "two", &[]), file("c", "c", &[])]);
         let target = state("L", 1, vec![file("a", "two", &[])]);
-        let diags = plan(&ws, &current, &target, false).err().expect("refused");
+        let diags = plan(&ws, &current, &target, false).expect_err("refused");
         assert_eq!(diags.len(), 1, "{}", help(&diags));
         assert_eq!(diags[0].code, "E0630");
         assert!(
@@ -662,9 +661,7 @@ resource local_file c {
         );
         let (_dir, ws) = workspace(&config, None);
         let current = state("L", 2, vec![file("c", "c", &[])]);
-        let diags = plan(&ws, &current, &state("L", 1, vec![]), true)
-            .err()
-            .expect("refused");
+        let diags = plan(&ws, &current, &state("L", 1, vec![]), true).expect_err("refused");
         assert_eq!(diags[0].code, "E0631");
     }
 

@@ -10,8 +10,8 @@
 use aic_lang::addr::InstanceAddr;
 
 use crate::plan::Action;
+use crate::planner::{state_value, Planned, Providers, Workspace};
 use crate::state::{ResourceState, State};
-use crate::walk::{state_value, Planned, Providers, Workspace};
 
 /// Turns every replacement of `planned` into create-then-hold: the action becomes
 /// create-before-destroy and the prior object is taken out of what apply may destroy.

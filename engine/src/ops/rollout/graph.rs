@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use super::model::{CheckKind, Rollout, Strategy};
+use crate::load::rollout::show_duration;
+use crate::load::{CheckKind, Rollout, Strategy};
 
 fn esc(s: &str) -> String {
     s.replace('"', "#quot;")
@@ -91,7 +92,7 @@ pub fn mermaid(rollout: &Rollout, targets: &dyn Fn(&str) -> Option<Vec<String>>)
         }
         let pause = match &p.strategy {
             Strategy::Canary { pause, .. } | Strategy::Waves { pause, .. } if !pause.is_zero() => {
-                Some(super::model::show_duration(*pause))
+                Some(show_duration(*pause))
             }
             _ => None,
         };

@@ -1,15 +1,113 @@
-//! The values known during a walk (module variables, lets, resource instances, outputs)
-//! and the evaluation scope built on them.
+//! The values known during a walk (module variables, lets, resource instances, outputs),
+//! the evaluation scope built on them ([`WalkScope`]), the instance keys every resource
+//! and module call expands to ([`Expansions`]), the scope of constants ([`Constants`])
+//! and the value of `rollout.*` ([`rollout_value`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use aic_lang::addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance, ResourceAddr};
+use aic_lang::check::ExpandedModule;
 use aic_lang::eval::{Scope, ScopeMiss};
 use aic_lang::types::Type;
 use aic_lang::value::{Value, ValueKind};
 
-use crate::graph::ConfigGraph;
+/// The instance keys of every resource and module call, per module instance: what
+/// `count` and `for_each` expanded to (`None` for a single instance).
+#[derive(Debug, Clone, Default)]
+pub struct Expansions {
+    /// (module instance, resource) → its instance keys.
+    pub resources: HashMap<(ModuleInstance, ResourceAddr), Vec<Option<InstanceKey>>>,
+    /// (calling module instance, module call name) → its instance keys.
+    pub modules: HashMap<(ModuleInstance, String), Vec<Option<InstanceKey>>>,
+}
+
+impl Expansions {
+    /// The expansion the checker produced.
+    pub fn of(modules: &[ExpandedModule]) -> Expansions {
+        let mut out = Expansions::default();
+        for em in modules {
+            for (addr, insts) in &em.resources {
+                out.resources.insert(
+                    (em.path.clone(), addr.clone()),
+                    insts.iter().map(|i| i.key.clone()).collect(),
+                );
+            }
+            for (name, insts) in &em.calls {
+                out.modules.insert(
+                    (em.path.clone(), name.clone()),
+                    insts.iter().map(|i| i.key.clone()).collect(),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// What `rollout.*` is while a rollout phase runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolloutContext {
+    pub rollout: String,
+    pub phase: String,
+    /// The canary weight (100 outside canary steps).
+    pub weight: u32,
+    /// The key of the wave target being checked (`"us-east-1"` for
+    /// `module.region["us-east-1"]`), or `""`.
+    pub target: String,
+}
+
+/// The value of `rollout`: `{ name, phase, weight, target }`; outside a rollout, weight
+/// 100 and empty strings.
+pub fn rollout_value(c: Option<&RolloutContext>) -> Value {
+    let (name, phase, weight, target) = match c {
+        Some(c) => (
+            c.rollout.as_str(),
+            c.phase.as_str(),
+            c.weight,
+            c.target.as_str(),
+        ),
+        None => ("", "", 100, ""),
+    };
+    Value::object([
+        ("name", Value::string(name)),
+        ("phase", Value::string(phase)),
+        ("weight", Value::number(f64::from(weight))),
+        ("target", Value::string(target)),
+    ])
+}
+
+/// A scope without names, for settings that must be constants (variable values given
+/// on the command line, backend settings): literals and function calls only.
+pub struct Constants {
+    /// What is being evaluated, for the label: "a variable value".
+    pub what: &'static str,
+    /// The help sentence.
+    pub help: &'static str,
+}
+
+impl Constants {
+    /// Values of root variables given with `--var`, `--var-file` or `AIC_VAR_*`.
+    pub const VARIABLE_VALUE: Constants = Constants {
+        what: "a variable value",
+        help: "Variable values are constants: write a literal value.",
+    };
+}
+
+impl Scope for Constants {
+    fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
+        Err(ScopeMiss {
+            segment: 0,
+            code: "E0202",
+            summary: "Unknown name",
+            label: format!(
+                "`{}` cannot be used in {}",
+                path.first().copied().unwrap_or(""),
+                self.what
+            ),
+            help: Some(self.help.into()),
+        })
+    }
+}
 
 /// Every value computed so far in a walk.
 #[derive(Debug, Default, Clone)]
@@ -23,7 +121,7 @@ pub struct Values {
 /// A scope for evaluating expressions of one module instance.
 pub struct WalkScope<'a> {
     pub values: &'a Values,
-    pub graph: &'a ConfigGraph,
+    pub expansion: &'a Expansions,
     pub module: &'a ModuleInstance,
     pub module_dir: PathBuf,
     /// The root module's directory, for `path.root`.
@@ -41,8 +139,8 @@ pub struct WalkScope<'a> {
 impl WalkScope<'_> {
     fn resource(&self, addr: ResourceAddr) -> Option<Value> {
         let keys = self
-            .graph
-            .expansions
+            .expansion
+            .resources
             .get(&(self.module.clone(), addr.clone()))?;
         let value_of = |k: &Option<InstanceKey>| {
             let ia = InstanceAddr {
@@ -83,8 +181,8 @@ impl WalkScope<'_> {
             key: None,
         };
         let keys = self
-            .graph
-            .expansions
+            .expansion
+            .resources
             .get(&(ia.module.clone(), ia.resource.clone()))?;
         let first = keys.first()?.as_ref()?;
         let k = key()?;
@@ -120,8 +218,8 @@ impl WalkScope<'_> {
 
     fn module_value(&self, name: &str) -> Option<Value> {
         let keys = self
-            .graph
-            .module_instances
+            .expansion
+            .modules
             .get(&(self.module.clone(), name.to_string()))?;
         let outputs_of = |k: &Option<InstanceKey>| {
             let child = self.module.child(name, k.clone());
@@ -275,9 +373,8 @@ mod tests {
     use super::*;
     use aic_lang::eval::Evaluator;
     use aic_lang::source::SourceMap;
-    use petgraph::graph::DiGraph;
 
-    use crate::validate::StdFunctions;
+    use crate::eval::StdFunctions;
 
     /// The same scope without the element shortcut: resolves, then indexes.
     struct Plain<'a>(&'a WalkScope<'a>);
@@ -288,7 +385,7 @@ mod tests {
         }
     }
 
-    fn graph() -> ConfigGraph {
+    fn expansion() -> Expansions {
         let mut expansions = HashMap::new();
         let root = ModuleInstance::root();
         expansions.insert(
@@ -310,18 +407,15 @@ mod tests {
             (root, ResourceAddr::managed("null_resource", "none")),
             Vec::new(),
         );
-        ConfigGraph {
-            graph: DiGraph::new(),
-            index: HashMap::new(),
-            instances: HashMap::new(),
-            expansions,
-            module_instances: HashMap::new(),
+        Expansions {
+            resources: expansions,
+            modules: HashMap::new(),
         }
     }
 
     #[test]
     fn element_shortcut_matches_resolve_then_index() {
-        let graph = graph();
+        let expansion = expansion();
         let root = ModuleInstance::root();
         let mut values = Values::default();
         let inst = |name: &str, key: Option<InstanceKey>| InstanceAddr {
@@ -349,7 +443,7 @@ mod tests {
         let sensitive = vec!["s".to_string()];
         let scope = WalkScope {
             values: &values,
-            graph: &graph,
+            expansion: &expansion,
             module: &root,
             module_dir: PathBuf::from("."),
             root_dir: std::path::Path::new("."),
