@@ -93,6 +93,9 @@ pub struct ExpandedModule {
     /// Module call name → the instance keys it expands to (`None` for a single instance),
     /// each with its `each`/`count` binding.
     pub calls: IndexMap<String, Vec<ExpandedInstance>>,
+    /// The value of each `let` as the checker computed it: real where it derives from
+    /// constants, unknown (of the schema's type) where it derives from resources.
+    pub lets: IndexMap<String, Value>,
 }
 
 /// The result of checking: diagnostics, the selected environment and, when there are no
@@ -182,12 +185,7 @@ fn environment_value(
     let declared: Vec<&str> = root.environments.keys().map(String::as_str).collect();
     let name = selected.unwrap_or(if declared.is_empty() { "default" } else { "" });
     if name.is_empty() {
-        diags.push(
-            Diagnostic::error("E0220", "No environment selected").with_help(format!(
-                "This configuration declares environments; choose one with --env or AIC_ENV: {}.",
-                declared.join(", ")
-            )),
-        );
+        diags.push(no_environment_selected(&declared));
         return None;
     }
     let mut attrs: IndexMap<String, Value> = IndexMap::new();
@@ -239,6 +237,14 @@ fn environment_value(
         value: Value::object(attrs),
         vars,
     })
+}
+
+/// E0220: the configuration declares environments (`declared`) and none was chosen.
+pub fn no_environment_selected(declared: &[&str]) -> Diagnostic {
+    Diagnostic::error("E0220", "No environment selected").with_help(format!(
+        "This configuration declares environments; choose one with --env or AIC_ENV: {}.",
+        declared.join(", ")
+    ))
 }
 
 /// A scope with no names: environment attributes are literal constants.
@@ -493,11 +499,22 @@ impl<'a> Instance<'a> {
         for p in m.policies.values() {
             self.check_policy(p);
         }
+        // Copied, not taken: a caller still evaluates this instance's outputs.
+        let lets = self
+            .lets
+            .borrow()
+            .iter()
+            .filter_map(|(k, l)| match l {
+                Lazy::Done(v) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
         self.ctx.expansion.borrow_mut().push(ExpandedModule {
             path: self.path.clone(),
             vars: self.vars.clone(),
             resources: self.expanded.take(),
             calls: self.calls.take(),
+            lets,
         });
     }
 

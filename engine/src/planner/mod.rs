@@ -1,0 +1,560 @@
+//! The planner: refresh, `moved`/`removed`/`import` blocks, and every node of the graph
+//! evaluated in dependency order with each resource instance diffed against its prior
+//! object through its provider — a [`Plan`] and what apply needs besides
+//! ([`Planned`]). Also the plan back to a kept state version ([`plan_rollback`]) and
+//! the policy checks of a plan ([`policy`]).
+//!
+//! Architecture invariant: the planner reads a state it is given and writes none; it
+//! talks to providers only through [`Providers`] (the registry), and changes no object
+//! (`plan`/`read`/`import` calls only).
+
+mod convert;
+pub mod policy;
+mod providers;
+mod refresh;
+mod rollback;
+mod workspace;
+
+use std::collections::HashMap;
+
+use aic_lang::addr::{InstanceAddr, Mode, ModuleInstance};
+use aic_lang::ast;
+use aic_lang::diag::Diagnostic;
+use aic_lang::types::Type;
+use aic_lang::value::{Value, ValueKind};
+use aic_provider::schema::ResourceSchema;
+use aic_provider::{PlanRequest, ProviderError};
+
+use crate::eval::Values;
+use crate::graph::Node;
+use crate::plan::{Action, ChangeReason, OutputChange, Plan, ResourceChange, StateRef};
+use crate::state::model::{ResourceState, State};
+
+pub(crate) use convert::conform_to_schema;
+pub use convert::{
+    config_of_attributes, imported_state, recorded_config, resource_state, state_value,
+};
+pub use providers::Providers;
+pub use refresh::{refresh, Refreshed};
+pub use rollback::{finish_rollback, plan_rollback, RollbackOptions};
+pub use workspace::{Lifecycle, Workspace};
+
+/// How planning should behave.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub refresh: bool,
+    pub destroy: bool,
+    pub replace: Vec<InstanceAddr>,
+    pub targets: Vec<InstanceAddr>,
+    pub excludes: Vec<InstanceAddr>,
+    pub allow_destroy: bool,
+}
+
+/// A plan with everything apply needs beyond it.
+#[derive(Debug)]
+pub struct Planned {
+    pub plan: Plan,
+    /// Planned values of every node (unknown where only apply will tell).
+    pub values: Values,
+    /// Prior state after refresh, by address (after `moved` blocks and imports).
+    pub prior: HashMap<InstanceAddr, ResourceState>,
+    /// State surgery apply records before any change: `moved` blocks (from → to),
+    /// `removed` blocks (forgotten, not destroyed) and `import` blocks (adopted objects).
+    pub moves: Vec<(InstanceAddr, InstanceAddr)>,
+    pub forgets: Vec<InstanceAddr>,
+    pub imports: Vec<ResourceState>,
+    /// Objects apply creates or updates from a recorded configuration instead of the
+    /// workspace's (a rollback to an earlier state version). Empty for a plan of the
+    /// configuration.
+    pub desired: HashMap<InstanceAddr, DesiredObject>,
+}
+
+/// The configuration and dependencies an object is to be applied with when they come
+/// from a recorded state version rather than from the configuration (see
+/// [`Planned::desired`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredObject {
+    /// The configuration values, as `applied_config` records them.
+    pub config: serde_json::Value,
+    /// The addresses the object depends on: they are applied first and recorded with it.
+    pub dependencies: Vec<String>,
+}
+
+/// Whether `addr` is `pattern` or an instance of it (`pattern` without a key).
+pub(crate) fn matches_addr(pattern: &InstanceAddr, addr: &InstanceAddr) -> bool {
+    pattern == addr
+        || (pattern.key.is_none()
+            && pattern.module == addr.module
+            && pattern.resource == addr.resource)
+}
+
+/// Plans the workspace against `state`.
+pub async fn plan(
+    ws: &Workspace,
+    state: &State,
+    providers: &Providers,
+    opts: &PlanOptions,
+) -> Result<Planned, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut plan = Plan::new(ws.environment.clone());
+    plan.prior_state = Some(StateRef {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+    });
+    plan.config_digest = ws.digest.clone();
+
+    // Prior objects, refreshed in bulk per resource type.
+    let Refreshed {
+        mut prior,
+        mut unchanged,
+        drift,
+    } = refresh(ws, state, providers, opts.refresh).await?;
+    plan.drift = drift;
+
+    // `moved`, `removed` and `import` blocks adjust the prior objects before diffing.
+    let refs = &ws.refactorings;
+    let mut moves = Vec::new();
+    for (from, to) in &refs.moves {
+        let hits: Vec<InstanceAddr> = prior
+            .keys()
+            .filter(|a| matches_addr(from, a))
+            .cloned()
+            .collect();
+        for a in hits {
+            let target = InstanceAddr {
+                key: if from.key.is_none() {
+                    a.key.clone()
+                } else {
+                    to.key.clone()
+                },
+                ..to.clone()
+            };
+            if prior.contains_key(&target) {
+                continue;
+            }
+            if let Some(mut rs) = prior.remove(&a) {
+                unchanged.remove(&a);
+                rs.address = target.to_string();
+                rs.module = target.module.to_string();
+                rs.name = target.resource.name.clone();
+                prior.insert(target.clone(), rs);
+                moves.push((a, target));
+            }
+        }
+    }
+    let mut forgets = Vec::new();
+    for from in &refs.removed {
+        let hits: Vec<InstanceAddr> = prior
+            .keys()
+            .filter(|a| matches_addr(from, a))
+            .cloned()
+            .collect();
+        for a in hits {
+            if ws.graph.instances.contains_key(&a) {
+                diags.push(Diagnostic::error("E0262", "Removed resource still configured").with_help(format!(
+                    "`{a}` is in a `removed` block but also still in the configuration; delete its resource block to forget it."
+                )));
+                continue;
+            }
+            prior.remove(&a);
+            unchanged.remove(&a);
+            forgets.push(a);
+        }
+    }
+    let mut imports = Vec::new();
+    for (to, id_expr) in &refs.imports {
+        if prior.contains_key(to) || opts.destroy {
+            continue;
+        }
+        if !ws.graph.instances.contains_key(to) {
+            diags.push(
+                Diagnostic::error("E0263", "Import into an unconfigured address").with_help(
+                    format!("`{to}` has no resource block; add one, then import into it."),
+                ),
+            );
+            continue;
+        }
+        let id = match ws.eval_in(
+            &ModuleInstance::root(),
+            None,
+            None,
+            &ws.const_values,
+            id_expr,
+        ) {
+            Ok(v) => match v.as_str() {
+                Some(s) => s.to_string(),
+                None => {
+                    diags.push(
+                        Diagnostic::error("E0264", "Import id is not a known string")
+                            .with_primary(id_expr.span, "this must be a string known before apply"),
+                    );
+                    continue;
+                }
+            },
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let provider = match providers.for_instance(ws, to).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(provider_diag(&format!("importing {to}"), &e));
+                continue;
+            }
+        };
+        match provider.import(&to.resource.type_name, &id).await {
+            Ok(Some(v)) => {
+                let v = conform_to_schema(ws, &to.resource, v);
+                let rs = imported_state(ws, to, &v);
+                unchanged.remove(to);
+                prior.insert(to.clone(), rs.clone());
+                imports.push(rs);
+            }
+            Ok(None) => diags.push(
+                Diagnostic::error("E0265", "Object to import not found").with_help(format!(
+                    "The provider found no {} with id `{id}` for `{to}`; check the id.",
+                    to.resource.type_name
+                )),
+            ),
+            Err(e) => diags.push(provider_diag(&format!("importing {to}"), &e)),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    // Walk the graph in dependency order.
+    let mut values = Values::default();
+    let mut changed: std::collections::HashSet<InstanceAddr> = std::collections::HashSet::new();
+    // Creates an interrupted run started without recording the outcome: the object in
+    // the state may be incomplete (computed attributes unknown), so it is replaced.
+    let tainted: std::collections::HashSet<&str> = state
+        .resources
+        .iter()
+        .filter(|r| r.create_pending)
+        .map(|r| r.address.as_str())
+        .collect();
+    for idx in &ws.order {
+        let Some(node) = ws.graph.graph.node_weight(*idx) else {
+            continue;
+        };
+        match node {
+            Node::Resource(addr) => {
+                if opts.destroy {
+                    continue;
+                }
+                let in_scope = (opts.targets.is_empty() || selected(addr, &opts.targets))
+                    && !selected(addr, &opts.excludes);
+                let prior_value = prior.get(addr).map(|rs| {
+                    unchanged
+                        .remove(addr)
+                        .unwrap_or_else(|| state_value(ws, rs, addr))
+                });
+                if !in_scope {
+                    values.resources.insert(
+                        addr.clone(),
+                        prior_value.unwrap_or_else(|| Value::unknown(Type::Any)),
+                    );
+                    continue;
+                }
+                let is_tainted = !tainted.is_empty() && tainted.contains(addr.to_string().as_str());
+                match plan_instance(
+                    ws,
+                    providers,
+                    addr,
+                    prior_value,
+                    &values,
+                    opts,
+                    &changed,
+                    is_tainted,
+                )
+                .await
+                {
+                    Ok(change) => {
+                        if change.action != Action::NoOp {
+                            changed.insert(addr.clone());
+                        }
+                        values.resources.insert(
+                            addr.clone(),
+                            change
+                                .after
+                                .clone()
+                                .unwrap_or_else(|| Value::unknown(Type::Any)),
+                        );
+                        plan.resource_changes.push(change);
+                    }
+                    Err(d) => diags.push(d),
+                }
+            }
+            other => {
+                if let Err(d) = ws.eval_value_node(other, &mut values) {
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    // Objects in state that the configuration no longer has are destroyed.
+    let mut orphans: Vec<&InstanceAddr> = prior
+        .keys()
+        .filter(|a| opts.destroy || !ws.graph.instances.contains_key(*a))
+        .collect();
+    orphans.sort();
+    for a in orphans {
+        if !opts.targets.is_empty() && !selected(a, &opts.targets) {
+            continue;
+        }
+        let Some(rs) = prior.get(a) else { continue };
+        let before = unchanged
+            .remove(a)
+            .unwrap_or_else(|| state_value(ws, rs, a));
+        let mut c = ResourceChange::new(a.clone(), Action::Delete, Some(before), None);
+        // Destroying everything (`aic destroy`) needs no reason per instance.
+        c.reason = (!opts.destroy).then_some(ChangeReason::DeletedFromConfig);
+        if !opts.destroy {
+            if let Some(k) = &a.key {
+                let base_in_config = ws
+                    .graph
+                    .instances
+                    .keys()
+                    .any(|i| i.module == a.module && i.resource == a.resource);
+                if base_in_config {
+                    let _ = k;
+                    c.reason = Some(ChangeReason::CountIndexGone);
+                }
+            }
+        }
+        plan.resource_changes.push(c);
+    }
+    // Protected environments refuse destruction without --allow-destroy.
+    if ws.protected && !opts.allow_destroy {
+        for c in &plan.resource_changes {
+            if matches!(
+                c.action,
+                Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+            ) {
+                diags.push(Diagnostic::error("E0630", "Destroy in a protected environment").with_help(format!(
+                    "Environment `{}` is protected and this plan would destroy `{}`. Re-run with --allow-destroy if that is intended.",
+                    ws.environment, c.addr
+                )));
+            }
+        }
+    }
+    // Root outputs.
+    if !opts.destroy {
+        for name in ws.tree.module.outputs.keys() {
+            let after = values
+                .outputs
+                .get(&(ModuleInstance::root(), name.clone()))
+                .cloned();
+            let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
+            let sensitive = ws
+                .tree
+                .module
+                .outputs
+                .get(name)
+                .and_then(|o| o.body.as_ref())
+                .and_then(|b| b.attribute("sensitive"))
+                .is_some_and(|a| matches!(a.value.kind, ast::ExprKind::Bool(true)));
+            let after = after.map(|v| if sensitive { v.mark_sensitive() } else { v });
+            let action = match (&before, &after) {
+                (None, Some(_)) => Action::Create,
+                (Some(b), Some(a)) if a.equals(b) == Some(true) => Action::NoOp,
+                (Some(_), Some(_)) => Action::Update,
+                (Some(_), None) => Action::Delete,
+                (None, None) => Action::NoOp,
+            };
+            plan.output_changes.insert(
+                name.clone(),
+                OutputChange {
+                    action,
+                    before,
+                    after,
+                },
+            );
+        }
+    }
+    for name in state.outputs.keys() {
+        if opts.destroy || !ws.tree.module.outputs.contains_key(name) {
+            plan.output_changes.insert(
+                name.clone(),
+                OutputChange {
+                    action: Action::Delete,
+                    before: state.outputs.get(name).map(|o| Value::from_json(&o.value)),
+                    after: None,
+                },
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    plan.policy_results = policy::evaluate(ws, &plan, &values);
+    Ok(Planned {
+        plan,
+        values,
+        prior,
+        moves,
+        forgets,
+        imports,
+        desired: HashMap::new(),
+    })
+}
+
+pub(crate) fn provider_diag(what: &str, e: &ProviderError) -> Diagnostic {
+    Diagnostic::error(e.code(), "Provider error")
+        .with_help(format!("While {what}: {e}. {}", e.help_text()))
+}
+
+/// `config` with the attributes `lifecycle { ignore_changes }` names taken from the
+/// existing object `prior`: plan and apply both send the provider this configuration,
+/// and it is what the state records as applied.
+pub fn with_ignored_changes(config: Value, prior: Option<&Value>, ignore: &[String]) -> Value {
+    let (Some(p), ValueKind::Object(_)) = (prior, config.kind()) else {
+        return config;
+    };
+    if ignore.is_empty() {
+        return config;
+    }
+    let mut entries: Vec<(String, Value)> = config
+        .as_entries()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (k, v) in entries.iter_mut() {
+        if ignore.contains(k) {
+            if let Some(pv) = p.get(k) {
+                *v = pv.clone();
+            }
+        }
+    }
+    Value::object(entries)
+}
+
+/// Plans one resource instance; a `tainted` one (see `create_pending` in the state) is
+/// replaced.
+#[allow(clippy::too_many_arguments)]
+async fn plan_instance(
+    ws: &Workspace,
+    providers: &Providers,
+    addr: &InstanceAddr,
+    prior: Option<Value>,
+    values: &Values,
+    opts: &PlanOptions,
+    changed: &std::collections::HashSet<InstanceAddr>,
+    tainted: bool,
+) -> Result<ResourceChange, Diagnostic> {
+    let mut config = ws.instance_config(addr, values)?;
+    let lc = ws.lifecycle(addr, values);
+    // `replace_triggered_by`: a change to any referenced instance replaces this one.
+    let triggered = prior.is_some()
+        && lc.replace_triggered_by.iter().any(|e| {
+            let text = ws.sources.snippet(e.span);
+            let base = text.split(['.', '[']).take(2).collect::<Vec<_>>().join(".");
+            match base.parse::<InstanceAddr>() {
+                Ok(a) => {
+                    let a = InstanceAddr {
+                        module: addr.module.clone(),
+                        ..a
+                    };
+                    changed.iter().any(|c| matches_addr(&a, c))
+                }
+                Err(_) => false,
+            }
+        });
+    config = with_ignored_changes(config, prior.as_ref(), &lc.ignore_changes);
+    let provider = providers
+        .for_instance(ws, addr)
+        .await
+        .map_err(|e| provider_diag(&format!("configuring the provider of {addr}"), &e))?;
+    if addr.resource.mode == Mode::Data {
+        return Ok(if config.is_wholly_known() {
+            let v = provider
+                .read_data(&addr.resource.type_name, &config)
+                .await
+                .map_err(|e| provider_diag(&format!("reading {addr}"), &e))?;
+            ResourceChange::new(addr.clone(), Action::NoOp, prior, Some(v))
+        } else {
+            let ty = ws
+                .schema(&addr.resource)
+                .map_or(Type::Any, ResourceSchema::instance_type);
+            ResourceChange::new(addr.clone(), Action::Read, prior, Some(Value::unknown(ty)))
+        });
+    }
+    let response = provider
+        .plan(PlanRequest {
+            type_name: addr.resource.type_name.clone(),
+            prior: prior.clone(),
+            config: config.clone(),
+        })
+        .await
+        .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?;
+    let forced = opts
+        .replace
+        .iter()
+        .any(|r| r == addr || (r.key.is_none() && r.without_key() == addr.without_key()));
+    let (action, reason) = match &prior {
+        None => (Action::Create, None),
+        Some(p) => {
+            if forced || triggered || tainted {
+                (
+                    if lc.create_before_destroy {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    },
+                    Some(if tainted {
+                        ChangeReason::Tainted
+                    } else if forced {
+                        ChangeReason::ReplaceByRequest
+                    } else {
+                        ChangeReason::ReplaceTriggeredBy
+                    }),
+                )
+            } else if !response.requires_replace.is_empty() {
+                (
+                    if lc.create_before_destroy {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    },
+                    Some(ChangeReason::CannotUpdate),
+                )
+            } else if response.planned.equals(p) == Some(true) {
+                (Action::NoOp, None)
+            } else {
+                (Action::Update, None)
+            }
+        }
+    };
+    if lc.prevent_destroy && matches!(action, Action::DeleteThenCreate | Action::CreateThenDelete) {
+        return Err(Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
+            "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and this plan would replace it; change the configuration or lift the protection."
+        )));
+    }
+    let after = if action.is_replace() {
+        // A replacement is planned as a fresh create.
+        provider
+            .plan(PlanRequest {
+                type_name: addr.resource.type_name.clone(),
+                prior: None,
+                config,
+            })
+            .await
+            .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?
+            .planned
+    } else {
+        response.planned
+    };
+    let mut change = ResourceChange::new(addr.clone(), action, prior, Some(after));
+    change.replace_paths = response.requires_replace;
+    change.reason = reason;
+    Ok(change)
+}
+
+fn selected(addr: &InstanceAddr, targets: &[InstanceAddr]) -> bool {
+    targets.iter().any(|t| {
+        t.module == addr.module
+            && t.resource == addr.resource
+            && (t.key.is_none() || t.key == addr.key)
+    })
+}
