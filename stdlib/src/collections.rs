@@ -411,6 +411,58 @@ builtin! {
     }
 }
 
+/// The numbers `start + i × step` computed in decimal, as Terraform's arbitrary-precision
+/// numbers give them: `range(0, 1, 0.1)` holds `0.3`, where doubles would give
+/// `0.30000000000000004`. Only for numbers with short decimal forms.
+struct DecimalSteps {
+    /// `start` and `step` times `10^scale`.
+    start: i128,
+    step: i128,
+    scale: usize,
+}
+
+impl DecimalSteps {
+    fn new(start: f64, step: f64) -> Option<DecimalSteps> {
+        let (start_digits, start_scale) = decimal_digits(start)?;
+        let (step_digits, step_scale) = decimal_digits(step)?;
+        let scale = start_scale.max(step_scale);
+        let widen = |digits: i128, from: usize| {
+            10i128
+                .checked_pow(u32::try_from(scale - from).ok()?)
+                .and_then(|f| digits.checked_mul(f))
+        };
+        Some(DecimalSteps {
+            start: widen(start_digits, start_scale)?,
+            step: widen(step_digits, step_scale)?,
+            scale,
+        })
+    }
+
+    /// Element `i`, read back as the double nearest to its decimal value.
+    fn nth(&self, i: u32) -> f64 {
+        let scaled = self.start + i128::from(i) * self.step;
+        let digits = format!("{:0>width$}", scaled.unsigned_abs(), width = self.scale + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - self.scale);
+        let sign = if scaled < 0 { "-" } else { "" };
+        format!("{sign}{whole}.{fraction}0")
+            .parse()
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// A number's shortest decimal form as whole digits and the count of them after the
+/// point (`-2.5` is `(-25, 1)`); `None` when that needs more than 24 digits.
+fn decimal_digits(n: f64) -> Option<(i128, usize)> {
+    let text = format!("{}", n.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = format!("{whole}{fraction}");
+    if !n.is_finite() || digits.len() > 24 {
+        return None;
+    }
+    let magnitude: i128 = digits.parse().ok()?;
+    Some((if n < 0.0 { -magnitude } else { magnitude }, fraction.len()))
+}
+
 builtin! {
     /// A list of numbers from `start` up to (not including) `limit`, by `step`.
     ///
@@ -438,8 +490,12 @@ builtin! {
             return Err(FunctionError::arg(2, "a positive step needs a limit above the start"));
         }
         let mut out = Vec::new();
-        for i in 0.. {
-            let v = start + f64::from(i) * step;
+        let decimal = DecimalSteps::new(start, step);
+        for i in 0u32.. {
+            let v = match &decimal {
+                Some(d) => d.nth(i),
+                None => start + f64::from(i) * step,
+            };
             if (step > 0.0 && v >= limit) || (step < 0.0 && v <= limit) {
                 break;
             }
@@ -956,6 +1012,18 @@ mod tests {
             show("range", &[n(0.0), n(1.0), n(0.25)]),
             "[0, 0.25, 0.5, 0.75]"
         );
+        // Steps are taken in decimal, as Terraform's numbers take them.
+        assert_eq!(
+            show("range", &[n(0.0), n(0.7), n(0.1)]),
+            "[0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]"
+        );
+        assert_eq!(
+            show("range", &[n(-0.1), n(-0.35), n(-0.05)]),
+            "[-0.1, -0.15, -0.2, -0.25, -0.3]"
+        );
+        // Numbers without a short decimal form step as doubles.
+        assert!(show("range", &[n(1e-30), n(3e-30), n(1e-30)])
+            .starts_with("[0.000000000000000000000000000001, 0.000000000000000000000000000002"));
         assert_eq!(
             show("range", &[n(0.0), n(3.0), n(-1.0)]),
             "error(arg 2): a negative step needs a limit below the start"
