@@ -113,6 +113,12 @@ impl PreparedApply {
         if let Some(s) = &saved {
             s.check_changes(&planned.plan)?;
         }
+        if !planned.warnings.is_empty() {
+            observer.event(&Event::Diagnostics {
+                sources: &workspace.sources,
+                diagnostics: &planned.warnings,
+            });
+        }
         let violations = violation_diagnostics(&workspace, &planned.plan.policy_results);
         Ok(PreparedApply {
             project: project.clone(),
