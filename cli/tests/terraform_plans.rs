@@ -239,7 +239,9 @@ fn plan_changes(plan: &Json) -> (BTreeSet<(String, String)>, BTreeSet<(String, S
     (changes, outputs)
 }
 
-/// Replaces every resource id (a random number) inside strings with `<id ADDR>`.
+/// Replaces every resource id (a random number) inside strings with `<id ADDR>`, and
+/// the id of an object no longer in the state (a value kept from before a replacement)
+/// with `<gone id>`.
 fn replace_ids(v: &mut Json, ids: &[(String, String)]) {
     match v {
         Json::String(s) => {
@@ -247,6 +249,9 @@ fn replace_ids(v: &mut Json, ids: &[(String, String)]) {
                 if s.contains(id.as_str()) {
                     *s = s.replace(id.as_str(), &format!("<id {addr}>"));
                 }
+            }
+            if s.len() >= 15 && s.chars().all(|c| c.is_ascii_digit()) {
+                *s = "<gone id>".to_owned();
             }
         }
         Json::Array(xs) => xs.iter_mut().for_each(|x| replace_ids(x, ids)),
@@ -312,7 +317,10 @@ fn tf_state(dir: &Path) -> Option<Json> {
     for (name, o) in st["outputs"].as_object().into_iter().flatten() {
         outputs.insert(
             name.clone(),
-            serde_json::json!({ "value": o["value"], "sensitive": o["sensitive"] }),
+            serde_json::json!({
+                "value": o["value"],
+                "sensitive": o["sensitive"].as_bool().unwrap_or(false),
+            }),
         );
     }
     Some(normalise_state(resources, outputs))
@@ -334,7 +342,10 @@ fn aic_state(dir: &Path) -> Option<Json> {
     for (name, o) in st["outputs"].as_object().into_iter().flatten() {
         outputs.insert(
             name.clone(),
-            serde_json::json!({ "value": o["value"], "sensitive": o["sensitive"] }),
+            serde_json::json!({
+                "value": o["value"],
+                "sensitive": o["sensitive"].as_bool().unwrap_or(false),
+            }),
         );
     }
     Some(normalise_state(resources, outputs))

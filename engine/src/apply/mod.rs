@@ -572,9 +572,14 @@ async fn run_op(
         let config = ws
             .instance_config(addr, &vals)
             .map_err(|d| format!("{addr}: {}", d.help.unwrap_or(d.summary)))?;
-        // As planned: attributes under `ignore_changes` keep the existing object's values.
-        let ignore = ws.lifecycle(addr, &vals).ignored(&config);
-        with_ignored_changes(config, prior_value.as_ref(), &ignore)
+        // As planned: attributes under `ignore_changes` keep the existing object's values
+        // (a replacement is created from the configuration as written).
+        if op.change.action.is_replace() {
+            config
+        } else {
+            let ignore = ws.lifecycle(addr, &vals).ignored(&config);
+            with_ignored_changes(config, prior_value.as_ref(), &ignore)
+        }
     };
     let replacing = op.change.action.is_replace();
     if op.change.action == Action::DeleteThenCreate {

@@ -57,8 +57,8 @@ impl PlanRequest {
     /// The planner's options, with the addresses read (E0261 for one that is not an
     /// address).
     pub fn options(&self) -> Result<PlanOptions, OpError> {
-        let (targets, target_modules) = targets(&self.targets)?;
-        let (excludes, exclude_modules) = targets(&self.excludes)?;
+        let (targets, target_modules) = target_addresses(&self.targets)?;
+        let (excludes, exclude_modules) = target_addresses(&self.excludes)?;
         Ok(PlanOptions {
             refresh: self.refresh,
             destroy: self.destroy,
@@ -85,7 +85,7 @@ pub(crate) fn address(s: &str) -> Result<InstanceAddr, OpError> {
 
 /// Parses `--target`/`--exclude` addresses: resources and instances, or module
 /// instances (`module.m`, `module.m["k"]`, `module.a.module.b[0]`).
-fn targets(list: &[String]) -> Result<(Vec<InstanceAddr>, Vec<ModuleInstance>), OpError> {
+fn target_addresses(list: &[String]) -> Result<(Vec<InstanceAddr>, Vec<ModuleInstance>), OpError> {
     let mut resources = Vec::new();
     let mut modules = Vec::new();
     for s in list {

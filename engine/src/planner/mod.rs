@@ -327,6 +327,11 @@ pub async fn plan(
                 if let Err(d) = ws.eval_value_node(other, &mut values) {
                     diags.push(d);
                 }
+                if let Node::Output(mi, name) = other {
+                    if let Some(d) = sensitive_output_error(ws, mi, name, &values) {
+                        diags.push(d);
+                    }
+                }
             }
         }
     }
@@ -385,9 +390,33 @@ pub async fn plan(
             }
         }
     }
-    // Root outputs.
+    // Root outputs. A plan limited by targets covers only the outputs that read an
+    // instance it covers (a limited destroy none), as in Terraform; the others keep
+    // their recorded values.
+    let output_in_scope = |name: &str| {
+        if !scope.is_limited() {
+            return true;
+        }
+        if opts.destroy {
+            return false;
+        }
+        ws.graph
+            .index
+            .get(&Node::Output(ModuleInstance::root(), name.to_string()))
+            .is_some_and(|idx| {
+                ws.graph.resource_dependencies(*idx).into_iter().any(|d| {
+                    matches!(ws.graph.graph.node_weight(d), Some(Node::Resource(a)) if scope.contains(a))
+                })
+            })
+    };
     if !opts.destroy {
-        for name in ws.tree.module.outputs.keys() {
+        for name in ws
+            .tree
+            .module
+            .outputs
+            .keys()
+            .filter(|n| output_in_scope(n.as_str()))
+        {
             let after = values
                 .outputs
                 .get(&(ModuleInstance::root(), name.clone()))
@@ -424,6 +453,9 @@ pub async fn plan(
         }
     }
     for name in state.outputs.keys() {
+        if !output_in_scope(name) {
+            continue;
+        }
         if opts.destroy || !ws.tree.module.outputs.contains_key(name) {
             plan.output_changes.insert(
                 name.clone(),
@@ -550,6 +582,30 @@ fn depends_on_pending(
     })
 }
 
+/// E0235 for an output whose value (as planned) derives from a sensitive value — a
+/// sensitive variable passed through a resource attribute, say — without `sensitive =
+/// true`. The checker finds the cases it can see before planning.
+fn sensitive_output_error(
+    ws: &Workspace,
+    mi: &ModuleInstance,
+    name: &str,
+    values: &Values,
+) -> Option<Diagnostic> {
+    let o = ws.module(mi)?.module.outputs.get(name)?;
+    let v = values.outputs.get(&(mi.clone(), name.to_string()))?;
+    let declared = o
+        .body
+        .as_ref()
+        .and_then(|b| b.attribute("sensitive"))
+        .is_some_and(|a| matches!(a.value.kind, ast::ExprKind::Bool(true)));
+    (v.contains_sensitive() && !declared).then(|| {
+        Diagnostic::error("E0235", "Output refers to sensitive values")
+            .with_primary(o.value.span, "this value is derived from a sensitive value")
+            .with_secondary(o.name.span, format!("output `{name}`"))
+            .with_help("Add `sensitive = true` in the output's body if you intend to expose it: `output NAME = … { sensitive = true }`.")
+    })
+}
+
 /// E0631: the plan would destroy (or replace) an instance under `prevent_destroy`.
 fn prevent_destroy_error(addr: &InstanceAddr, verb: &str) -> Diagnostic {
     Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
@@ -622,6 +678,8 @@ async fn plan_instance(
             }
         });
     let ignored = lc.ignored(&config);
+    // A replacement is created from the configuration as written.
+    let unignored = config.clone();
     config = with_ignored_changes(config, prior.as_ref(), &ignored);
     let provider = providers
         .for_instance(ws, addr)
@@ -699,7 +757,7 @@ async fn plan_instance(
             .plan(PlanRequest {
                 type_name: addr.resource.type_name.clone(),
                 prior: None,
-                config,
+                config: unignored,
             })
             .await
             .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?
