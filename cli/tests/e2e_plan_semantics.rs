@@ -61,8 +61,9 @@ output size = var.settings.size
         triggers(&p, "module.child.null_resource.c"),
         serde_json::json!({ "size": "7" })
     );
-    let out = p.aic(&["output", "child", "--json"]).success();
-    assert_eq!(out.stdout.trim(), "7");
+    let out = p.aic(&["output", "--json"]).success();
+    let outputs: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(outputs["child"]["value"], serde_json::json!(7));
 }
 
 #[test]
@@ -226,7 +227,7 @@ fn output_into_a_closed_pipe_ends_quietly() {
     let p = Project::with_main(
         // Each instance holds more than a pipe's buffer (64 KiB), so the writer meets the
         // closed pipe.
-        "resource null_resource a {\n  count = 2\n  triggers = { text = join(\"\", [for i in range(70000) : \"x\"]) }\n}\n",
+        "resource null_resource a {\n  count = 2\n  triggers = { text = join(\"\", [for i in range(1000) : \"${join(\"\", [for j in range(80) : \"x\"])}\"]) }\n}\n",
     );
     p.aic(&["apply", "--auto-approve"]).success();
     for args in [
