@@ -119,7 +119,12 @@ fn scenarios() -> Vec<Scenario> {
         for s in &steps {
             for ext in ["aic", "tf"] {
                 let f = dir.join(format!("{}.{ext}", s.config));
-                assert!(f.is_file(), "{name}/steps:{}: {} is missing", s.line, f.display());
+                assert!(
+                    f.is_file(),
+                    "{name}/steps:{}: {} is missing",
+                    s.line,
+                    f.display()
+                );
             }
         }
         out.push(Scenario { name, dir, steps });
@@ -131,8 +136,7 @@ fn scenarios() -> Vec<Scenario> {
 
 /// The `tf` wrapper, from the peer script (idempotent: it installs Terraform on first use).
 fn peer() -> PathBuf {
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/terraform-peer.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/terraform-peer.sh");
     assert!(
         script.is_file(),
         "the Terraform peer script {} is missing: this test compares aic's plans with \
@@ -399,7 +403,12 @@ fn run_aic(dir: &Path, step: &Step) -> Observed {
     plan.args(&step.flags);
     let out = run(&mut plan);
     obs.plan_code = out.status.code().unwrap_or(-1);
-    let _ = writeln!(obs.log, "$ aic plan {}\n{}", step.flags.join(" "), text(&out));
+    let _ = writeln!(
+        obs.log,
+        "$ aic plan {}\n{}",
+        step.flags.join(" "),
+        text(&out)
+    );
     if obs.plan_code != 1 {
         if let Ok(j) = serde_json::from_slice::<Json>(&out.stdout) {
             (obs.changes, obs.outputs) = plan_changes(&j);
@@ -453,7 +462,12 @@ fn run_tf(tf: &Path, dir: &Path, step: &Step, init: bool) -> Observed {
     plan.args(tf_flags(&step.flags));
     let out = run(&mut plan);
     obs.plan_code = out.status.code().unwrap_or(-1);
-    let _ = writeln!(obs.log, "$ terraform plan {}\n{}", step.flags.join(" "), text(&out));
+    let _ = writeln!(
+        obs.log,
+        "$ terraform plan {}\n{}",
+        step.flags.join(" "),
+        text(&out)
+    );
     if obs.plan_code != 1 {
         let show = run(tf_cmd().args(["show", "-json", "p.bin"]));
         if let Ok(j) = serde_json::from_slice::<Json>(&show.stdout) {
@@ -608,10 +622,7 @@ fn plans_and_applies_agree_with_terraform() {
         w.join().expect("a scenario thread panicked");
     }
     let failures = failures.lock().map(|f| f.clone()).unwrap_or_default();
-    println!(
-        "{steps} steps in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("{steps} steps in {:.1} s", started.elapsed().as_secs_f64());
     assert!(
         failures.is_empty(),
         "{} scenario(s) differ from Terraform:\n\n{}",

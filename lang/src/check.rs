@@ -799,17 +799,19 @@ impl<'a> Instance<'a> {
             })
             .unwrap_or_default();
         match &ty {
-            Type::Object(attrs) if !sensitive.is_empty() => Value::object(attrs.iter().map(|(k, a)| {
-                let v = Value::unknown(a.ty.clone());
-                (
-                    k.clone(),
-                    if sensitive.contains(k) {
-                        v.mark_sensitive()
-                    } else {
-                        v
-                    },
-                )
-            })),
+            Type::Object(attrs) if !sensitive.is_empty() => {
+                Value::object(attrs.iter().map(|(k, a)| {
+                    let v = Value::unknown(a.ty.clone());
+                    (
+                        k.clone(),
+                        if sensitive.contains(k) {
+                            v.mark_sensitive()
+                        } else {
+                            v
+                        },
+                    )
+                }))
+            }
             _ => Value::unknown(ty),
         }
     }
@@ -1010,11 +1012,8 @@ impl<'a> Instance<'a> {
                 blocks: IndexMap::new(),
             };
             for i in &instances {
-                let scope = self.with_bindings(
-                    i.each.clone(),
-                    i.count.clone(),
-                    Some(self_value.clone()),
-                );
+                let scope =
+                    self.with_bindings(i.each.clone(), i.count.clone(), Some(self_value.clone()));
                 self.check_body_in(
                     &scope,
                     &lc.body,

@@ -416,11 +416,7 @@ pub fn validate(
     // Without `--env`, every declared environment is checked: an `env.*` attribute that
     // one of them lacks is an error before that environment is ever planned.
     let others: Vec<String> = match environment {
-        None if parsed.syntax_ok => parsed
-            .environments()
-            .into_iter()
-            .map(|e| e.name)
-            .collect(),
+        None if parsed.syntax_ok => parsed.environments().into_iter().map(|e| e.name).collect(),
         _ => Vec::new(),
     };
     let check = |parsed: Parsed, env: Option<&str>| match parsed.check(env, variables, registry) {

@@ -566,7 +566,10 @@ fn depends_on_pending(
             return changed.iter().any(|c| {
                 c.module.0.len() > addr.module.0.len()
                     && c.module.0.starts_with(&addr.module.0)
-                    && c.module.0.get(addr.module.0.len()).is_some_and(|s| s.name == name)
+                    && c.module
+                        .0
+                        .get(addr.module.0.len())
+                        .is_some_and(|s| s.name == name)
             });
         }
         match text.parse::<InstanceAddr>() {
@@ -770,5 +773,3 @@ async fn plan_instance(
     change.reason = reason;
     Ok(change)
 }
-
-

@@ -17,8 +17,7 @@ use super::{PlanOptions, Workspace};
 /// instance) contains `module`.
 pub(crate) fn module_contains(m: &ModuleInstance, module: &ModuleInstance) -> bool {
     module.0.len() >= m.0.len()
-        && m
-            .0
+        && m.0
             .iter()
             .zip(&module.0)
             .all(|(t, a)| t.name == a.name && (t.key.is_none() || t.key == a.key))
@@ -26,7 +25,11 @@ pub(crate) fn module_contains(m: &ModuleInstance, module: &ModuleInstance) -> bo
 
 /// Whether `addr` is named by one of `resources` (a resource names all its instances)
 /// or lies in one of `modules`.
-pub(crate) fn named(addr: &InstanceAddr, resources: &[InstanceAddr], modules: &[ModuleInstance]) -> bool {
+pub(crate) fn named(
+    addr: &InstanceAddr,
+    resources: &[InstanceAddr],
+    modules: &[ModuleInstance],
+) -> bool {
     resources.iter().any(|t| {
         t.module == addr.module
             && t.resource == addr.resource

@@ -351,9 +351,18 @@ impl Workspace {
         let Some(block) = &r.lifecycle else { return lc };
         let info = self.graph.instances.get(addr);
         // `self` is the instance: its value so far (planned, or as recorded).
-        let self_value = values.resources.get(addr).or(existing).cloned().unwrap_or_else(|| {
-            Value::unknown(self.instance_type(&addr.resource).cloned().unwrap_or(Type::Any))
-        });
+        let self_value = values
+            .resources
+            .get(addr)
+            .or(existing)
+            .cloned()
+            .unwrap_or_else(|| {
+                Value::unknown(
+                    self.instance_type(&addr.resource)
+                        .cloned()
+                        .unwrap_or(Type::Any),
+                )
+            });
         let sv = self.sensitive_vars(&addr.module);
         let mut scope = self.scope(
             &addr.module,

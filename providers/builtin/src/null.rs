@@ -9,8 +9,8 @@ use std::sync::{Arc, LazyLock};
 use aic_lang::types::Type;
 use aic_lang::value::Value;
 use aic_provider::{
-    data_source_schema, resource_schema, with_attributes, AttributeSchema, ConfiguredProvider, Provider, ProviderError,
-    ProviderSchema, ResourceSchema,
+    data_source_schema, resource_schema, with_attributes, AttributeSchema, ConfiguredProvider,
+    Provider, ProviderError, ProviderSchema, ResourceSchema,
 };
 use async_trait::async_trait;
 
@@ -54,13 +54,11 @@ static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {
         )
         .attribute(
             "inputs",
-            AttributeSchema::optional(Type::map(Type::String))
-                .describe("Values to pass through."),
+            AttributeSchema::optional(Type::map(Type::String)).describe("Values to pass through."),
         )
         .attribute(
             "outputs",
-            AttributeSchema::computed(Type::map(Type::String))
-                .describe("The `inputs`, as read."),
+            AttributeSchema::computed(Type::map(Type::String)).describe("The `inputs`, as read."),
         )
         .attribute(
             "has_computed_default",
