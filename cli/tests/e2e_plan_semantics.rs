@@ -179,7 +179,11 @@ resource null_resource a {
         run.stderr.contains("staging"),
         "the environment lacking `extra` is not named:\n{run}"
     );
-    p.aic(&["validate", "--env", "production"]).success();
+    // Whichever environment is asked for.
+    let run = p.aic(&["validate", "--env", "production"]).code(1);
+    assert!(run.stderr.contains("staging"), "not checked:\n{run}");
+    p.edit("main.aic", "env.extra", "try(env.extra, \"none\")");
+    p.aic(&["validate"]).success();
 }
 
 #[test]

@@ -413,12 +413,23 @@ pub fn validate(
         (Some(tree), true) => backend::check(&tree.module, &StdFunctions::new(dir)),
         _ => Vec::new(),
     };
-    // Without `--env`, every declared environment is checked: an `env.*` attribute that
-    // one of them lacks is an error before that environment is ever planned.
-    let others: Vec<String> = match environment {
-        None if parsed.syntax_ok => parsed.environments().into_iter().map(|e| e.name).collect(),
-        _ => Vec::new(),
+    // Every declared environment is checked (the one asked for first): an `env.*`
+    // attribute that one of them lacks is an error before that environment is ever
+    // planned (spec: language §3.9).
+    let mut others: Vec<String> = if parsed.syntax_ok {
+        parsed.environments().into_iter().map(|e| e.name).collect()
+    } else {
+        Vec::new()
     };
+    if let Some(chosen) = environment {
+        if !others.iter().any(|e| e == chosen) {
+            // Not declared: checking it reports that.
+            others.clear();
+        } else {
+            others.retain(|e| e != chosen);
+            others.insert(0, chosen.to_string());
+        }
+    }
     let check = |parsed: Parsed, env: Option<&str>| match parsed.check(env, variables, registry) {
         Ok(c) => Validated {
             sources: c.sources,
