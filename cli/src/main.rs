@@ -18,6 +18,14 @@ use crate::commands::{Context, Failure};
 use crate::render::{Style, Terminal};
 
 fn main() -> ExitCode {
+    // Output piped into a reader that stops early (`aic state show ADDR | head`) ends
+    // the process quietly, as for other command-line tools, instead of a panic on the
+    // closed pipe at the next write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // A mistaken invocation prints clap's usage message and exits 1 (spec: engine §1).
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

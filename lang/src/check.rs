@@ -96,6 +96,9 @@ pub struct ExpandedModule {
     /// The value of each `let` as the checker computed it: real where it derives from
     /// constants, unknown (of the schema's type) where it derives from resources.
     pub lets: IndexMap<String, Value>,
+    /// The declared type of each variable that has one, resolved (named types expanded):
+    /// a value computed later (a module argument that reads a resource) is conformed to it.
+    pub var_types: IndexMap<String, Type>,
 }
 
 /// The result of checking: diagnostics, the selected environment and, when there are no
@@ -403,7 +406,7 @@ impl<'a> Instance<'a> {
         vars: IndexMap<String, Value>,
         path: ModuleInstance,
     ) -> Self {
-        Instance {
+        let mut inst = Instance {
             ctx,
             module_functions: ctx.functions.for_module(&tree.module.dir),
             tree,
@@ -429,7 +432,25 @@ impl<'a> Instance<'a> {
             each: None,
             count: None,
             self_value: None,
+        };
+        // Values take their declared types: `optional(T, default)` attributes are
+        // filled in and a `set` default loses its duplicates, whether the value came
+        // from a default, `--var`, an environment or a module argument. A value that
+        // does not fit is reported by `check_variables`.
+        let conformed: Vec<(String, Value)> = tree
+            .module
+            .variables
+            .iter()
+            .filter_map(|(name, v)| {
+                let ty = inst.resolve_type(v.ty.as_ref()?)?;
+                let value = inst.vars.get(name)?;
+                ty.conform(value).ok().map(|c| (name.clone(), c))
+            })
+            .collect();
+        for (name, value) in conformed {
+            inst.vars.insert(name, value);
         }
+        inst
     }
 
     fn module(&self) -> &'a Module {
@@ -509,12 +530,18 @@ impl<'a> Instance<'a> {
                 _ => None,
             })
             .collect();
+        let var_types = m
+            .variables
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), self.resolve_type(v.ty.as_ref()?)?)))
+            .collect();
         self.ctx.expansion.borrow_mut().push(ExpandedModule {
             path: self.path.clone(),
             vars: self.vars.clone(),
             resources: self.expanded.take(),
             calls: self.calls.take(),
             lets,
+            var_types,
         });
     }
 
@@ -737,7 +764,7 @@ impl<'a> Instance<'a> {
     fn resource_value(&self, addr: &ResourceAddr) -> Option<Value> {
         let r = self.module().resources.get(addr)?;
         let ty = self.object_type_of(addr);
-        let one = Value::unknown(ty.clone());
+        let one = self.instance_placeholder(addr);
         if let Some(c) = &r.count {
             return Some(match self.eval(c).and_then(|v| v.as_number()) {
                 Some(n) if n >= 0.0 => Value::tuple((0..n as usize).map(|_| one.clone())),
@@ -754,6 +781,39 @@ impl<'a> Instance<'a> {
             });
         }
         Some(one)
+    }
+
+    /// One instance of `addr` before apply: unknown, of the schema's type, with the
+    /// attributes the schema calls sensitive marked (an output reading one must say
+    /// `sensitive = true`).
+    fn instance_placeholder(&self, addr: &ResourceAddr) -> Value {
+        let ty = self.object_type_of(addr);
+        let sensitive: Vec<String> = self
+            .schema_of(addr)
+            .map(|s| {
+                s.attributes
+                    .iter()
+                    .filter(|(_, a)| a.sensitive)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match &ty {
+            Type::Object(attrs) if !sensitive.is_empty() => {
+                Value::object(attrs.iter().map(|(k, a)| {
+                    let v = Value::unknown(a.ty.clone());
+                    (
+                        k.clone(),
+                        if sensitive.contains(k) {
+                            v.mark_sensitive()
+                        } else {
+                            v
+                        },
+                    )
+                }))
+            }
+            _ => Value::unknown(ty),
+        }
     }
 
     /// The object type of one instance of `addr` (see [`Ctx::object_types`]).
@@ -788,7 +848,7 @@ impl<'a> Instance<'a> {
             if k.is_sensitive() || *i < 0.0 || i.fract() != 0.0 || *i as usize >= n as usize {
                 return None;
             }
-            return Some(Value::unknown(self.object_type_of(addr)));
+            return Some(self.instance_placeholder(addr));
         }
         if let Some(f) = &r.for_each {
             let keys = for_each_keys(&self.eval(f)?)?;
@@ -799,7 +859,7 @@ impl<'a> Instance<'a> {
             if k.is_sensitive() || !keys.iter().any(|(name, _)| name == s) {
                 return None;
             }
-            return Some(Value::unknown(self.object_type_of(addr)));
+            return Some(self.instance_placeholder(addr));
         }
         None
     }
@@ -885,6 +945,10 @@ impl<'a> Instance<'a> {
                     self.ctx.report(self.unknown_expansion("for_each", f));
                     return;
                 }
+                Some(v) if v.contains_sensitive() => {
+                    self.ctx.report(sensitive_for_each(f));
+                    return;
+                }
                 Some(v) => match for_each_keys(&v) {
                     Some(keys) => keys
                         .into_iter()
@@ -932,6 +996,8 @@ impl<'a> Instance<'a> {
         // misspelt name must not silently turn `prevent_destroy` off); the other two
         // are lists of references, read by the engine.
         if let Some(lc) = r.block.body.blocks().find(|b| b.kind.name == "lifecycle") {
+            // `self` is the instance, as in policies (its attributes unknown here).
+            let self_value = Value::unknown(schema.object_type());
             let flag = AttributeInfo {
                 ty: Type::Bool,
                 required: false,
@@ -946,7 +1012,8 @@ impl<'a> Instance<'a> {
                 blocks: IndexMap::new(),
             };
             for i in &instances {
-                let scope = self.with_bindings(i.each.clone(), i.count.clone(), None);
+                let scope =
+                    self.with_bindings(i.each.clone(), i.count.clone(), Some(self_value.clone()));
                 self.check_body_in(
                     &scope,
                     &lc.body,
@@ -1098,6 +1165,10 @@ impl<'a> Instance<'a> {
             self.eval(f).and_then(|v| {
                 if !v.is_known() {
                     self.ctx.report(self.unknown_expansion("for_each", f));
+                    return None;
+                }
+                if v.contains_sensitive() {
+                    self.ctx.report(sensitive_for_each(f));
                     return None;
                 }
                 for_each_keys(&v).map(|ks| {
@@ -2048,4 +2119,18 @@ pub fn module_at<'t>(root: &'t ModuleTree, path: &ModuleInstance) -> Option<&'t 
 /// Literal text of a `source`-like attribute, for callers outside this module.
 pub fn attribute_literal(body: &ast::Body, name: &str) -> Option<String> {
     body.attribute(name).and_then(|a| literal_string(&a.value))
+}
+
+/// E0305: a sensitive value as `for_each` (its keys would appear in instance addresses,
+/// in plans and logs).
+fn sensitive_for_each(f: &Expr) -> Diagnostic {
+    Diagnostic::error("E0305", "Invalid for_each argument")
+        .with_primary(
+            f.span,
+            "sensitive values, or values derived from them, cannot be used as `for_each`",
+        )
+        .with_help(
+            "Instance keys appear in addresses, plans and logs: build `for_each` from values \
+             that are not sensitive.",
+        )
 }

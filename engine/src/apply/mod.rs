@@ -106,7 +106,7 @@ pub async fn apply(
         .plan
         .resource_changes
         .iter()
-        .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
+        .filter(|c| c.action != Action::NoOp)
         .cloned()
         .collect();
     // State surgery first: moves, forgets and imports are records, not provider calls.
@@ -133,7 +133,9 @@ pub async fn apply(
     let ops = order_ops(&ws, changes, &planned);
     let deferred = Arc::new(DeferredChecks::of(&planned.plan));
     let n = ops.len();
-    let values = Arc::new(Mutex::new(planned.values));
+    let mut values = planned.values;
+    values.at_apply = true;
+    let values = Arc::new(Mutex::new(values));
     let prior = Arc::new(planned.prior);
     let desired = Arc::new(planned.desired);
     let mut report = ApplyReport::default();
@@ -531,6 +533,33 @@ async fn run_op(
         return Ok(());
     }
 
+    // A data source read during apply: read it now that what it depends on is applied,
+    // and pass its value on to what reads it. Data sources are not recorded.
+    if op.change.action == Action::Read {
+        let config = {
+            let mut vals = values
+                .lock()
+                .map_err(|_| "internal: values lock poisoned".to_string())?;
+            refresh_ancestors(ws, order_pos, addr, &mut vals);
+            ws.instance_config(addr, &vals)
+                .map_err(|d| format!("{addr}: {}", d.help.unwrap_or(d.summary)))?
+        };
+        let read = with_retry(addr, opts, progress, || {
+            let provider = provider.clone();
+            let type_name = type_name.clone();
+            let config = config.clone();
+            async move { provider.read_data(&type_name, &config).await }
+        })
+        .await
+        .map_err(fail)?;
+        let read = crate::planner::conform_to_schema(ws, &addr.resource, read);
+        let mut vals = values
+            .lock()
+            .map_err(|_| "internal: values lock poisoned".to_string())?;
+        vals.resources.insert(addr.clone(), read);
+        return Ok(());
+    }
+
     // Re-evaluate the configuration now that what it depends on has been applied; an
     // object applied from a recorded configuration (a rollback) takes that one.
     let config = if let Some(d) = desired {
@@ -543,9 +572,14 @@ async fn run_op(
         let config = ws
             .instance_config(addr, &vals)
             .map_err(|d| format!("{addr}: {}", d.help.unwrap_or(d.summary)))?;
-        // As planned: attributes under `ignore_changes` keep the existing object's values.
-        let ignore = ws.lifecycle(addr, &vals).ignore_changes;
-        with_ignored_changes(config, prior_value.as_ref(), &ignore)
+        // As planned: attributes under `ignore_changes` keep the existing object's values
+        // (a replacement is created from the configuration as written).
+        if op.change.action.is_replace() {
+            config
+        } else {
+            let ignore = ws.lifecycle(addr, &vals).ignored(&config);
+            with_ignored_changes(config, prior_value.as_ref(), &ignore)
+        }
     };
     let replacing = op.change.action.is_replace();
     if op.change.action == Action::DeleteThenCreate {

@@ -12,12 +12,27 @@ use aic_lang::value::Value;
 /// The standard library as the evaluator's function table.
 pub struct StdFunctions {
     module_dir: PathBuf,
+    stage: aic_stdlib::EvalStage,
 }
 
 impl StdFunctions {
     pub fn new(module_dir: impl Into<PathBuf>) -> StdFunctions {
         StdFunctions {
             module_dir: module_dir.into(),
+            stage: aic_stdlib::EvalStage::Plan,
+        }
+    }
+
+    /// The same, during apply (`true`): functions unknown until apply give values.
+    #[must_use]
+    pub fn at_apply(self, at_apply: bool) -> StdFunctions {
+        StdFunctions {
+            stage: if at_apply {
+                aic_stdlib::EvalStage::Apply
+            } else {
+                aic_stdlib::EvalStage::Plan
+            },
+            ..self
         }
     }
 }
@@ -26,7 +41,9 @@ impl Functions for StdFunctions {
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, FunctionFailure>> {
         let f = aic_stdlib::lookup(name)?;
         let render = |text: &str, vars: &Value| render_template(text, vars, self);
-        let ctx = aic_stdlib::CallContext::new(&self.module_dir).with_template_renderer(&render);
+        let ctx = aic_stdlib::CallContext::new(&self.module_dir)
+            .with_stage(self.stage)
+            .with_template_renderer(&render);
         Some(f.call(&ctx, args).map_err(|e| FunctionFailure {
             arg: e.arg,
             message: e.message,
@@ -38,7 +55,10 @@ impl Functions for StdFunctions {
     }
 
     fn for_module(&self, dir: &std::path::Path) -> Option<Box<dyn Functions + '_>> {
-        (dir != self.module_dir).then(|| Box::new(StdFunctions::new(dir)) as Box<dyn Functions>)
+        (dir != self.module_dir).then(|| {
+            Box::new(StdFunctions::new(dir).at_apply(self.stage == aic_stdlib::EvalStage::Apply))
+                as Box<dyn Functions>
+        })
     }
 }
 

@@ -116,6 +116,9 @@ pub struct Values {
     pub lets: HashMap<(ModuleInstance, String), Value>,
     pub resources: HashMap<InstanceAddr, Value>,
     pub outputs: HashMap<(ModuleInstance, String), Value>,
+    /// Values computed while applying: functions that are unknown until apply
+    /// (`bcrypt`, `timestamp`, …) give their values.
+    pub at_apply: bool,
 }
 
 /// A scope for evaluating expressions of one module instance.

@@ -413,7 +413,24 @@ pub fn validate(
         (Some(tree), true) => backend::check(&tree.module, &StdFunctions::new(dir)),
         _ => Vec::new(),
     };
-    let mut validated = match parsed.check(environment, variables, registry) {
+    // Every declared environment is checked (the one asked for first): an `env.*`
+    // attribute that one of them lacks is an error before that environment is ever
+    // planned (spec: language §3.9).
+    let mut others: Vec<String> = if parsed.syntax_ok {
+        parsed.environments().into_iter().map(|e| e.name).collect()
+    } else {
+        Vec::new()
+    };
+    if let Some(chosen) = environment {
+        if !others.iter().any(|e| e == chosen) {
+            // Not declared: checking it reports that.
+            others.clear();
+        } else {
+            others.retain(|e| e != chosen);
+            others.insert(0, chosen.to_string());
+        }
+    }
+    let check = |parsed: Parsed, env: Option<&str>| match parsed.check(env, variables, registry) {
         Ok(c) => Validated {
             sources: c.sources,
             diagnostics: c.warnings,
@@ -422,6 +439,44 @@ pub fn validate(
             sources: f.sources,
             diagnostics: f.diagnostics,
         },
+    };
+    let mut validated = match others.split_first() {
+        None => check(parsed, environment),
+        Some((first, rest)) => {
+            let mut v = check(parsed, Some(first));
+            // Parsing again gives the same files the same ids, so every diagnostic
+            // renders against the first parse's sources.
+            let mut found: Vec<(Diagnostic, Vec<&str>)> = v
+                .diagnostics
+                .drain(..)
+                .map(|d| (d, vec![first.as_str()]))
+                .collect();
+            for env in rest {
+                for d in check(parse(dir), Some(env)).diagnostics {
+                    match found.iter_mut().find(|(x, _)| *x == d) {
+                        Some((_, envs)) => envs.push(env),
+                        None => found.push((d, vec![env.as_str()])),
+                    }
+                }
+            }
+            for (mut d, envs) in found {
+                // A diagnostic of only some environments says which.
+                if envs.len() < others.len() {
+                    let names: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
+                    let note = format!(
+                        "(In environment{} {}.)",
+                        if names.len() == 1 { "" } else { "s" },
+                        names.join(", ")
+                    );
+                    d.help = Some(match d.help.take() {
+                        Some(h) => format!("{h} {note}"),
+                        None => note,
+                    });
+                }
+                v.diagnostics.push(d);
+            }
+            v
+        }
     };
     for d in every_backend {
         if !validated.diagnostics.contains(&d) {

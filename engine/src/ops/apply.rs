@@ -113,6 +113,12 @@ impl PreparedApply {
         if let Some(s) = &saved {
             s.check_changes(&planned.plan)?;
         }
+        if !planned.warnings.is_empty() {
+            observer.event(&Event::Diagnostics {
+                sources: &workspace.sources,
+                diagnostics: &planned.warnings,
+            });
+        }
         let violations = violation_diagnostics(&workspace, &planned.plan.policy_results);
         Ok(PreparedApply {
             project: project.clone(),
@@ -196,6 +202,19 @@ impl PreparedApply {
                 destroy: self.destroy,
             });
         }
+        // A plan limited by targets leaves the outputs it does not cover as recorded.
+        let limited = !self.planned.warnings.is_empty();
+        let kept_outputs: Vec<_> = self
+            .state
+            .outputs
+            .iter()
+            .filter(|(name, _)| {
+                limited
+                    && !self.planned.plan.output_changes.contains_key(*name)
+                    && self.workspace.tree.module.outputs.contains_key(*name)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let providers = Arc::new(Providers::default());
         let (report, state, values) = execute(
             &self.workspace,
@@ -208,7 +227,10 @@ impl PreparedApply {
             cancel,
         )
         .await?;
-        let mut state = finish_state(&self.workspace, state, &values, self.destroy);
+        let mut state = finish_state(&self.workspace, state, &values, self.destroy && !limited);
+        for (name, o) in kept_outputs {
+            state.outputs.insert(name, o);
+        }
         self.store.write(&self.lock, &mut state)?;
         audit::append(
             self.project.dir(),

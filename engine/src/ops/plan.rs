@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use aic_lang::addr::InstanceAddr;
+use aic_lang::addr::{InstanceAddr, ModuleInstance};
 use aic_lang::diag::Diagnostic;
 
 use crate::load::VariableArgs;
@@ -57,12 +57,16 @@ impl PlanRequest {
     /// The planner's options, with the addresses read (E0261 for one that is not an
     /// address).
     pub fn options(&self) -> Result<PlanOptions, OpError> {
+        let (targets, target_modules) = target_addresses(&self.targets)?;
+        let (excludes, exclude_modules) = target_addresses(&self.excludes)?;
         Ok(PlanOptions {
             refresh: self.refresh,
             destroy: self.destroy,
             replace: addresses(&self.replace)?,
-            targets: addresses(&self.targets)?,
-            excludes: addresses(&self.excludes)?,
+            targets,
+            target_modules,
+            excludes,
+            exclude_modules,
             allow_destroy: self.allow_destroy,
         })
     }
@@ -77,6 +81,27 @@ pub(crate) fn address(s: &str) -> Result<InstanceAddr, OpError> {
             )),
         )
     })
+}
+
+/// Parses `--target`/`--exclude` addresses: resources and instances, or module
+/// instances (`module.m`, `module.m["k"]`, `module.a.module.b[0]`).
+fn target_addresses(list: &[String]) -> Result<(Vec<InstanceAddr>, Vec<ModuleInstance>), OpError> {
+    let mut resources = Vec::new();
+    let mut modules = Vec::new();
+    for s in list {
+        let t = s.trim();
+        if t.starts_with("module.") {
+            // A module instance is a resource address without its resource part.
+            if let Ok(a) = format!("{t}.m.m").parse::<InstanceAddr>() {
+                if a.key.is_none() && a.resource.type_name == "m" && a.resource.name == "m" {
+                    modules.push(a.module);
+                    continue;
+                }
+            }
+        }
+        resources.push(address(s)?);
+    }
+    Ok((resources, modules))
 }
 
 /// Parses addresses given on the command line.
@@ -124,6 +149,12 @@ pub async fn plan(
             sources: workspace.sources.clone(),
             diagnostics,
         })?;
+    if !planned.warnings.is_empty() {
+        observer.event(&super::events::Event::Diagnostics {
+            sources: &workspace.sources,
+            diagnostics: &planned.warnings,
+        });
+    }
     let violations = violation_diagnostics(&workspace, &planned.plan.policy_results);
     Ok(PlanOutcome {
         workspace,

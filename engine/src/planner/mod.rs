@@ -13,11 +13,12 @@ pub mod policy;
 mod providers;
 mod refresh;
 mod rollback;
+mod targets;
 mod workspace;
 
 use std::collections::HashMap;
 
-use aic_lang::addr::{InstanceAddr, Mode, ModuleInstance};
+use aic_lang::addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance};
 use aic_lang::ast;
 use aic_lang::diag::Diagnostic;
 use aic_lang::types::Type;
@@ -45,8 +46,15 @@ pub struct PlanOptions {
     pub refresh: bool,
     pub destroy: bool,
     pub replace: Vec<InstanceAddr>,
+    /// `--target` resources and instances (with what they depend on; when destroying,
+    /// with what depends on them).
     pub targets: Vec<InstanceAddr>,
+    /// `--target` module instances (a step without a key: every instance of the call).
+    pub target_modules: Vec<ModuleInstance>,
+    /// `--exclude` resources and instances (with what depends on them; when destroying,
+    /// with what they depend on).
     pub excludes: Vec<InstanceAddr>,
+    pub exclude_modules: Vec<ModuleInstance>,
     pub allow_destroy: bool,
 }
 
@@ -67,6 +75,8 @@ pub struct Planned {
     /// workspace's (a rollback to an earlier state version). Empty for a plan of the
     /// configuration.
     pub desired: HashMap<InstanceAddr, DesiredObject>,
+    /// Warnings about the plan as a whole (targeting is in effect).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The configuration and dependencies an object is to be applied with when they come
@@ -140,6 +150,30 @@ pub async fn plan(
                 prior.insert(target.clone(), rs);
                 moves.push((a, target));
             }
+        }
+    }
+    // Adding `count` to a single resource, or removing it, moves `a` to `a[0]` and
+    // back instead of replacing the object (Terraform's count boundary).
+    let mut configured: Vec<&InstanceAddr> = ws.graph.instances.keys().collect();
+    configured.sort();
+    for addr in configured {
+        let other = match &addr.key {
+            Some(InstanceKey::Int(0)) => addr.without_key(),
+            None => InstanceAddr {
+                key: Some(InstanceKey::Int(0)),
+                ..addr.clone()
+            },
+            _ => continue,
+        };
+        if prior.contains_key(addr) || ws.graph.instances.contains_key(&other) {
+            continue;
+        }
+        if let Some(mut rs) = prior.remove(&other) {
+            unchanged.remove(&other);
+            rs.address = addr.to_string();
+            rs.index = addr.key.as_ref().map(|_| serde_json::json!(0));
+            prior.insert(addr.clone(), rs);
+            moves.push((other, addr.clone()));
         }
     }
     let mut forgets = Vec::new();
@@ -224,6 +258,8 @@ pub async fn plan(
         return Err(diags);
     }
 
+    let scope = targets::Scope::new(ws, &prior, opts);
+    let cbd_forced = create_before_destroy_dependencies(ws);
     // Walk the graph in dependency order.
     let mut values = Values::default();
     let mut changed: std::collections::HashSet<InstanceAddr> = std::collections::HashSet::new();
@@ -244,8 +280,7 @@ pub async fn plan(
                 if opts.destroy {
                     continue;
                 }
-                let in_scope = (opts.targets.is_empty() || selected(addr, &opts.targets))
-                    && !selected(addr, &opts.excludes);
+                let in_scope = scope.contains(addr);
                 let prior_value = prior.get(addr).map(|rs| {
                     unchanged
                         .remove(addr)
@@ -267,6 +302,7 @@ pub async fn plan(
                     &values,
                     opts,
                     &changed,
+                    &cbd_forced,
                     is_tainted,
                 )
                 .await
@@ -291,6 +327,11 @@ pub async fn plan(
                 if let Err(d) = ws.eval_value_node(other, &mut values) {
                     diags.push(d);
                 }
+                if let Node::Output(mi, name) = other {
+                    if let Some(d) = sensitive_output_error(ws, mi, name, &values) {
+                        diags.push(d);
+                    }
+                }
             }
         }
     }
@@ -301,13 +342,22 @@ pub async fn plan(
         .collect();
     orphans.sort();
     for a in orphans {
-        if !opts.targets.is_empty() && !selected(a, &opts.targets) {
+        if !scope.contains(a) {
             continue;
         }
         let Some(rs) = prior.get(a) else { continue };
         let before = unchanged
             .remove(a)
             .unwrap_or_else(|| state_value(ws, rs, a));
+        // `prevent_destroy` protects what is still configured (removing the resource
+        // block lifts it, as in Terraform).
+        let configured = ws
+            .module(&a.module)
+            .is_some_and(|t| t.module.resources.contains_key(&a.resource));
+        if configured && ws.lifecycle_of(a, &values, Some(&before)).prevent_destroy {
+            diags.push(prevent_destroy_error(a, "destroy"));
+            continue;
+        }
         let mut c = ResourceChange::new(a.clone(), Action::Delete, Some(before), None);
         // Destroying everything (`aic destroy`) needs no reason per instance.
         c.reason = (!opts.destroy).then_some(ChangeReason::DeletedFromConfig);
@@ -340,14 +390,39 @@ pub async fn plan(
             }
         }
     }
-    // Root outputs.
+    // Root outputs. A plan limited by targets covers only the outputs that read an
+    // instance it covers (a limited destroy none), as in Terraform; the others keep
+    // their recorded values.
+    let output_in_scope = |name: &str| {
+        if !scope.is_limited() {
+            return true;
+        }
+        if opts.destroy {
+            return false;
+        }
+        ws.graph
+            .index
+            .get(&Node::Output(ModuleInstance::root(), name.to_string()))
+            .is_some_and(|idx| {
+                ws.graph.resource_dependencies(*idx).into_iter().any(|d| {
+                    matches!(ws.graph.graph.node_weight(d), Some(Node::Resource(a)) if scope.contains(a))
+                })
+            })
+    };
     if !opts.destroy {
-        for name in ws.tree.module.outputs.keys() {
+        for name in ws
+            .tree
+            .module
+            .outputs
+            .keys()
+            .filter(|n| output_in_scope(n.as_str()))
+        {
             let after = values
                 .outputs
                 .get(&(ModuleInstance::root(), name.clone()))
                 .cloned();
-            let before = state.outputs.get(name).map(|o| Value::from_json(&o.value));
+            let before_json = state.outputs.get(name).map(|o| &o.value);
+            let before = before_json.map(Value::from_json);
             let sensitive = ws
                 .tree
                 .module
@@ -359,7 +434,10 @@ pub async fn plan(
             let after = after.map(|v| if sensitive { v.mark_sensitive() } else { v });
             let action = match (&before, &after) {
                 (None, Some(_)) => Action::Create,
-                (Some(b), Some(a)) if a.equals(b) == Some(true) => Action::NoOp,
+                // Compared as the state records them: a set or a map is stored as JSON.
+                (Some(_), Some(a)) if before_json.is_some_and(|b| same_as_recorded(a, b)) => {
+                    Action::NoOp
+                }
                 (Some(_), Some(_)) => Action::Update,
                 (Some(_), None) => Action::Delete,
                 (None, None) => Action::NoOp,
@@ -375,6 +453,9 @@ pub async fn plan(
         }
     }
     for name in state.outputs.keys() {
+        if !output_in_scope(name) {
+            continue;
+        }
         if opts.destroy || !ws.tree.module.outputs.contains_key(name) {
             plan.output_changes.insert(
                 name.clone(),
@@ -398,7 +479,141 @@ pub async fn plan(
         forgets,
         imports,
         desired: HashMap::new(),
+        warnings: if scope.is_limited() {
+            vec![targets::targeting_warning()]
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// The instances that a create-before-destroy instance depends on (directly or not):
+/// they are replaced create-before-destroy too.
+fn create_before_destroy_dependencies(ws: &Workspace) -> std::collections::HashSet<InstanceAddr> {
+    let mut out = std::collections::HashSet::new();
+    let mut stack: Vec<InstanceAddr> = ws
+        .graph
+        .instances
+        .keys()
+        .filter(|a| {
+            ws.module(&a.module)
+                .and_then(|t| t.module.resources.get(&a.resource))
+                .and_then(|r| r.lifecycle.as_ref())
+                .is_some_and(|b| b.body.attribute("create_before_destroy").is_some())
+                && ws.lifecycle(a, &ws.const_values).create_before_destroy
+        })
+        .cloned()
+        .collect();
+    while let Some(a) = stack.pop() {
+        let Some(idx) = ws.graph.index.get(&Node::Resource(a)) else {
+            continue;
+        };
+        for d in ws.graph.resource_dependencies(*idx) {
+            if let Some(Node::Resource(dep)) = ws.graph.graph.node_weight(d) {
+                if dep.resource.mode == Mode::Managed && out.insert(dep.clone()) {
+                    stack.push(dep.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `value` (known) is what the state recorded as `recorded`: the same JSON,
+/// numbers compared by value.
+fn same_as_recorded(value: &Value, recorded: &serde_json::Value) -> bool {
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match (a, b) {
+            (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
+            (J::Array(x), J::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+            }
+            (J::Object(x), J::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+    value.is_wholly_known()
+        && value
+            .clone()
+            .without_marks()
+            .to_json()
+            .is_ok_and(|j| same(&j, recorded))
+}
+
+/// Whether something `addr` names in `depends_on` has a change planned.
+fn depends_on_pending(
+    ws: &Workspace,
+    addr: &InstanceAddr,
+    changed: &std::collections::HashSet<InstanceAddr>,
+) -> bool {
+    let Some(expr) = ws
+        .module(&addr.module)
+        .and_then(|t| t.module.resources.get(&addr.resource))
+        .and_then(|r| r.depends_on.as_ref())
+    else {
+        return false;
+    };
+    let ast::ExprKind::List(items) = &expr.kind else {
+        return false;
+    };
+    items.iter().any(|e| {
+        let text = ws.sources.snippet(e.span);
+        if let Some(call) = text.strip_prefix("module.") {
+            let name = call.split(['.', '[']).next().unwrap_or_default();
+            return changed.iter().any(|c| {
+                c.module.0.len() > addr.module.0.len()
+                    && c.module.0.starts_with(&addr.module.0)
+                    && c.module
+                        .0
+                        .get(addr.module.0.len())
+                        .is_some_and(|s| s.name == name)
+            });
+        }
+        match text.parse::<InstanceAddr>() {
+            Ok(a) => {
+                let a = InstanceAddr {
+                    module: addr.module.clone(),
+                    ..a
+                };
+                changed.iter().any(|c| matches_addr(&a, c))
+            }
+            Err(_) => false,
+        }
+    })
+}
+
+/// E0235 for an output whose value (as planned) derives from a sensitive value — a
+/// sensitive variable passed through a resource attribute, say — without `sensitive =
+/// true`. The checker finds the cases it can see before planning.
+fn sensitive_output_error(
+    ws: &Workspace,
+    mi: &ModuleInstance,
+    name: &str,
+    values: &Values,
+) -> Option<Diagnostic> {
+    let o = ws.module(mi)?.module.outputs.get(name)?;
+    let v = values.outputs.get(&(mi.clone(), name.to_string()))?;
+    let declared = o
+        .body
+        .as_ref()
+        .and_then(|b| b.attribute("sensitive"))
+        .is_some_and(|a| matches!(a.value.kind, ast::ExprKind::Bool(true)));
+    (v.contains_sensitive() && !declared).then(|| {
+        Diagnostic::error("E0235", "Output refers to sensitive values")
+            .with_primary(o.value.span, "this value is derived from a sensitive value")
+            .with_secondary(o.name.span, format!("output `{name}`"))
+            .with_help("Add `sensitive = true` in the output's body if you intend to expose it: `output NAME = … { sensitive = true }`.")
+    })
+}
+
+/// E0631: the plan would destroy (or replace) an instance under `prevent_destroy`.
+fn prevent_destroy_error(addr: &InstanceAddr, verb: &str) -> Diagnostic {
+    Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
+        "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and this plan would {verb} it; change the configuration or lift the protection."
+    ))
 }
 
 pub(crate) fn provider_diag(what: &str, e: &ProviderError) -> Diagnostic {
@@ -441,10 +656,14 @@ async fn plan_instance(
     values: &Values,
     opts: &PlanOptions,
     changed: &std::collections::HashSet<InstanceAddr>,
+    cbd_forced: &std::collections::HashSet<InstanceAddr>,
     tainted: bool,
 ) -> Result<ResourceChange, Diagnostic> {
     let mut config = ws.instance_config(addr, values)?;
-    let lc = ws.lifecycle(addr, values);
+    let mut lc = ws.lifecycle_of(addr, values, prior.as_ref());
+    // `create_before_destroy` passes on to what a create-before-destroy resource depends
+    // on (its replacement must exist before theirs is destroyed), as in Terraform.
+    lc.create_before_destroy |= cbd_forced.contains(addr);
     // `replace_triggered_by`: a change to any referenced instance replaces this one.
     let triggered = prior.is_some()
         && lc.replace_triggered_by.iter().any(|e| {
@@ -461,13 +680,19 @@ async fn plan_instance(
                 Err(_) => false,
             }
         });
-    config = with_ignored_changes(config, prior.as_ref(), &lc.ignore_changes);
+    let ignored = lc.ignored(&config);
+    // A replacement is created from the configuration as written.
+    let unignored = config.clone();
+    config = with_ignored_changes(config, prior.as_ref(), &ignored);
     let provider = providers
         .for_instance(ws, addr)
         .await
         .map_err(|e| provider_diag(&format!("configuring the provider of {addr}"), &e))?;
     if addr.resource.mode == Mode::Data {
-        return Ok(if config.is_wholly_known() {
+        // Read during apply when an argument is unknown, or when something it
+        // `depends_on` has changes pending (it must see them applied).
+        let deferred = depends_on_pending(ws, addr, changed);
+        return Ok(if config.is_wholly_known() && !deferred {
             let v = provider
                 .read_data(&addr.resource.type_name, &config)
                 .await
@@ -527,9 +752,7 @@ async fn plan_instance(
         }
     };
     if lc.prevent_destroy && matches!(action, Action::DeleteThenCreate | Action::CreateThenDelete) {
-        return Err(Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
-            "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and this plan would replace it; change the configuration or lift the protection."
-        )));
+        return Err(prevent_destroy_error(addr, "replace"));
     }
     let after = if action.is_replace() {
         // A replacement is planned as a fresh create.
@@ -537,7 +760,7 @@ async fn plan_instance(
             .plan(PlanRequest {
                 type_name: addr.resource.type_name.clone(),
                 prior: None,
-                config,
+                config: unignored,
             })
             .await
             .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?
@@ -549,12 +772,4 @@ async fn plan_instance(
     change.replace_paths = response.requires_replace;
     change.reason = reason;
     Ok(change)
-}
-
-fn selected(addr: &InstanceAddr, targets: &[InstanceAddr]) -> bool {
-    targets.iter().any(|t| {
-        t.module == addr.module
-            && t.resource == addr.resource
-            && (t.key.is_none() || t.key == addr.key)
-    })
 }

@@ -154,6 +154,7 @@ pub async fn plan_rollback(
         forgets: Vec::new(),
         imports: Vec::new(),
         desired,
+        warnings: Vec::new(),
     })
 }
 

@@ -203,19 +203,12 @@ impl Workspace {
             .map(|i| (i.each.clone(), i.count.clone()))
             .unwrap_or((None, None));
         let v = self.eval_in(&parent, each, count, values, &arg.value)?;
-        // Conform to the declared type so defaults of optional attributes are filled in.
-        let declared = self
-            .module(mi)
-            .and_then(|t| t.module.variables.get(name))
-            .and_then(|d| d.ty.as_ref())
-            .and_then(|_| {
-                self.expanded(mi)
-                    .and_then(|m| m.vars.get(name))
-                    .map(Value::type_of)
-            });
+        // Conform to the declared type so defaults of optional attributes are filled in
+        // and sets lose their duplicates.
+        let declared = self.expanded(mi).and_then(|m| m.var_types.get(name));
         Ok(match declared {
-            Some(ty) if v.is_wholly_known() => ty.conform(&v).unwrap_or(v),
-            _ => v,
+            Some(ty) => ty.conform(&v).unwrap_or(v),
+            None => v,
         })
     }
 
@@ -274,7 +267,7 @@ impl Workspace {
         let sv = self.sensitive_vars(mi);
         let scope = self.scope(mi, each, count, values, &sv);
         let dir = scope.module_dir.clone();
-        let functions = StdFunctions::new(dir);
+        let functions = StdFunctions::new(dir).at_apply(values.at_apply);
         let mut ev = Evaluator::new(&scope, &functions);
         ev.eval(e).map_err(|err: EvalError| err.to_diagnostic())
     }
@@ -298,18 +291,56 @@ impl Workspace {
         let sv = self.sensitive_vars(&addr.module);
         let scope = self.scope(
             &addr.module,
-            info.and_then(|i| i.each.clone()),
+            self.each_of(addr, values),
             info.and_then(|i| i.count.clone()),
             values,
             &sv,
         );
-        let functions = StdFunctions::new(scope.module_dir.clone());
+        let functions = StdFunctions::new(scope.module_dir.clone()).at_apply(values.at_apply);
         let mut ev = Evaluator::new(&scope, &functions);
         body_value(&mut ev, &r.block.body, schema, true).map_err(|e| e.to_diagnostic())
     }
 
+    /// `each` of a resource instance made by `for_each`. The checker expanded it before
+    /// any resource had a value, so where `for_each` reads resources (`for_each =
+    /// null_resource.a`) `each.value` is evaluated again with the values known now.
+    pub fn each_of(&self, addr: &InstanceAddr, values: &Values) -> Option<Value> {
+        let each = self.graph.instances.get(addr)?.each.clone()?;
+        if each.is_wholly_known() {
+            return Some(each);
+        }
+        let again = (|| {
+            let r = self
+                .module(&addr.module)?
+                .module
+                .resources
+                .get(&addr.resource)?;
+            let collection = self
+                .eval_in(&addr.module, None, None, values, r.for_each.as_ref()?)
+                .ok()?;
+            let key = each.get("key")?.clone();
+            let value = match collection.as_entries() {
+                Some(m) => m.get(key.as_str()?)?.clone(),
+                None => key.clone(),
+            };
+            Some(Value::object([("key", key), ("value", value)]))
+        })();
+        Some(again.unwrap_or(each))
+    }
+
     /// `lifecycle` settings of a resource instance.
     pub fn lifecycle(&self, addr: &InstanceAddr, values: &Values) -> Lifecycle {
+        self.lifecycle_of(addr, values, None)
+    }
+
+    /// `lifecycle` settings of a resource instance whose `self` is `existing` (the
+    /// object in the state) when the walk has no value for it yet.
+    pub fn lifecycle_of(
+        &self,
+        addr: &InstanceAddr,
+        values: &Values,
+        existing: Option<&Value>,
+    ) -> Lifecycle {
         let mut lc = Lifecycle::default();
         let Some(r) = self
             .module(&addr.module)
@@ -319,22 +350,44 @@ impl Workspace {
         };
         let Some(block) = &r.lifecycle else { return lc };
         let info = self.graph.instances.get(addr);
+        // `self` is the instance: its value so far (planned, or as recorded).
+        let self_value = values
+            .resources
+            .get(addr)
+            .or(existing)
+            .cloned()
+            .unwrap_or_else(|| {
+                Value::unknown(
+                    self.instance_type(&addr.resource)
+                        .cloned()
+                        .unwrap_or(Type::Any),
+                )
+            });
+        let sv = self.sensitive_vars(&addr.module);
+        let mut scope = self.scope(
+            &addr.module,
+            self.each_of(addr, values),
+            info.and_then(|i| i.count.clone()),
+            values,
+            &sv,
+        );
+        scope.self_value = Some(self_value);
+        let functions = StdFunctions::new(scope.module_dir.clone()).at_apply(values.at_apply);
         let eval_bool = |name: &str| {
             block.body.attribute(name).and_then(|a| {
-                self.eval_in(
-                    &addr.module,
-                    info.and_then(|i| i.each.clone()),
-                    info.and_then(|i| i.count.clone()),
-                    values,
-                    &a.value,
-                )
-                .ok()
-                .and_then(|v| v.as_bool())
+                Evaluator::new(&scope, &functions)
+                    .eval(&a.value)
+                    .ok()
+                    .and_then(|v| v.as_bool())
             })
         };
         lc.create_before_destroy = eval_bool("create_before_destroy").unwrap_or(false);
         lc.prevent_destroy = eval_bool("prevent_destroy").unwrap_or(false);
         if let Some(a) = block.body.attribute("ignore_changes") {
+            // `ignore_changes = all`: every attribute keeps the existing object's value.
+            if matches!(&a.value.kind, ast::ExprKind::Name(n) if n.name == "all") {
+                lc.ignore_all = true;
+            }
             if let ast::ExprKind::List(items) = &a.value.kind {
                 for i in items {
                     if let ast::ExprKind::Name(n) = &i.kind {
@@ -358,7 +411,23 @@ pub struct Lifecycle {
     pub create_before_destroy: bool,
     pub prevent_destroy: bool,
     pub ignore_changes: Vec<String>,
+    /// `ignore_changes = all`.
+    pub ignore_all: bool,
     pub replace_triggered_by: Vec<ast::Expr>,
+}
+
+impl Lifecycle {
+    /// The attributes of `config` whose changes are ignored.
+    pub fn ignored(&self, config: &Value) -> Vec<String> {
+        if self.ignore_all {
+            config
+                .as_entries()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        } else {
+            self.ignore_changes.clone()
+        }
+    }
 }
 
 /// Evaluates a block body into an object following the schema's nested blocks.

@@ -180,6 +180,19 @@ impl SyntaxError {
                     .with_primary(*at, label)
                     .with_help(help)
             }
+            SyntaxError::UnknownItem { name, at } if is_value_item(name) => {
+                // `output s { value = … }`, `variable v { type = … }`: an item written
+                // as a Terraform block.
+                let form = match name.as_str() {
+                    "output" => "`output NAME = EXPR`, with an optional body for `description` and `sensitive`: `output url = aws_lb.web.dns_name { sensitive = true }`",
+                    "variable" => "`variable NAME: TYPE = DEFAULT`, with an optional body for `description`, `sensitive` and `validate`: `variable replicas: number = 2 { description = \"…\" }`",
+                    "let" => "`let NAME = EXPR`",
+                    _ => "`type NAME = TYPE`",
+                };
+                Diagnostic::error(code, "Item written as a block")
+                    .with_primary(*at, format!("`{name}` is not written as a block"))
+                    .with_help(format!("Write it as {form}."))
+            }
             SyntaxError::UnknownItem { name, at } => {
                 let kinds: Vec<&str> = ["variable", "let", "output", "type"]
                     .into_iter()
@@ -1329,4 +1342,9 @@ fn skip_string(b: &[u8], start: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The items that are not blocks: `variable`, `let`, `output` and `type`.
+fn is_value_item(name: &str) -> bool {
+    matches!(name, "variable" | "let" | "output" | "type")
 }
