@@ -217,8 +217,11 @@ fn actions_text(actions: &Json) -> String {
         .unwrap_or_default()
 }
 
+/// (address or output name, actions) pairs.
+type Changes = BTreeSet<(String, String)>;
+
 /// The non-no-op changes and output changes of a plan in JSON (both tools' shape).
-fn plan_changes(plan: &Json) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+fn plan_changes(plan: &Json) -> (Changes, Changes) {
     let mut changes = BTreeSet::new();
     for c in plan["resource_changes"].as_array().into_iter().flatten() {
         let actions = if c["change"].is_object() {
@@ -277,7 +280,7 @@ fn normalise_state(mut resources: BTreeMap<String, Json>, outputs: BTreeMap<Stri
         })
         .collect();
     // Longest first, so an id never replaces part of a longer one.
-    ids.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    ids.sort_by_key(|b| std::cmp::Reverse(b.0.len()));
     let mut state = serde_json::json!({
         "resources": Json::Object(std::mem::take(&mut resources).into_iter().collect()),
         "outputs": Json::Object(outputs.into_iter().collect()),
@@ -607,13 +610,12 @@ fn plans_and_applies_agree_with_terraform() {
             let queue = queue.clone();
             let failures = failures.clone();
             let tf = tf.clone();
-            std::thread::spawn(move || loop {
-                let Some(s) = queue.lock().map(|mut q| q.pop()).ok().flatten() else {
-                    break;
-                };
-                let d = run_scenario(&tf, &s);
-                if let Ok(mut f) = failures.lock() {
-                    f.extend(d);
+            std::thread::spawn(move || {
+                while let Some(s) = queue.lock().map(|mut q| q.pop()).ok().flatten() {
+                    let d = run_scenario(&tf, &s);
+                    if let Ok(mut f) = failures.lock() {
+                        f.extend(d);
+                    }
                 }
             })
         })

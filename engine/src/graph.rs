@@ -419,7 +419,7 @@ impl ConfigGraph {
                     .filter_map(|n| self.graph.node_weight(*n))
                     .map(|n| n.to_string())
                     .collect();
-                Err(Diagnostic::error("E0207", "Reference cycle").with_help(format!(
+                Err(Diagnostic::new(&aic_lang::codes::E0207).with_help(format!(
                     "These depend on each other: {}. Break the cycle by removing one of the references.",
                     names.join(" → ")
                 )))
@@ -581,8 +581,7 @@ impl aic_lang::eval::Scope for KeyScope<'_> {
         };
         found.map(|v| (v, 1)).ok_or(aic_lang::eval::ScopeMiss {
             segment: 0,
-            code: "E0202",
-            summary: "Not static",
+            code: &aic_lang::codes::E0202,
             label: String::new(),
             help: None,
         })

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod audit;
 pub mod backend;
+pub mod codes;
 pub mod eval;
 pub mod graph;
 pub mod load;

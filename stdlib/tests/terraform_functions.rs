@@ -153,10 +153,9 @@ impl Scope for NoNames {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
         Err(ScopeMiss {
             segment: 0,
-            summary: "Unknown name",
             label: format!("`{}` is not defined", path.join(".")),
             help: None,
-            code: "E0202",
+            code: &aic_lang::codes::E0202,
         })
     }
 }

@@ -125,8 +125,7 @@ impl Scope for TemplateVars<'_> {
                     .unwrap_or_default();
                 Err(ScopeMiss {
                     segment: 0,
-                    code: "E0202",
-                    summary: "Unknown name",
+                    code: &aic_lang::codes::E0202,
                     label: format!("`{name}` is not one of the template's variables"),
                     help: Some(format!(
                         "The template's variables are the second argument of templatefile: {}.",

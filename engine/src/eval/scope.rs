@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use aic_lang::addr::{InstanceAddr, InstanceKey, Mode, ModuleInstance, ResourceAddr};
 use aic_lang::check::ExpandedModule;
+use aic_lang::codes;
+use aic_lang::diag::Code;
 use aic_lang::eval::{Scope, ScopeMiss};
 use aic_lang::types::Type;
 use aic_lang::value::{Value, ValueKind};
@@ -97,8 +99,7 @@ impl Scope for Constants {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
         Err(ScopeMiss {
             segment: 0,
-            code: "E0202",
-            summary: "Unknown name",
+            code: &aic_lang::codes::E0202,
             label: format!(
                 "`{}` cannot be used in {}",
                 path.first().copied().unwrap_or(""),
@@ -251,12 +252,13 @@ impl WalkScope<'_> {
     }
 }
 
-fn miss(name: &str) -> ScopeMiss {
+/// A name this scope does not know, with the code of its kind (as the checker reports
+/// it).
+fn miss(code: &'static Code, label: String) -> ScopeMiss {
     ScopeMiss {
         segment: 0,
-        code: "E0202",
-        summary: "Unknown name",
-        label: format!("`{name}` is not defined"),
+        code,
+        label,
         help: None,
     }
 }
@@ -266,7 +268,9 @@ impl Scope for WalkScope<'_> {
         let first = path.first().copied().unwrap_or("");
         match first {
             "var" => {
-                let name = path.get(1).ok_or_else(|| miss("var"))?;
+                let name = path
+                    .get(1)
+                    .ok_or_else(|| miss(&codes::E0202, "`var` needs a name: `var.NAME`".into()))?;
                 let v = self
                     .values
                     .vars
@@ -281,21 +285,24 @@ impl Scope for WalkScope<'_> {
                 Ok((v, 2))
             }
             "env" => Ok((self.env.clone(), 1)),
-            "each" => self
-                .each
-                .clone()
-                .map(|v| (v, 1))
-                .ok_or_else(|| miss("each")),
-            "count" => self
-                .count
-                .clone()
-                .map(|v| (v, 1))
-                .ok_or_else(|| miss("count")),
-            "self" => self
-                .self_value
-                .clone()
-                .map(|v| (v, 1))
-                .ok_or_else(|| miss("self")),
+            "each" => self.each.clone().map(|v| (v, 1)).ok_or_else(|| {
+                miss(
+                    &codes::E0215,
+                    "`each` is only defined in a block with `for_each`".into(),
+                )
+            }),
+            "count" => self.count.clone().map(|v| (v, 1)).ok_or_else(|| {
+                miss(
+                    &codes::E0216,
+                    "`count.index` is only defined in a block with `count`".into(),
+                )
+            }),
+            "self" => self.self_value.clone().map(|v| (v, 1)).ok_or_else(|| {
+                miss(
+                    &codes::E0217,
+                    "`self` is only defined in `lifecycle`, `policy` and `validate` blocks".into(),
+                )
+            }),
             "path" => Ok((
                 aic_lang::eval::path_object(&self.module_dir, self.root_dir),
                 1,
@@ -303,7 +310,7 @@ impl Scope for WalkScope<'_> {
             "rollout" => Ok((self.rollout.clone(), 1)),
             "data" => {
                 let (Some(t), Some(n)) = (path.get(1), path.get(2)) else {
-                    return Err(miss("data"));
+                    return Err(miss(&codes::E0203, "expected `data.TYPE.NAME`".into()));
                 };
                 self.resource(ResourceAddr {
                     mode: Mode::Data,
@@ -311,13 +318,20 @@ impl Scope for WalkScope<'_> {
                     name: n.to_string(),
                 })
                 .map(|v| (v, 3))
-                .ok_or_else(|| miss(&format!("data.{t}.{n}")))
+                .ok_or_else(|| {
+                    miss(
+                        &codes::E0203,
+                        format!("there is no `data.{t}.{n}` in this module"),
+                    )
+                })
             }
             "module" => {
-                let name = path.get(1).ok_or_else(|| miss("module"))?;
+                let name = path
+                    .get(1)
+                    .ok_or_else(|| miss(&codes::E0218, "expected `module.NAME`".into()))?;
                 self.module_value(name)
                     .map(|v| (v, 2))
-                    .ok_or_else(|| miss(&format!("module.{name}")))
+                    .ok_or_else(|| miss(&codes::E0218, format!("there is no module `{name}` here")))
             }
             name => {
                 if let Some(v) = self
@@ -332,7 +346,7 @@ impl Scope for WalkScope<'_> {
                         return Ok((v, 2));
                     }
                 }
-                Err(miss(name))
+                Err(miss(&codes::E0202, format!("`{name}` is not defined")))
             }
         }
     }

@@ -8,6 +8,7 @@ use aic_lang::diag::{suggest, Diagnostic};
 use aic_lang::eval::{Evaluator, Functions};
 
 use crate::backend::BackendSettings;
+use crate::codes;
 use crate::eval::Constants;
 
 /// Backend settings may use no names.
@@ -38,7 +39,7 @@ fn read_block(b: &Block, functions: &dyn Functions) -> Result<BackendSettings, V
     let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
     match KINDS.iter().find(|(k, _)| *k == kind) {
         None => {
-            let mut d = Diagnostic::error("E0650", "Unknown backend").with_primary(
+            let mut d = Diagnostic::new(&codes::E0650).with_primary(
                 b.kind.span,
                 if kind.is_empty() {
                     "a backend needs a kind: `backend local { … }`".to_string()
@@ -55,7 +56,7 @@ fn read_block(b: &Block, functions: &dyn Functions) -> Result<BackendSettings, V
             return Err(vec![d]);
         }
         Some((_, false)) => {
-            return Err(vec![Diagnostic::error("E0651", "Backend not available")
+            return Err(vec![Diagnostic::new(&codes::E0651)
                 .with_primary(
                     b.kind.span,
                     format!("the `{kind}` backend is not part of this build of aic"),
@@ -70,7 +71,7 @@ fn read_block(b: &Block, functions: &dyn Functions) -> Result<BackendSettings, V
     let mut path = None;
     for blk in b.body.blocks() {
         diags.push(
-            Diagnostic::error("E0652", "Invalid backend setting")
+            Diagnostic::new(&codes::E0652)
                 .with_primary(blk.kind.span, "the `local` backend has no blocks")
                 .with_help("Its one setting is `path = \"DIR\"`."),
         );
@@ -85,7 +86,7 @@ fn read_block(b: &Block, functions: &dyn Functions) -> Result<BackendSettings, V
                 None => "The `local` backend's one setting is `path`.".to_string(),
             };
             diags.push(
-                Diagnostic::error("E0652", "Invalid backend setting")
+                Diagnostic::new(&codes::E0652)
                     .with_primary(
                         a.name.span,
                         format!("the `local` backend has no setting `{name}`"),
@@ -98,7 +99,7 @@ fn read_block(b: &Block, functions: &dyn Functions) -> Result<BackendSettings, V
             Ok(v) => match v.as_str() {
                 Some(s) if !s.is_empty() && !v.is_sensitive() => path = Some(s.to_string()),
                 _ => diags.push(
-                    Diagnostic::error("E0652", "Invalid backend setting")
+                    Diagnostic::new(&codes::E0652)
                         .with_primary(
                             a.value.span,
                             format!("`path` must be a non-empty string, found {}", v.type_of()),
@@ -130,7 +131,7 @@ pub(crate) fn check(module: &Module, functions: &dyn Functions) -> Vec<Diagnosti
     }
     if let Some(second) = module.backends.get(1) {
         diags.push(
-            Diagnostic::error("E0652", "Invalid backend setting")
+            Diagnostic::new(&codes::E0652)
                 .with_primary(second.kind.span, "a second top-level backend")
                 .with_secondary(module.backends[0].kind.span, "the first one")
                 .with_help("A configuration has one top-level backend; an environment may set its own inside its block."),

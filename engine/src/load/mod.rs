@@ -40,6 +40,7 @@ use aic_lang::value::Value;
 use aic_provider::Registry;
 
 use crate::backend::BackendSettings;
+use crate::codes;
 use crate::eval::{rollout_value, Expansions, RegistrySchemas, StdFunctions, Values, WalkScope};
 
 pub use policy::{Policy, Rule, DEFAULT_QUERY};
@@ -88,22 +89,18 @@ pub fn parse(dir: &Path) -> Parsed {
     let tree = match config::load_tree(dir, Some(&stdlib_dir()), &mut sources, &mut diagnostics) {
         Ok(t) => Some(t),
         Err(e) => {
-            diagnostics.push(
-                Diagnostic::error("E0200", "Cannot read configuration").with_help(format!(
-                    "Reading {} failed: {e}. Run aic in a configuration directory or pass --dir DIR.",
-                    dir.display()
-                )),
-            );
+            diagnostics.push(Diagnostic::new(&codes::E0200).with_help(format!(
+                "Reading {} failed: {e}. Run aic in a configuration directory or pass --dir DIR.",
+                dir.display()
+            )));
             None
         }
     };
     if tree.is_some() && sources.is_empty() {
-        diagnostics.push(
-            Diagnostic::error("E0200", "No configuration files").with_help(format!(
-                "{} holds no .aic files; run aic in a configuration directory or pass --dir DIR.",
-                dir.display()
-            )),
-        );
+        diagnostics.push(Diagnostic::new(&codes::E0252).with_help(format!(
+            "{} holds no .aic files; run aic in a configuration directory or pass --dir DIR.",
+            dir.display()
+        )));
     }
     let root_files = tree
         .as_ref()

@@ -24,6 +24,7 @@ use aic_lang::diag::Diagnostic;
 use aic_lang::source::{FileId, SourceMap, Span};
 use aic_lang::value::{Value, ValueKind};
 
+use crate::codes;
 use crate::plan::PolicyLevel;
 
 /// The query of a Rego policy that names none.
@@ -168,7 +169,7 @@ fn rego_syntax_error(
     attr: Span,
 ) -> Diagnostic {
     let (position, text) = regorus_location(message);
-    let d = Diagnostic::error("E0804", "Rego policy does not parse");
+    let d = Diagnostic::new(&codes::E0804);
     let d = match position.and_then(|(line, col)| offset_of(source, line, col)) {
         Some(start) => {
             let len = source
@@ -226,7 +227,7 @@ pub(crate) fn ignored_child_policies(tree: &ModuleTree) -> Vec<Diagnostic> {
     while let Some(t) = stack.pop() {
         for block in t.module.policies.values() {
             out.push(
-                Diagnostic::warning("W0806", "Policy in a called module")
+                Diagnostic::new(&codes::W0806)
                     .with_primary(
                         block.kind.span,
                         "this policy is not evaluated: policies are read from the root module only",

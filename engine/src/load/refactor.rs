@@ -8,6 +8,8 @@ use aic_lang::config::Module;
 use aic_lang::diag::Diagnostic;
 use aic_lang::source::SourceMap;
 
+use crate::codes;
+
 /// `moved`, `removed` and `import` blocks of the root module, with their addresses read.
 #[derive(Debug, Clone, Default)]
 pub struct Refactorings {
@@ -28,7 +30,7 @@ pub(crate) fn read(m: &Module, sources: &SourceMap, diags: &mut Vec<Diagnostic>)
         let a = b.body.attribute(name);
         let Some(a) = a else {
             diags.push(
-                Diagnostic::error("E0260", "Incomplete refactoring block")
+                Diagnostic::new(&codes::E0260)
                     .with_primary(b.kind.span, format!("`{}` needs `{name}`", b.kind.name)),
             );
             return None;
@@ -38,7 +40,7 @@ pub(crate) fn read(m: &Module, sources: &SourceMap, diags: &mut Vec<Diagnostic>)
             Ok(x) => Some(x),
             Err(e) => {
                 diags.push(
-                    Diagnostic::error("E0261", "Not a resource address")
+                    Diagnostic::new(&codes::E0261)
                         .with_primary(a.value.span, e.reason)
                         .with_help("Write a resource address such as `aws_instance.web` or `module.m.aws_instance.web[0]`."),
                 );
@@ -66,7 +68,7 @@ pub(crate) fn read(m: &Module, sources: &SourceMap, diags: &mut Vec<Diagnostic>)
         match (to, b.body.attribute("id")) {
             (Some(to), Some(id)) => r.imports.push((to, id.value.clone())),
             (_, None) => diags.push(
-                Diagnostic::error("E0260", "Incomplete refactoring block")
+                Diagnostic::new(&codes::E0260)
                     .with_primary(b.kind.span, "`import` needs `id`")
                     .with_help(
                         "Say which existing object to adopt: `import { to = TYPE.NAME, id = \"…\" }` (the provider's id, e.g. an instance id).",

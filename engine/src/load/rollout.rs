@@ -14,6 +14,7 @@ use aic_lang::eval::{Evaluator, Scope, ScopeMiss};
 use aic_lang::source::Span;
 use aic_lang::value::Value;
 
+use crate::codes;
 use crate::eval::StdFunctions;
 
 /// A `rollout` block.
@@ -190,8 +191,7 @@ impl Scope for Constants {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
         Err(ScopeMiss {
             segment: 0,
-            code: "E0904",
-            summary: "Invalid rollout setting",
+            code: &codes::E0904,
             label: format!(
                 "`{}` cannot be used here",
                 path.first().copied().unwrap_or("")
@@ -220,7 +220,7 @@ impl Reader<'_> {
 
     fn invalid(&mut self, span: Span, label: impl Into<String>, help: impl Into<String>) {
         self.diags.push(
-            Diagnostic::error("E0904", "Invalid rollout setting")
+            Diagnostic::new(&codes::E0904)
                 .with_primary(span, label)
                 .with_help(help),
         );
@@ -230,7 +230,7 @@ impl Reader<'_> {
     fn only(&mut self, what: &str, block: &Block, attrs: &[&str], blocks: &[&str]) {
         for a in block.body.attributes() {
             if !attrs.contains(&a.name.name.as_str()) {
-                let mut d = Diagnostic::error("E0903", "Unknown rollout attribute").with_primary(
+                let mut d = Diagnostic::new(&codes::E0903).with_primary(
                     a.name.span,
                     format!("{what} has no attribute `{}`", a.name.name),
                 );
@@ -244,7 +244,7 @@ impl Reader<'_> {
         }
         for b in block.body.blocks() {
             if !blocks.contains(&b.kind.name.as_str()) {
-                let mut d = Diagnostic::error("E0903", "Unknown rollout attribute").with_primary(
+                let mut d = Diagnostic::new(&codes::E0903).with_primary(
                     b.kind.span,
                     format!("{what} has no `{}` block", b.kind.name),
                 );
@@ -324,14 +324,14 @@ pub(crate) fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
         for pb in block.body.blocks().filter(|b| b.kind.name == "phase") {
             let Some(pname) = label(pb) else {
                 r.diags.push(
-                    Diagnostic::error("E0907", "Incomplete rollout")
+                    Diagnostic::new(&codes::E0907)
                         .with_primary(pb.kind.span, "a phase needs a name: `phase NAME { … }`"),
                 );
                 continue;
             };
             if let Some(prev) = phases.iter().find(|p| p.name == pname) {
                 r.diags.push(
-                    Diagnostic::error("E0908", "Duplicate phase")
+                    Diagnostic::new(&codes::E0908)
                         .with_primary(
                             pb.labels[0].span,
                             format!("phase `{pname}` is declared twice"),
@@ -346,7 +346,7 @@ pub(crate) fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
         }
         if phases.is_empty() && !block.body.blocks().any(|b| b.kind.name == "phase") {
             r.diags.push(
-                Diagnostic::error("E0907", "Incomplete rollout")
+                Diagnostic::new(&codes::E0907)
                     .with_primary(
                         block.labels.first().map_or(block.kind.span, |l| l.span),
                         format!("rollout `{name}` has no phase"),
@@ -376,7 +376,7 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
         None if declared.is_empty() => "default".to_string(),
         None => {
             r.diags.push(
-                Diagnostic::error("E0907", "Incomplete rollout")
+                Diagnostic::new(&codes::E0907)
                     .with_primary(b.kind.span, format!("{what} has no `environment`"))
                     .with_help(format!(
                         "Say where it runs: `environment = {}`. Declared environments: {}.",
@@ -410,7 +410,7 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
                 declared.contains(&env.as_str())
             };
             if !known {
-                let mut d = Diagnostic::error("E0901", "Unknown environment")
+                let mut d = Diagnostic::new(&codes::E0901)
                     .with_primary(a.value.span, format!("environment `{env}` is not declared"));
                 d = if declared.is_empty() {
                     d.with_help(
@@ -444,7 +444,7 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
         .collect();
     if let Some(second) = strategies.get(1) {
         r.diags.push(
-            Diagnostic::error("E0908", "Duplicate phase")
+            Diagnostic::new(&codes::E0908)
                 .with_primary(
                     second.kind.span,
                     format!("{what} has more than one strategy"),
@@ -477,17 +477,16 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
     for cb in b.body.blocks().filter(|x| x.kind.name == "check") {
         let Some(cname) = label(cb) else {
             r.diags.push(
-                Diagnostic::error("E0905", "Invalid check")
+                Diagnostic::new(&codes::E0905)
                     .with_primary(cb.kind.span, "a check needs a name: `check NAME { … }`"),
             );
             continue;
         };
         if checks.iter().any(|c| c.name == cname) {
-            r.diags
-                .push(Diagnostic::error("E0908", "Duplicate phase").with_primary(
-                    cb.kind.span,
-                    format!("check `{cname}` is declared twice in {what}"),
-                ));
+            r.diags.push(Diagnostic::new(&codes::E0908).with_primary(
+                cb.kind.span,
+                format!("check `{cname}` is declared twice in {what}"),
+            ));
             continue;
         }
         if let Some(c) = read_check(r, &cname, cb) {
@@ -508,7 +507,7 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
 fn read_strategy(r: &mut Reader<'_>, s: &Block) -> Option<Strategy> {
     let Some(kind) = label(s) else {
         r.diags.push(
-            Diagnostic::error("E0902", "Unknown strategy")
+            Diagnostic::new(&codes::E0902)
                 .with_primary(
                     s.kind.span,
                     "a strategy needs a kind: `strategy canary { … }`",
@@ -569,7 +568,7 @@ fn read_strategy(r: &mut Reader<'_>, s: &Block) -> Option<Strategy> {
             })
         }
         other => {
-            let mut d = Diagnostic::error("E0902", "Unknown strategy")
+            let mut d = Diagnostic::new(&codes::E0902)
                 .with_primary(s.labels[0].span, format!("`{other}` is not a strategy"));
             d = match suggest(other, Strategy::KINDS) {
                 Some(x) => d.with_help(format!(
@@ -625,7 +624,7 @@ fn read_check(r: &mut Reader<'_>, name: &str, b: &Block) -> Option<Check> {
         }
         (Some(h), Some(a)) => {
             r.diags.push(
-                Diagnostic::error("E0905", "Invalid check")
+                Diagnostic::new(&codes::E0905)
                     .with_primary(a.name.span, format!("{what} has both `http` and `assert`"))
                     .with_secondary(h.name.span, "`http` is here")
                     .with_help(
@@ -636,7 +635,7 @@ fn read_check(r: &mut Reader<'_>, name: &str, b: &Block) -> Option<Check> {
         }
         (None, None) => {
             r.diags.push(
-                Diagnostic::error("E0905", "Invalid check")
+                Diagnostic::new(&codes::E0905)
                     .with_primary(b.kind.span, format!("{what} has neither `http` nor `assert`"))
                     .with_help("Write `http = \"http://host/healthz\"` (with `expect`, `timeout`, `retries`, `interval`) or `assert = EXPR` with `message`."),
             );
@@ -666,7 +665,7 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
         ExprKind::ForList(f) => vec![&f.first],
         _ => {
             r.diags.push(
-                Diagnostic::error("E0906", "Invalid rollout target")
+                Diagnostic::new(&codes::E0906)
                     .with_primary(e.span, "`targets` must be a list")
                     .with_help("Write a list of module instances or resources: `targets = [module.region[\"us-east-1\"]]` or `[for r in env.regions : module.region[r]]`."),
             );
@@ -684,7 +683,7 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
                     true
                 } else {
                     let calls: Vec<&str> = root.module_calls.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::error("E0906", "Invalid rollout target")
+                    let mut d = Diagnostic::new(&codes::E0906)
                         .with_primary(el.span, format!("there is no module call `{second}`"));
                     if let Some(s) = suggest(&second, calls.iter().copied()) {
                         d = d.with_help(format!("Did you mean `module.{s}`?"));
@@ -711,7 +710,7 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
                 )
                 .collect();
             r.diags.push(
-                Diagnostic::error("E0906", "Invalid rollout target")
+                Diagnostic::new(&codes::E0906)
                     .with_primary(el.span, "not a module instance or resource of this configuration")
                     .with_help(if known.is_empty() {
                         "Targets are module instances (`module.NAME[KEY]`) or resources (`TYPE.NAME`) of the root module.".to_string()

@@ -10,6 +10,7 @@ use aic_lang::eval::Evaluator;
 use aic_lang::source::{FileId, SourceMap};
 use aic_lang::value::Value;
 
+use crate::codes;
 use crate::eval::{Constants, StdFunctions};
 
 /// Where variable values come from on the command line and in the process environment.
@@ -103,7 +104,7 @@ pub(crate) fn variable_inputs(
                 }
             }
             Err(e) => diags.push(
-                Diagnostic::error("E0250", "Cannot read variable file")
+                Diagnostic::new(&codes::E0250)
                     .with_help(format!("Reading {} failed: {e}.", file.display())),
             ),
         }
@@ -121,11 +122,9 @@ pub(crate) fn variable_inputs(
                     out.insert(name.trim().to_string(), v);
                 }
             }
-            None => diags.push(
-                Diagnostic::error("E0251", "Malformed --var").with_help(format!(
-                    "`--var {pair}` must be written `--var NAME=VALUE`."
-                )),
-            ),
+            None => diags.push(Diagnostic::new(&codes::E0251).with_help(format!(
+                "`--var {pair}` must be written `--var NAME=VALUE`."
+            ))),
         }
     }
     out

@@ -10,6 +10,7 @@ use std::time::Duration;
 use aic_lang::diag::Diagnostic;
 
 use crate::apply::{self, finish_state, ApplyOptions, ApplyReport};
+use crate::codes;
 use crate::eval::Values;
 use crate::plan::{Action, Plan};
 use crate::planner::policy::violation_diagnostics;
@@ -176,7 +177,7 @@ impl PreparedApply {
             return Ok(());
         }
         Err(OpError::diagnostic(
-            Diagnostic::error("E0807", "Plan has policy errors").with_help(format!(
+            Diagnostic::new(&codes::E0807).with_help(format!(
                 "refusing to apply: {n} policy error{} (listed above). Change the configuration so that it complies; nothing was changed.",
                 if n == 1 { "" } else { "s" }
             )),

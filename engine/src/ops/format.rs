@@ -16,6 +16,7 @@ use aic_lang::syntax::format::{format_source, FormatError};
 use rayon::prelude::*;
 
 use super::OpError;
+use crate::codes;
 
 /// Whether changed files are rewritten.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,12 +132,10 @@ pub fn format_files(
 }
 
 fn cannot_read(path: &Path, why: &str) -> OpError {
-    OpError::diagnostic(
-        Diagnostic::error("E0200", "Cannot read configuration").with_help(format!(
-            "Reading {} failed: {why}.",
-            display_path(path).display()
-        )),
-    )
+    OpError::diagnostic(Diagnostic::new(&codes::E0200).with_help(format!(
+        "Reading {} failed: {why}.",
+        display_path(path).display()
+    )))
 }
 
 /// Every `*.aic` file under `dir`, skipping hidden directories (`.git`, `.aic`, …).

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use aic_lang::diag::Diagnostic;
 
+use crate::codes;
 use crate::load::VariableArgs;
 use crate::planner::{imported_state, provider_diag, Providers};
 use crate::state::{ResourceState, StateStore};
@@ -38,7 +39,7 @@ pub async fn import(
     let ws = project.workspace(request.environment.as_deref(), &request.variables, observer)?;
     if !ws.graph.instances.contains_key(&target) {
         return Err(OpError::diagnostic(
-            Diagnostic::error("E0263", "Import into an unconfigured address").with_help(format!(
+            Diagnostic::new(&codes::E0263).with_help(format!(
                 "`{target}` has no resource block; add one, then import into it."
             )),
         ));
@@ -48,7 +49,7 @@ pub async fn import(
     let mut state = read_state(&store, observer)?;
     if state.resource(&target.to_string()).is_some() {
         return Err(OpError::diagnostic(
-            Diagnostic::error("E0622", "Address already in the state").with_help(format!(
+            Diagnostic::new(&codes::E0622).with_help(format!(
                 "`{target}` is already managed; `aic state rm {target}` first to import another object."
             )),
         ));
@@ -62,17 +63,22 @@ pub async fn import(
         Ok(Some(v)) => v,
         Ok(None) => {
             return Err(OpError::diagnostic(
-                Diagnostic::error("E0265", "Object to import not found").with_help(format!(
+                Diagnostic::new(&codes::E0265).with_help(format!(
                     "The provider found no {} with id `{}` for `{target}`; check the id.",
                     target.resource.type_name, request.id
                 )),
             ))
         }
         Err(e) => {
-            return Err(OpError::diagnostic(provider_diag(
-                &format!("importing {target}"),
-                &e,
-            )))
+            return Err(OpError::Diagnostics {
+                diagnostics: vec![provider_diag(
+                    &ws,
+                    Some(&target),
+                    &format!("importing {target}"),
+                    &e,
+                )],
+                sources: ws.sources.clone(),
+            })
         }
     };
     let rs = imported_state(&ws, &target, &value);

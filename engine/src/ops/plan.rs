@@ -6,6 +6,7 @@ use std::path::Path;
 use aic_lang::addr::{InstanceAddr, ModuleInstance};
 use aic_lang::diag::Diagnostic;
 
+use crate::codes;
 use crate::load::VariableArgs;
 use crate::planner::policy::violation_diagnostics;
 use crate::planner::{self, PlanOptions, Planned, Providers, Workspace};
@@ -76,7 +77,7 @@ impl PlanRequest {
 pub(crate) fn address(s: &str) -> Result<InstanceAddr, OpError> {
     s.parse::<InstanceAddr>().map_err(|e| {
         OpError::diagnostic(
-            Diagnostic::error("E0261", "Not a resource address").with_help(format!(
+            Diagnostic::new(&codes::E0261).with_help(format!(
                 "{e}. Addresses look like `aws_instance.web`, `aws_instance.web[0]` or `module.region[\"eu\"].aws_vpc.main`."
             )),
         )

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use aic_lang::diag::Diagnostic;
 use aic_provider::Registry;
 
+use crate::codes;
 use crate::load::{self, Parsed, VariableArgs};
 use crate::planner::Workspace;
 use crate::state::LocalBackend;
@@ -84,7 +85,7 @@ impl Project {
             Ok(settings) => Ok(settings.open(&self.dir, env)?),
             Err(mut diagnostics) => {
                 diagnostics.push(
-                    Diagnostic::error("E0653", "State location unknown").with_help(format!(
+                    Diagnostic::new(&codes::E0653).with_help(format!(
                         "aic cannot tell where the state of environment `{env}` is kept: fix the configuration above first."
                     )),
                 );

@@ -10,6 +10,7 @@ use std::time::Duration;
 use aic_lang::diag::Diagnostic;
 
 use crate::apply::ApplyReport;
+use crate::codes;
 use crate::load::VariableArgs;
 use crate::plan::{Action, Plan};
 use crate::planner::{
@@ -94,7 +95,7 @@ impl PreparedRollback {
         let current = read_state(&store, observer)?;
         if current.serial == 0 {
             return Err(OpError::diagnostic(
-                Diagnostic::error("E0640", "No earlier state version").with_help(format!(
+                Diagnostic::new(&codes::E0640).with_help(format!(
                     "Environment `{env}` has no state yet: there is nothing to roll back."
                 )),
             ));
@@ -253,7 +254,7 @@ fn previous_serial(store: &LocalBackend, current: &State) -> Result<u64, OpError
         .filter(|s| *s < current.serial)
         .max()
         .ok_or_else(|| {
-            OpError::diagnostic(Diagnostic::error("E0640", "No earlier state version").with_help(format!(
+            OpError::diagnostic(Diagnostic::new(&codes::E0640).with_help(format!(
                 "Environment `{}` keeps no version before the current one (serial {}), so there is nothing to roll back to. `aic state history` lists the kept versions.",
                 store.environment(),
                 current.serial
@@ -279,7 +280,7 @@ fn not_kept(store: &LocalBackend, current: &State, to: u64) -> OpError {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    OpError::diagnostic(Diagnostic::error("E0643", "State version not kept").with_help(format!(
+    OpError::diagnostic(Diagnostic::new(&codes::E0643).with_help(format!(
         "Environment `{}` keeps no version with serial {to}. Kept versions: {listed} (current: {}). History keeps the last {} versions; `aic state history` lists them.",
         store.environment(),
         current.serial,

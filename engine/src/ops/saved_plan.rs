@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use aic_lang::diag::Diagnostic;
 use serde::{Deserialize, Serialize};
 
+use crate::codes;
 use crate::plan::{Action, Plan};
 use crate::render::render_json;
 use crate::state::State;
@@ -88,17 +89,15 @@ impl SavedPlan {
     pub fn read(path: &Path) -> Result<SavedPlan, OpError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             OpError::diagnostic(
-                Diagnostic::error("E0660", "Cannot read the plan file")
+                Diagnostic::new(&codes::E0660)
                     .with_help(format!("cannot read the plan file {}: {e}", path.display())),
             )
         })?;
         serde_json::from_str(&text).map_err(|e| {
-            OpError::diagnostic(
-                Diagnostic::error("E0661", "Not a plan file").with_help(format!(
-                    "{} is not an aic plan file ({e}); make one with `aic plan --out FILE`.",
-                    path.display()
-                )),
-            )
+            OpError::diagnostic(Diagnostic::new(&codes::E0661).with_help(format!(
+                "{} is not an aic plan file ({e}); make one with `aic plan --out FILE`.",
+                path.display()
+            )))
         })
     }
 
@@ -138,7 +137,7 @@ impl SavedPlan {
             return Ok(());
         }
         Err(OpError::diagnostic(
-            Diagnostic::error("E0807", "Plan has policy errors").with_help(format!(
+            Diagnostic::new(&codes::E0807).with_help(format!(
                 "this plan has {} policy error{} and cannot be applied:\n{}\nChange the configuration so that it complies and make a new plan.",
                 failed.len(),
                 if failed.len() == 1 { "" } else { "s" },
@@ -185,12 +184,11 @@ impl SavedPlan {
 }
 
 fn stale(help: String) -> OpError {
-    OpError::diagnostic(Diagnostic::error("E0662", "Saved plan does not apply").with_help(help))
+    OpError::diagnostic(Diagnostic::new(&codes::E0662).with_help(help))
 }
 
 fn cannot_write(path: &Path, e: &str) -> Diagnostic {
-    Diagnostic::error("E0660", "Cannot write the plan file")
-        .with_help(format!("cannot write {}: {e}", path.display()))
+    Diagnostic::new(&codes::E0660).with_help(format!("cannot write {}: {e}", path.display()))
 }
 
 fn change_list(plan: &Plan) -> Vec<(String, Vec<String>)> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aic_lang::addr::InstanceKey;
 use aic_lang::diag::Diagnostic;
 
+use crate::codes;
 use crate::load::VariableArgs;
 use crate::state::{HistoryEntry, LocalBackend, LockInfo, ResourceState, State, StateStore};
 
@@ -117,7 +118,7 @@ impl Project {
         let mut state = read_state(&store, observer)?;
         if state.resource(to).is_some() {
             return Err(OpError::diagnostic(
-                Diagnostic::error("E0622", "Address already in the state").with_help(format!(
+                Diagnostic::new(&codes::E0622).with_help(format!(
                     "`{to}` is already in the state; remove it first or choose another address."
                 )),
             ));
@@ -127,7 +128,7 @@ impl Project {
             .ok_or_else(|| not_in_state(from, "`aic state list` shows what is."))?;
         if r.type_ != to_addr.resource.type_name {
             return Err(OpError::diagnostic(
-                Diagnostic::error("E0623", "Move to another type").with_help(format!(
+                Diagnostic::new(&codes::E0623).with_help(format!(
                     "cannot move a `{}` to a `{}` address.",
                     r.type_, to_addr.resource.type_name
                 )),
@@ -159,7 +160,7 @@ impl Project {
 /// E0621: nothing is recorded at `address`.
 fn not_in_state(address: &str, then: &str) -> OpError {
     OpError::diagnostic(
-        Diagnostic::error("E0621", "Address not in the state")
+        Diagnostic::new(&codes::E0621)
             .with_help(format!("`{address}` is not in the state; {then}")),
     )
 }

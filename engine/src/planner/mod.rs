@@ -26,6 +26,7 @@ use aic_lang::value::{Value, ValueKind};
 use aic_provider::schema::ResourceSchema;
 use aic_provider::{PlanRequest, ProviderError};
 
+use crate::codes;
 use crate::eval::Values;
 use crate::graph::Node;
 use crate::plan::{Action, ChangeReason, OutputChange, Plan, ResourceChange, StateRef};
@@ -185,7 +186,7 @@ pub async fn plan(
             .collect();
         for a in hits {
             if ws.graph.instances.contains_key(&a) {
-                diags.push(Diagnostic::error("E0262", "Removed resource still configured").with_help(format!(
+                diags.push(Diagnostic::new(&codes::E0262).with_help(format!(
                     "`{a}` is in a `removed` block but also still in the configuration; delete its resource block to forget it."
                 )));
                 continue;
@@ -201,11 +202,9 @@ pub async fn plan(
             continue;
         }
         if !ws.graph.instances.contains_key(to) {
-            diags.push(
-                Diagnostic::error("E0263", "Import into an unconfigured address").with_help(
-                    format!("`{to}` has no resource block; add one, then import into it."),
-                ),
-            );
+            diags.push(Diagnostic::new(&codes::E0263).with_help(format!(
+                "`{to}` has no resource block; add one, then import into it."
+            )));
             continue;
         }
         let id = match ws.eval_in(
@@ -219,7 +218,7 @@ pub async fn plan(
                 Some(s) => s.to_string(),
                 None => {
                     diags.push(
-                        Diagnostic::error("E0264", "Import id is not a known string")
+                        Diagnostic::new(&codes::E0264)
                             .with_primary(id_expr.span, "this must be a string known before apply"),
                     );
                     continue;
@@ -233,7 +232,7 @@ pub async fn plan(
         let provider = match providers.for_instance(ws, to).await {
             Ok(p) => p,
             Err(e) => {
-                diags.push(provider_diag(&format!("importing {to}"), &e));
+                diags.push(provider_diag(ws, Some(to), &format!("importing {to}"), &e));
                 continue;
             }
         };
@@ -245,13 +244,11 @@ pub async fn plan(
                 prior.insert(to.clone(), rs.clone());
                 imports.push(rs);
             }
-            Ok(None) => diags.push(
-                Diagnostic::error("E0265", "Object to import not found").with_help(format!(
-                    "The provider found no {} with id `{id}` for `{to}`; check the id.",
-                    to.resource.type_name
-                )),
-            ),
-            Err(e) => diags.push(provider_diag(&format!("importing {to}"), &e)),
+            Ok(None) => diags.push(Diagnostic::new(&codes::E0265).with_help(format!(
+                "The provider found no {} with id `{id}` for `{to}`; check the id.",
+                to.resource.type_name
+            ))),
+            Err(e) => diags.push(provider_diag(ws, Some(to), &format!("importing {to}"), &e)),
         }
     }
     if !diags.is_empty() {
@@ -355,7 +352,11 @@ pub async fn plan(
             .module(&a.module)
             .is_some_and(|t| t.module.resources.contains_key(&a.resource));
         if configured && ws.lifecycle_of(a, &values, Some(&before)).prevent_destroy {
-            diags.push(prevent_destroy_error(a, "destroy"));
+            diags.push(prevented_destroy(
+                a,
+                "this plan would destroy",
+                "change the configuration or lift the protection",
+            ));
             continue;
         }
         let mut c = ResourceChange::new(a.clone(), Action::Delete, Some(before), None);
@@ -383,10 +384,7 @@ pub async fn plan(
                 c.action,
                 Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
             ) {
-                diags.push(Diagnostic::error("E0630", "Destroy in a protected environment").with_help(format!(
-                    "Environment `{}` is protected and this plan would destroy `{}`. Re-run with --allow-destroy if that is intended.",
-                    ws.environment, c.addr
-                )));
+                diags.push(protected_destroy(ws, &c.addr, "this plan would destroy"));
             }
         }
     }
@@ -602,23 +600,81 @@ fn sensitive_output_error(
         .and_then(|b| b.attribute("sensitive"))
         .is_some_and(|a| matches!(a.value.kind, ast::ExprKind::Bool(true)));
     (v.contains_sensitive() && !declared).then(|| {
-        Diagnostic::error("E0235", "Output refers to sensitive values")
+        Diagnostic::new(&aic_lang::codes::E0235)
             .with_primary(o.value.span, "this value is derived from a sensitive value")
             .with_secondary(o.name.span, format!("output `{name}`"))
             .with_help("Add `sensitive = true` in the output's body if you intend to expose it: `output NAME = … { sensitive = true }`.")
     })
 }
 
-/// E0631: the plan would destroy (or replace) an instance under `prevent_destroy`.
-fn prevent_destroy_error(addr: &InstanceAddr, verb: &str) -> Diagnostic {
-    Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
-        "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and this plan would {verb} it; change the configuration or lift the protection."
+/// E0630: `addr` would be destroyed (`why`: "this plan would destroy") in a protected
+/// environment.
+pub(crate) fn protected_destroy(ws: &Workspace, addr: &InstanceAddr, why: &str) -> Diagnostic {
+    Diagnostic::new(&codes::E0630).with_help(format!(
+        "Environment `{}` is protected and {why} `{addr}`. Re-run with --allow-destroy if that is intended.",
+        ws.environment
     ))
 }
 
-pub(crate) fn provider_diag(what: &str, e: &ProviderError) -> Diagnostic {
-    Diagnostic::error(e.code(), "Provider error")
-        .with_help(format!("While {what}: {e}. {}", e.help_text()))
+/// E0631: `addr` has `prevent_destroy` and `why` ("this plan would replace") it; `fix`
+/// says what to do.
+pub(crate) fn prevented_destroy(addr: &InstanceAddr, why: &str, fix: &str) -> Diagnostic {
+    Diagnostic::new(&codes::E0631).with_help(format!(
+        "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and {why} it; {fix}."
+    ))
+}
+
+/// E0620: `holder` ("The state", "State version 3") holds `address`, which is not one.
+pub(crate) fn unreadable_address(holder: &str, address: &str) -> Diagnostic {
+    Diagnostic::new(&codes::E0620).with_help(format!(
+        "{holder} holds `{address}`, which is not a resource address; fix it with `aic state rm`."
+    ))
+}
+
+/// A provider's error as a diagnostic: the code of its kind, a label on the resource
+/// block of `addr` — on the attribute the provider named, when it did — and help saying
+/// what aic was doing (`what`), the provider's message and what to do.
+pub(crate) fn provider_diag(
+    ws: &Workspace,
+    addr: Option<&InstanceAddr>,
+    what: &str,
+    e: &ProviderError,
+) -> Diagnostic {
+    let mut d = Diagnostic::new(aic_provider::codes::of_kind(e.kind()))
+        .with_help(format!("While {what}: {e}. {}", e.help_text()));
+    let Some((addr, r)) = addr.and_then(|a| {
+        ws.module(&a.module)
+            .and_then(|t| t.module.resources.get(&a.resource))
+            .map(|r| (a, r))
+    }) else {
+        return d;
+    };
+    let head = r
+        .block
+        .labels
+        .iter()
+        .fold(r.block.kind.span, |s, l| s.to(l.span));
+    let attribute = e
+        .attribute()
+        .and_then(|p| match p.steps().first() {
+            Some(aic_lang::value::PathStep::Attr(n) | aic_lang::value::PathStep::Key(n)) => {
+                Some(n.clone())
+            }
+            _ => None,
+        })
+        .and_then(|n| r.block.body.attribute(&n));
+    match attribute {
+        Some(a) => {
+            d = d
+                .with_primary(
+                    a.value.span,
+                    format!("the provider refused this for `{addr}`"),
+                )
+                .with_secondary(head, "in this resource");
+        }
+        None => d = d.with_primary(head, format!("`{addr}`: {}", e.message())),
+    }
+    d
 }
 
 /// `config` with the attributes `lifecycle { ignore_changes }` names taken from the
@@ -684,10 +740,14 @@ async fn plan_instance(
     // A replacement is created from the configuration as written.
     let unignored = config.clone();
     config = with_ignored_changes(config, prior.as_ref(), &ignored);
-    let provider = providers
-        .for_instance(ws, addr)
-        .await
-        .map_err(|e| provider_diag(&format!("configuring the provider of {addr}"), &e))?;
+    let provider = providers.for_instance(ws, addr).await.map_err(|e| {
+        provider_diag(
+            ws,
+            Some(addr),
+            &format!("configuring the provider of {addr}"),
+            &e,
+        )
+    })?;
     if addr.resource.mode == Mode::Data {
         // Read during apply when an argument is unknown, or when something it
         // `depends_on` has changes pending (it must see them applied).
@@ -696,7 +756,7 @@ async fn plan_instance(
             let v = provider
                 .read_data(&addr.resource.type_name, &config)
                 .await
-                .map_err(|e| provider_diag(&format!("reading {addr}"), &e))?;
+                .map_err(|e| provider_diag(ws, Some(addr), &format!("reading {addr}"), &e))?;
             ResourceChange::new(addr.clone(), Action::NoOp, prior, Some(v))
         } else {
             let ty = ws
@@ -712,7 +772,7 @@ async fn plan_instance(
             config: config.clone(),
         })
         .await
-        .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?;
+        .map_err(|e| provider_diag(ws, Some(addr), &format!("planning {addr}"), &e))?;
     let forced = opts
         .replace
         .iter()
@@ -752,7 +812,11 @@ async fn plan_instance(
         }
     };
     if lc.prevent_destroy && matches!(action, Action::DeleteThenCreate | Action::CreateThenDelete) {
-        return Err(prevent_destroy_error(addr, "replace"));
+        return Err(prevented_destroy(
+            addr,
+            "this plan would replace",
+            "change the configuration or lift the protection",
+        ));
     }
     let after = if action.is_replace() {
         // A replacement is planned as a fresh create.
@@ -763,7 +827,7 @@ async fn plan_instance(
                 config: unignored,
             })
             .await
-            .map_err(|e| provider_diag(&format!("planning {addr}"), &e))?
+            .map_err(|e| provider_diag(ws, Some(addr), &format!("planning {addr}"), &e))?
             .planned
     } else {
         response.planned

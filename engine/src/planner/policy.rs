@@ -17,6 +17,7 @@ use aic_lang::diag::Diagnostic;
 use aic_lang::eval::Evaluator;
 use aic_lang::value::Value;
 
+use crate::codes;
 use crate::eval::{StdFunctions, Values};
 use crate::load::policy::{parse_rego, regorus_location, Policy, Rule};
 use crate::plan::{Action, Plan, PolicyLevel, PolicyResult};
@@ -243,14 +244,10 @@ pub fn violation_diagnostics(ws: &Workspace, results: &[PolicyResult]) -> Vec<Di
         .iter()
         .filter(|r| !r.passed && !r.deferred)
         .map(|r| {
-            let (code, summary) = match r.level {
-                PolicyLevel::Error => ("E0805", "Policy violation"),
-                PolicyLevel::Warning => ("W0805", "Policy warning"),
-            };
-            let mut d = match r.level {
-                PolicyLevel::Error => Diagnostic::error(code, summary),
-                PolicyLevel::Warning => Diagnostic::warning(code, summary),
-            };
+            let mut d = Diagnostic::new(match r.level {
+                PolicyLevel::Error => &codes::E0805,
+                PolicyLevel::Warning => &codes::W0805,
+            });
             let on = r
                 .address
                 .as_ref()

@@ -11,9 +11,9 @@ use crate::plan::{Action, ResourceChange};
 use crate::state::model::{ResourceState, State};
 
 use super::convert::{conform_to_schema, instance_addr_of, state_json, state_value};
-use super::provider_diag;
 use super::providers::Providers;
 use super::workspace::Workspace;
+use super::{provider_diag, unreadable_address};
 
 /// The recorded objects of a state as refresh found them.
 pub struct Refreshed {
@@ -49,10 +49,7 @@ pub async fn refresh(
                 .entry((a.module.to_string(), rs.type_.clone()))
                 .or_default()
                 .push((a, rs.clone())),
-            None => diags.push(Diagnostic::error("E0620", "Unreadable address in state").with_help(format!(
-                "The state holds `{}`, which is not a resource address; fix it with `aic state rm`.",
-                rs.address
-            ))),
+            None => diags.push(unreadable_address("The state", &rs.address)),
         }
     }
     for ((_, type_name), entries) in by_type {
@@ -68,7 +65,12 @@ pub async fn refresh(
         let provider = match providers.for_instance(ws, &first).await {
             Ok(p) => p,
             Err(e) => {
-                diags.push(provider_diag(&format!("refreshing {type_name}"), &e));
+                diags.push(provider_diag(
+                    ws,
+                    Some(&first),
+                    &format!("refreshing {type_name}"),
+                    &e,
+                ));
                 continue;
             }
         };
@@ -124,7 +126,7 @@ pub async fn refresh(
                         None,
                     ));
                 }
-                Err(e) => diags.push(provider_diag(&format!("refreshing {a}"), &e)),
+                Err(e) => diags.push(provider_diag(ws, Some(&a), &format!("refreshing {a}"), &e)),
             }
         }
     }

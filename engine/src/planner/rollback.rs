@@ -21,13 +21,15 @@ use aic_lang::diag::Diagnostic;
 use aic_lang::value::Value;
 use aic_provider::PlanRequest;
 
+use crate::codes;
 use crate::eval::Values;
 use crate::plan::{Action, ChangeReason, OutputChange, Plan, ResourceChange, StateRef};
 use crate::state::model::{OutputState, ResourceState, State};
 
 use super::{
-    config_of_attributes, recorded_config, refresh, state_value, DesiredObject, Planned, Providers,
-    Refreshed, Workspace,
+    config_of_attributes, prevented_destroy, protected_destroy, provider_diag, recorded_config,
+    refresh, state_value, unreadable_address, DesiredObject, Planned, Providers, Refreshed,
+    Workspace,
 };
 
 /// How a rollback is planned.
@@ -58,10 +60,7 @@ pub async fn plan_rollback(
     opts: &RollbackOptions,
 ) -> Result<Planned, Vec<Diagnostic>> {
     if current.lineage != target.lineage {
-        return Err(vec![Diagnostic::error(
-            "E0641",
-            "Rollback target belongs to another state",
-        )
+        return Err(vec![Diagnostic::new(&codes::E0641)
         .with_help(format!(
             "Version {} has lineage {}, but the state of environment `{}` has lineage {}: they are different states, and aic will not roll one back to the other.",
             target.serial, target.lineage, ws.environment, current.lineage
@@ -194,12 +193,10 @@ fn managed<'s>(
                 out.insert(a, rs);
             }
             Ok(_) => {}
-            Err(_) => diags.push(
-                Diagnostic::error("E0620", "Unreadable address in state").with_help(format!(
-                    "State version {} holds `{}`, which is not a resource address.",
-                    state.serial, rs.address
-                )),
-            ),
+            Err(_) => diags.push(unreadable_address(
+                &format!("State version {}", state.serial),
+                &rs.address,
+            )),
         }
     }
     out
@@ -215,7 +212,7 @@ fn unavailable(
     match ws.registry.for_type(&addr.resource.type_name) {
         Some((name, _)) if name == rs.provider || rs.provider.is_empty() => None,
         Some((name, _)) => Some(
-            Diagnostic::error("E0642", "Provider of a rolled-back resource is gone").with_help(
+            Diagnostic::new(&codes::E0642).with_help(
                 format!(
                     "`{addr}` is managed by provider `{}`, but the configuration's providers give `{}` to provider `{name}`. Rolling back to serial {serial} needs the provider it was applied with.",
                     rs.provider, addr.resource.type_name
@@ -223,7 +220,7 @@ fn unavailable(
             ),
         ),
         None => Some(
-            Diagnostic::error("E0642", "Provider of a rolled-back resource is gone").with_help(
+            Diagnostic::new(&codes::E0642).with_help(
                 format!(
                     "`{addr}` is a `{}` of provider `{}`, which no provider of this configuration offers. Rolling back to serial {serial} needs it: bring the provider back, or forget the object with `aic state rm {addr}`.",
                     addr.resource.type_name, rs.provider
@@ -262,10 +259,12 @@ async fn plan_towards(
     tainted: bool,
 ) -> Result<ResourceChange, Diagnostic> {
     let diag = |what: &str, e: aic_provider::ProviderError| {
-        Diagnostic::error(e.code(), "Provider error").with_help(format!(
-            "While {what} {addr} for the rollback: {e}. {}",
-            e.help_text()
-        ))
+        provider_diag(
+            ws,
+            Some(addr),
+            &format!("{what} {addr} for the rollback"),
+            &e,
+        )
     };
     let provider = providers
         .for_instance(ws, addr)
@@ -348,19 +347,25 @@ fn refuse_destroy(
         return None;
     }
     let addr = &change.addr;
+    let verb = if change.action == Action::Delete {
+        "destroy"
+    } else {
+        "replace"
+    };
     if ws.graph.instances.contains_key(addr) && ws.lifecycle(addr, &ws.const_values).prevent_destroy
     {
-        return Some(Diagnostic::error("E0631", "Instance cannot be destroyed").with_help(format!(
-            "`{addr}` has `lifecycle {{ prevent_destroy = true }}` and rolling back to serial {serial} would {} it; lift the protection first.",
-            if change.action == Action::Delete { "destroy" } else { "replace" }
-        )));
+        return Some(prevented_destroy(
+            addr,
+            &format!("rolling back to serial {serial} would {verb}"),
+            "lift the protection first",
+        ));
     }
     if ws.protected && !opts.allow_destroy {
-        return Some(Diagnostic::error("E0630", "Destroy in a protected environment").with_help(format!(
-            "Environment `{}` is protected and rolling back to serial {serial} would {} `{addr}`. Re-run with --allow-destroy if that is intended.",
-            ws.environment,
-            if change.action == Action::Delete { "destroy" } else { "replace" }
-        )));
+        return Some(protected_destroy(
+            ws,
+            addr,
+            &format!("rolling back to serial {serial} would {verb}"),
+        ));
     }
     None
 }

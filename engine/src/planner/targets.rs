@@ -157,7 +157,7 @@ impl Dependencies {
 
 /// Terraform's warning for a plan limited by `--target` or `--exclude`.
 pub(crate) fn targeting_warning() -> Diagnostic {
-    Diagnostic::warning("W0630", "Resource targeting is in effect").with_help(
+    Diagnostic::new(&crate::codes::W0630).with_help(
         "You are creating a plan with the --target or --exclude option, which means that the \
          result of this plan may not represent all of the changes requested by the current \
          configuration. These options are not for routine use, and are provided only for \

@@ -284,7 +284,7 @@ impl Workspace {
             .module(&addr.module)
             .and_then(|t| t.module.resources.get(&addr.resource))
             .ok_or_else(|| {
-                Diagnostic::error("E0203", "Unknown resource")
+                Diagnostic::new(&aic_lang::codes::E0203)
                     .with_help(format!("`{addr}` is not in the configuration."))
             })?;
         let schema = self.schema(&addr.resource);

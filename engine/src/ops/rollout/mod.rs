@@ -38,6 +38,7 @@ use aic_lang::diag::{suggest, Diagnostic};
 use serde_json::json;
 
 use crate::apply::{finish_state, ApplyReport};
+use crate::codes;
 use crate::eval::{rollout_value, RolloutContext, Values};
 use crate::load::{OnFailure, Phase, Rollout, Strategy, VariableArgs};
 use crate::planner::{self, PlanOptions, Providers, Workspace};
@@ -120,14 +121,14 @@ fn find(project: &Project, request: &RolloutRequest) -> Result<Rollout, OpError>
             )
         };
         return Err(OpError::diagnostic(
-            Diagnostic::error("E0909", "Unknown rollout").with_help(help),
+            Diagnostic::new(&codes::E0909).with_help(help),
         ));
     };
     if let Some(p) = &request.phase {
         if !rollout.phases.iter().any(|x| &x.name == p) {
             let names: Vec<&str> = rollout.phases.iter().map(|x| x.name.as_str()).collect();
             return Err(OpError::diagnostic(
-                Diagnostic::error("E0910", "Unknown phase").with_help(format!(
+                Diagnostic::new(&codes::E0910).with_help(format!(
                     "rollout `{}` has no phase `{p}`; its phases are: {}.",
                     rollout.name,
                     names.join(", ")
@@ -138,7 +139,7 @@ fn find(project: &Project, request: &RolloutRequest) -> Result<Rollout, OpError>
     if let Some(e) = &request.environment {
         if !rollout.phases.iter().any(|x| &x.environment == e) {
             return Err(OpError::diagnostic(
-                Diagnostic::error("E0910", "Unknown phase").with_help(format!(
+                Diagnostic::new(&codes::E0910).with_help(format!(
                     "no phase of rollout `{}` runs in environment `{e}`.",
                     rollout.name
                 )),
@@ -441,10 +442,11 @@ impl PhaseRun<'_> {
                 w.rollout = rollout_value(Some(ctx));
                 Ok(())
             }
-            None => Err(OpError::diagnostic(Diagnostic::error(
-                "E0911",
-                "Rollout context not settable",
-            ))),
+            // Apply has joined every task it started: nothing else holds the workspace.
+            None => Err(OpError::diagnostic(
+                Diagnostic::new(&codes::E0690)
+                    .with_help("The workspace of a rollout phase was still shared after an apply."),
+            )),
         }
     }
 

@@ -9,6 +9,7 @@ use aic_lang::diag::Diagnostic;
 use aic_lang::eval::{Evaluator, Scope, ScopeMiss};
 use aic_lang::value::{Value, ValueKind};
 
+use crate::codes;
 use crate::eval::StdFunctions;
 use crate::graph::Node;
 use crate::load::Phase;
@@ -79,8 +80,7 @@ impl Scope for TargetScope<'_> {
         let miss = |name: &str| {
             ScopeMiss {
             segment: 0,
-            code: "E0906",
-            summary: "Invalid rollout target",
+            code: &codes::E0906,
             label: format!("`{name}` is not known in `targets`"),
             help: Some("Targets name module instances and resources of the root module; they may use `env`, `var` and `let` values.".into()),
         }
@@ -174,7 +174,7 @@ pub fn resolve_targets(ws: &Workspace, phase: &Phase) -> Result<Vec<Target>, Dia
     let v = ev.eval(expr).map_err(|e| e.to_diagnostic())?;
     let mut addrs = Vec::new();
     if !collect_marks(&v, &mut addrs) {
-        return Err(Diagnostic::error("E0906", "Invalid rollout target")
+        return Err(Diagnostic::new(&codes::E0906)
             .with_primary(expr.span, "this list holds something other than module instances or resources")
             .with_help("Write module instances or resources: `[module.region[\"us-east-1\"]]`, `[for r in env.regions : module.region[r]]`, `[local_file.motd]`."));
     }
@@ -209,12 +209,10 @@ pub fn resolve_targets(ws: &Workspace, phase: &Phase) -> Result<Vec<Target>, Dia
                 resource: Some(ia),
             },
             (None, Err(_)) => {
-                return Err(
-                    Diagnostic::error("E0906", "Invalid rollout target").with_primary(
-                        expr.span,
-                        format!("`{a}` is not in environment `{}`", ws.environment),
-                    ),
-                )
+                return Err(Diagnostic::new(&codes::E0906).with_primary(
+                    expr.span,
+                    format!("`{a}` is not in environment `{}`", ws.environment),
+                ))
             }
         };
         out.push(target);
