@@ -2,7 +2,8 @@
 # Whole-process benchmarks of aic against Terraform 1.0.3 (see docs/performance.md).
 #
 # Usage: benches/run.sh [BENCH...]
-#   BENCH: null1000 noop10000 sleepdag (engine.py), validate (validate.py); default all.
+#   BENCH: null1000 noop10000 sleepdag (engine.py), validate (validate.py), lsp (lsp.py);
+#   default all.
 #
 # Builds aic in release mode, installs the Terraform peer, generates configurations into a
 # temporary directory, runs aic and Terraform in the same run and prints Markdown tables
@@ -67,8 +68,9 @@ for b in "${benches[@]}"; do
   case $b in
     null1000 | noop10000 | sleepdag) python3 "$root/benches/engine.py" "$work" "$b" ;;
     validate) python3 "$root/benches/validate.py" "$work" ;;
+    lsp) python3 "$root/benches/lsp.py" "$work" ;;
     *)
-      echo "error: unknown benchmark \`$b\`; choose from null1000 noop10000 sleepdag validate" >&2
+      echo "error: unknown benchmark \`$b\`; choose from null1000 noop10000 sleepdag validate lsp" >&2
       exit 1
       ;;
   esac

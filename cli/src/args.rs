@@ -335,6 +335,15 @@ pub enum Command {
     /// Environments.
     #[command(subcommand)]
     Env(EnvCommand),
+    /// Serve the Language Server Protocol over stdin and stdout (started by editors).
+    Lsp,
+    /// Evaluate expressions in the configuration's scope: variables, lets, `env.*`, and
+    /// resources with the values recorded in the state. Interactive at a terminal;
+    /// otherwise one expression per line of stdin.
+    Console {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -119,6 +119,12 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
         Command::Rollout(args) => rollout(cx, &args),
         Command::State(s) => state(cx, s),
         Command::Env(EnvCommand::List) => env_list(cx),
+        Command::Console { config } => console(cx, &config),
+        Command::Lsp => {
+            aic_lsp::run(crate::providers::registry())
+                .map_err(|e| Failure::Message(format!("the language server stopped: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -708,4 +714,64 @@ fn print_status(status: &rollout::RolloutStatus) {
     for r in &rows {
         println!("{}", line(r.iter().map(String::as_str).collect()));
     }
+}
+
+/// `aic console`: a prompt with line editing and history at a terminal, one expression
+/// per line of stdin otherwise. A value goes to stdout, diagnostics to stderr; the
+/// session goes on after an error. Exit 1 when stdin was not a terminal and a line failed.
+fn console(cx: &Context, config: &ConfigArgs) -> Outcome {
+    use aic_engine::ops::console::{show, Console, Evaluated};
+    let mut session = Console::open(
+        &cx.project,
+        config.env.as_deref(),
+        &config.variables(),
+        cx.terminal.as_ref(),
+    )?;
+    let mut failed = false;
+    let mut run = |line: &str, session: &mut Console| {
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        match session.eval(line) {
+            Evaluated::Value(v) => println!("{}", show(&v)),
+            Evaluated::Failed(diags) => {
+                failed = true;
+                for d in &diags {
+                    eprint!(
+                        "{}",
+                        d.render(session.sources(), cx.style.color, cx.style.width)
+                    );
+                }
+            }
+        }
+    };
+    if std::io::stdin().is_terminal() {
+        let mut editor = rustyline::DefaultEditor::new()
+            .map_err(|e| Failure::Message(format!("cannot start the prompt: {e}")))?;
+        eprintln!(
+            "aic console: environment `{}`. One expression per line; Ctrl-D ends.",
+            session.environment()
+        );
+        loop {
+            match editor.readline("> ") {
+                Ok(line) => {
+                    let _ = editor.add_history_entry(line.as_str());
+                    run(&line, &mut session);
+                }
+                Err(rustyline::error::ReadlineError::Interrupted) => continue,
+                Err(_) => break,
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+        run(&line, &mut session);
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

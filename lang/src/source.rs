@@ -4,6 +4,7 @@
 //! `*.aic` files of a module directory. Everything downstream refers to text through a
 //! [`FileId`] and a byte [`Span`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,15 +76,30 @@ impl SourceFile {
     }
 }
 
+/// Texts that stand in for files on disk: an editor's unsaved buffers, keyed by the
+/// file's canonical path.
+pub type Overlay = HashMap<PathBuf, Arc<str>>;
+
 /// All source files of a run.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    overlay: Option<Arc<Overlay>>,
 }
 
 impl SourceMap {
     pub fn new() -> SourceMap {
         SourceMap::default()
+    }
+
+    /// A source map whose [`SourceMap::load_dir`] takes a file's text from `overlay`
+    /// when it holds the file's canonical path, and from disk otherwise (the language
+    /// server reads the buffers an editor has open this way).
+    pub fn with_overlay(overlay: Arc<Overlay>) -> SourceMap {
+        SourceMap {
+            files: Vec::new(),
+            overlay: Some(overlay),
+        }
     }
 
     pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> FileId {
@@ -121,7 +137,8 @@ impl SourceMap {
             .unwrap_or("")
     }
 
-    /// Reads every `*.aic` file directly in `dir`, sorted by name, and returns their ids.
+    /// Reads every `*.aic` file directly in `dir`, sorted by name, and returns their ids
+    /// (a file in the overlay is read from there).
     pub fn load_dir(&mut self, dir: &Path) -> std::io::Result<Vec<FileId>> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -130,7 +147,14 @@ impl SourceMap {
         paths.sort();
         let mut ids = Vec::with_capacity(paths.len());
         for p in paths {
-            let text = std::fs::read_to_string(&p)?;
+            let overlaid = self.overlay.as_ref().and_then(|o| {
+                let canonical = p.canonicalize().ok()?;
+                o.get(&canonical).cloned()
+            });
+            let text: Arc<str> = match overlaid {
+                Some(t) => t,
+                None => std::fs::read_to_string(&p)?.into(),
+            };
             ids.push(self.add(p, text));
         }
         Ok(ids)

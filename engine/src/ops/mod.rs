@@ -16,6 +16,7 @@
 
 mod apply;
 mod audit;
+pub mod console;
 mod events;
 mod format;
 mod import;

@@ -74,9 +74,17 @@ impl Project {
 
     /// Runs `aic ARGS --var endpoint=…` in the project, with credentials for moto.
     fn aic(&self, args: &[&str]) -> Output {
+        self.command(&aic_binary(), args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run aic: {e}"))
+    }
+
+    /// The command `BINARY ARGS --var endpoint=…` in the project, with credentials for
+    /// moto.
+    fn command(&self, binary: &Path, args: &[&str]) -> Command {
         let endpoint = format!("endpoint={}", self.moto.endpoint());
         let takes_vars = !matches!(args.first(), Some(&"state" | &"show" | &"output"));
-        let mut command = Command::new(aic_binary());
+        let mut command = Command::new(binary);
         command
             .args(args)
             .args(if takes_vars {
@@ -94,8 +102,6 @@ impl Project {
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AIC_ENV");
         command
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run aic: {e}"))
     }
 
     /// Runs aic and checks it exits with `code`; its stdout.
@@ -185,6 +191,40 @@ async fn own_vpcs(sdk: &aws_sdk_ec2::Client) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// `aic` copied to an empty directory away from the source tree plans
+/// `examples/aws-regional`: `std:regional` comes from the modules embedded in the binary,
+/// written to the user's cache directory on first use.
+#[test]
+fn a_copied_binary_plans_the_regional_example_with_its_embedded_std_modules() {
+    let project = Project::example("aws-regional");
+    let elsewhere = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let binary = elsewhere.path().join("bin").join("aic");
+    fs::create_dir_all(elsewhere.path().join("bin")).unwrap_or_else(|e| panic!("{e}"));
+    fs::copy(aic_binary(), &binary).unwrap_or_else(|e| panic!("cannot copy aic: {e}"));
+    let cache = elsewhere.path().join("cache");
+    let out = project
+        .command(&binary, &["plan", "--env", "staging"])
+        .env("XDG_CACHE_HOME", &cache)
+        .env_remove("AIC_STDLIB")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the copied aic: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("module.region[\"us-east-1\"].aws_instance.web[0] will be created"),
+        "{stdout}"
+    );
+    // The module was read from the embedded copy, not from the source tree.
+    let written: Vec<PathBuf> = fs::read_dir(cache.join("aic"))
+        .unwrap_or_else(|e| panic!("no embedded modules written under the cache: {e}"))
+        .flatten()
+        .map(|e| e.path().join("regional").join("main.aic"))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
 }
 
 const STAGING: [&str; 2] = ["--env", "staging"];
