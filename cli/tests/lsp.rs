@@ -3,7 +3,7 @@
 //! sees — diagnostics as they type, hover, definition, references, completion, rename,
 //! quick fixes, formatting and the outline — then shuts it down.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
