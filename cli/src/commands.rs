@@ -171,6 +171,8 @@ pub enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print the version of aic and of the providers compiled in (with their SDKs).
+    Version,
     /// Environments.
     #[command(subcommand)]
     Env(EnvCommand),
@@ -309,6 +311,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Rollback(args) => crate::rollback::rollback_cmd(&dir, args, color),
         Command::Rollout(args) => crate::rollout::rollout_cmd(&dir, &args, color),
         Command::Env(EnvCommand::List) => ec::env_list(&dir, color),
+        Command::Version => {
+            print!("{}", crate::providers::version_text());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import {
             addr,
             id,

@@ -818,6 +818,7 @@ pub fn resource_state(
         dependencies,
         applied_config: config.without_marks_json(),
         create_pending: false,
+        create_token: None,
     }
 }
 
@@ -928,11 +929,39 @@ pub async fn refresh(
                 continue;
             }
         };
+        let outside = provider.objects_outside_state(&type_name);
+        // Creates a crash interrupted after journaling their token: the provider looks for
+        // the object such a create made, which is adopted as it is.
+        let mut entries = entries;
+        if outside {
+            let mut unresolved = Vec::with_capacity(entries.len());
+            for (a, rs) in entries {
+                let token = rs.create_token.clone().filter(|_| rs.create_pending);
+                let Some(token) = token else {
+                    unresolved.push((a, rs));
+                    continue;
+                };
+                let intent = state_value(ws, &rs, &a);
+                match provider.find_created(&type_name, &intent, &token).await {
+                    Ok(Some(found)) => {
+                        let found = conform_to_schema(ws, &a.resource, found);
+                        let mut adopted = rs;
+                        adopted.attributes = found.without_marks_json();
+                        adopted.create_pending = false;
+                        adopted.create_token = None;
+                        prior.insert(a, adopted);
+                    }
+                    Ok(None) => unresolved.push((a, rs)),
+                    Err(e) => diags.push(provider_diag(&format!("refreshing {a}"), &e)),
+                }
+            }
+            entries = unresolved;
+        }
         let priors: Vec<Value> = entries
             .iter()
             .map(|(a, rs)| state_value(ws, rs, a))
             .collect();
-        if !provider.objects_outside_state(&type_name) {
+        if !outside {
             // Nothing outside the state to read (null, random, time): the objects are as
             // recorded, and reading them back would only return the priors.
             for ((a, rs), before) in entries.into_iter().zip(priors) {
@@ -1135,12 +1164,20 @@ pub async fn plan(
     let mut changed: std::collections::HashSet<InstanceAddr> = std::collections::HashSet::new();
     // Creates an interrupted run started without recording the outcome: the object in
     // the state may be incomplete (computed attributes unknown), so it is replaced.
-    let tainted: std::collections::HashSet<&str> = state
-        .resources
-        .iter()
+    // A create refresh found by its token is adopted as found (recorded like an import).
+    let tainted: std::collections::HashSet<String> = prior
+        .values()
         .filter(|r| r.create_pending)
-        .map(|r| r.address.as_str())
+        .map(|r| r.address.clone())
         .collect();
+    for rs in prior.values() {
+        let found = state
+            .resource(&rs.address)
+            .is_some_and(|recorded| recorded.create_pending && !rs.create_pending);
+        if found {
+            imports.push(rs.clone());
+        }
+    }
     for idx in &ws.order {
         let Some(node) = ws.graph.graph.node_weight(*idx) else {
             continue;
@@ -1164,7 +1201,7 @@ pub async fn plan(
                     );
                     continue;
                 }
-                let is_tainted = !tainted.is_empty() && tainted.contains(addr.to_string().as_str());
+                let is_tainted = !tainted.is_empty() && tainted.contains(&addr.to_string());
                 match plan_instance(
                     ws,
                     providers,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use aws_sdk_ec2::types::{AttributeValue, Filter, InstanceStateName};
-use common::{Moto, TestResult, AMI, OTHER_AMI};
+use common::{Moto, MotoAws, TestResult, AMI, OTHER_AMI};
 
 /// The `aic` binary under test.
 fn aic_binary() -> PathBuf {
