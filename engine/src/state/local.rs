@@ -93,6 +93,12 @@ impl LocalBackend {
         &self.lock_file.path
     }
 
+    /// Who holds the environment's lock now, if anyone does (and the lock file reads).
+    pub fn holder(&self) -> Option<LockInfo> {
+        let bytes = std::fs::read(self.lock_path()).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
     /// `.aic/state/history/<env>/`
     pub fn history_dir(&self) -> PathBuf {
         self.dir.join("history").join(&self.env)

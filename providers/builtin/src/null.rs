@@ -1,26 +1,35 @@
 //! The `null` provider: `null_resource`, a resource that manages nothing. It exists to
 //! hang dependencies and `triggers` on: changing a trigger replaces it, which replaces
-//! whatever depends on it.
+//! whatever depends on it. And `null_data_source`, a data source that hands its `inputs`
+//! back as `outputs` (as Terraform's null provider 2.1 does), to pass values through a
+//! read.
 
 use std::sync::{Arc, LazyLock};
 
 use aic_lang::value::Value;
 use aic_provider::{with_attributes, ProviderError, ResourceSchema};
 use aic_provider_kit::bulk::{as_recorded, Results};
-use aic_provider_kit::{not_importable, Attr, CreateToken, Declare, Plugin, Resource, Table, ID};
+use aic_provider_kit::{
+    not_importable, Attr, CreateToken, DataSource, Declare, Plugin, Resource, Table, ID,
+};
 use async_trait::async_trait;
 use indexmap::IndexMap;
 
 use crate::entropy::Entropy;
 
 const TRIGGERS: Attr<IndexMap<String, String>> = Attr::new("triggers");
+const INPUTS: Attr<IndexMap<String, String>> = Attr::new("inputs");
+const OUTPUTS: Attr<IndexMap<String, String>> = Attr::new("outputs");
+const HAS_COMPUTED_DEFAULT: Attr<String> = Attr::new("has_computed_default");
+const RANDOM: Attr<String> = Attr::new("random");
 
 static TABLE: LazyLock<Arc<Table<()>>> = LazyLock::new(|| {
     Arc::new(
         Table::new(ResourceSchema::new(
             "Resources that do nothing, to hang dependencies and triggers on.",
         ))
-        .resource(NullResource),
+        .resource(NullResource)
+        .data_source(NullDataSource),
     )
 });
 
@@ -86,5 +95,48 @@ impl Resource<()> for NullResource {
             self.type_name(),
             "A `null_resource` holds nothing to import; declare it instead.",
         ))
+    }
+}
+
+/// `null_data_source`: returns its `inputs` as `outputs`.
+struct NullDataSource;
+
+#[async_trait]
+impl DataSource<()> for NullDataSource {
+    fn type_name(&self) -> &'static str {
+        "null_data_source"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new(
+            "A data source that returns its `inputs` as `outputs`: a read that depends on \
+             whatever its inputs reference, and is deferred to apply while they are unknown.",
+        )
+        .with(INPUTS.optional().describe("Values to pass through."))
+        .with(OUTPUTS.computed().describe("The `inputs`, as read."))
+        .with(
+            HAS_COMPUTED_DEFAULT
+                .optional_computed()
+                .describe("Given, or `\"default\"` when not."),
+        )
+        .with(
+            RANDOM
+                .computed()
+                .describe("A random decimal number chosen at every read."),
+        )
+        .with(ID.computed().describe("Always `\"static\"`."))
+    }
+
+    async fn read(&self, _: &(), config: &Value) -> Result<Value, ProviderError> {
+        let inputs = config.get("inputs").cloned().unwrap_or_else(Value::null);
+        let has_default = HAS_COMPUTED_DEFAULT.or(config, "default".to_owned())?;
+        let random = Entropy::os().next_u64()? >> 1;
+        Ok(self.schema().instance([
+            (INPUTS.name(), inputs.clone()),
+            (OUTPUTS.name(), inputs),
+            HAS_COMPUTED_DEFAULT.to(has_default),
+            RANDOM.to(random.to_string()),
+            ID.to("static"),
+        ]))
     }
 }

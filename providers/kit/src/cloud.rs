@@ -14,7 +14,9 @@
 //! - import: read by id.
 
 use aic_lang::value::Value;
-use aic_provider::{plan_resource, PlanRequest, PlanResponse, Problem, ProviderError, ResourceSchema};
+use aic_provider::{
+    plan_resource, PlanRequest, PlanResponse, Problem, ProviderError, ResourceSchema,
+};
 use async_trait::async_trait;
 
 use crate::bulk::{read_by_ids, Results};
@@ -72,7 +74,11 @@ pub trait CloudType<C: Context>: Send + Sync + 'static {
     }
 
     /// The objects `which` selects, with their ids; objects that are gone are missing.
-    async fn describe(&self, cx: &C, which: Which<'_>) -> Result<Vec<(String, Value)>, ProviderError>;
+    async fn describe(
+        &self,
+        cx: &C,
+        which: Which<'_>,
+    ) -> Result<Vec<(String, Value)>, ProviderError>;
 
     /// At most this many ids per [`CloudType::describe`] call.
     fn ids_per_call(&self) -> usize {
@@ -215,12 +221,7 @@ impl<C: Context, T: CloudType<C>> Resource<C> for Cloud<T> {
             .collect()
     }
 
-    async fn update(
-        &self,
-        cx: &C,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, ProviderError> {
+    async fn update(&self, cx: &C, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
         let id = self.0.change(cx, &id(prior)?, prior, planned).await?;
         visible(self, cx, &with_id(planned, &id)).await
     }
@@ -307,14 +308,22 @@ mod tests {
             let id = format!("t-{}", api.things().len() + 1);
             api.things()
                 .insert(id.clone(), (NAME.require(planned)?, token.to_string()));
-            let mut lose = api.lose_create_answer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut lose = api
+                .lose_create_answer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             if std::mem::take(&mut *lose) {
                 return Err(ProviderError::transient("500 after the create"));
             }
             Ok(id)
         }
 
-        async fn complete(&self, api: &Api, _id: &str, _planned: &Value) -> Result<(), ProviderError> {
+        async fn complete(
+            &self,
+            api: &Api,
+            _id: &str,
+            _planned: &Value,
+        ) -> Result<(), ProviderError> {
             if api.fail_complete {
                 return Err(ProviderError::invalid_config("bad"));
             }
@@ -357,7 +366,12 @@ mod tests {
             Ok(id.to_owned())
         }
 
-        async fn delete_call(&self, api: &Api, id: &str, _object: &Value) -> Result<(), ProviderError> {
+        async fn delete_call(
+            &self,
+            api: &Api,
+            id: &str,
+            _object: &Value,
+        ) -> Result<(), ProviderError> {
             match api.things().remove(id) {
                 Some(_) => Ok(()),
                 None => Err(ProviderError::not_found("no such thing")),
@@ -373,14 +387,25 @@ mod tests {
     async fn the_lifecycle_of_a_cloud_object() -> Result<(), ProviderError> {
         let api = Api::default();
         let thing = Cloud(Thing);
-        let created = thing.create(&api, &planned(), &CreateToken::new("tk")).await?;
+        let created = thing
+            .create(&api, &planned(), &CreateToken::new("tk"))
+            .await?;
         assert_eq!(ID.require(&created)?, "t-1");
         let changed = thing
-            .update(&api, &created, &aic_provider::with_attributes(&created, [NAME.to("b")]))
+            .update(
+                &api,
+                &created,
+                &aic_provider::with_attributes(&created, [NAME.to("b")]),
+            )
             .await?;
         assert_eq!(NAME.require(&changed)?, "b");
-        let found = thing.find_created(&api, &planned(), &CreateToken::new("tk")).await?;
-        assert_eq!(found.as_ref().map(|v| ID.require(v).ok()), Some(Some("t-1".into())));
+        let found = thing
+            .find_created(&api, &planned(), &CreateToken::new("tk"))
+            .await?;
+        assert_eq!(
+            found.as_ref().map(|v| ID.require(v).ok()),
+            Some(Some("t-1".into()))
+        );
         assert!(thing.import(&api, "t-1").await?.is_some());
         thing.delete(&api, &changed).await?;
         thing.delete(&api, &changed).await?;
@@ -411,7 +436,10 @@ mod tests {
         let result = Cloud(Thing)
             .create(&api, &planned(), &CreateToken::new("tk"))
             .await;
-        assert_eq!(result.err().map(|e| e.kind()), Some(ErrorKind::InvalidConfig));
+        assert_eq!(
+            result.err().map(|e| e.kind()),
+            Some(ErrorKind::InvalidConfig)
+        );
         assert!(api.things().is_empty());
     }
 }

@@ -306,8 +306,7 @@ impl CloudType<Ec2> for AwsInstance {
     ) -> Result<String, ProviderError> {
         tags::update(ec2, id, prior, planned).await?;
         let groups = VPC_SECURITY_GROUP_IDS.get(planned)?.unwrap_or_default();
-        if !groups.is_empty() && VPC_SECURITY_GROUP_IDS.get(prior)?.unwrap_or_default() != groups
-        {
+        if !groups.is_empty() && VPC_SECURITY_GROUP_IDS.get(prior)?.unwrap_or_default() != groups {
             ec2.client
                 .modify_instance_attribute()
                 .instance_id(id)

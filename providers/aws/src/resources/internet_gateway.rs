@@ -55,7 +55,11 @@ impl CloudType<Ec2> for AwsInternetGateway {
         let out = ec2
             .client
             .create_internet_gateway()
-            .set_tag_specifications(tags::creating(ResourceType::InternetGateway, planned, token)?)
+            .set_tag_specifications(tags::creating(
+                ResourceType::InternetGateway,
+                planned,
+                token,
+            )?)
             .customize()
             .config_override(without_retries())
             .send()

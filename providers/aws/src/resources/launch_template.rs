@@ -147,7 +147,11 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
             .launch_template_name(name)
             .set_version_description(DESCRIPTION.get(planned)?)
             .launch_template_data(data(planned)?)
-            .set_tag_specifications(tags::creating(ResourceType::LaunchTemplate, planned, token)?)
+            .set_tag_specifications(tags::creating(
+                ResourceType::LaunchTemplate,
+                planned,
+                token,
+            )?)
             .customize()
             .config_override(without_retries())
             .send()

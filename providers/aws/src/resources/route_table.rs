@@ -143,7 +143,12 @@ impl CloudType<Ec2> for AwsRouteTable {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2.client.delete_route_table().route_table_id(id).send().await;
+        let deleted = ec2
+            .client
+            .delete_route_table()
+            .route_table_id(id)
+            .send()
+            .await;
         deleted
             .map(|_| ())
             .map_err(|e| api_error("DeleteRouteTable", e))

@@ -102,8 +102,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
         planned: &Value,
         _token: &CreateToken,
     ) -> Result<Option<String>, ProviderError> {
-        let (Some(subnet), Some(table)) =
-            (SUBNET_ID.get(planned)?, ROUTE_TABLE_ID.get(planned)?)
+        let (Some(subnet), Some(table)) = (SUBNET_ID.get(planned)?, ROUTE_TABLE_ID.get(planned)?)
         else {
             return Ok(None);
         };
@@ -125,11 +124,17 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
         };
         let found = associations(
             ec2,
-            filter("association.route-table-association-id", ids.iter().cloned()),
+            filter(
+                "association.route-table-association-id",
+                ids.iter().cloned(),
+            ),
         )
         .await?;
         // The filter selects tables; keep only the associations asked for.
-        Ok(found.into_iter().filter(|(id, _)| ids.contains(id)).collect())
+        Ok(found
+            .into_iter()
+            .filter(|(id, _)| ids.contains(id))
+            .collect())
     }
 
     fn ids_per_call(&self) -> usize {

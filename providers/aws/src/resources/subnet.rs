@@ -138,7 +138,9 @@ impl CloudType<Ec2> for AwsSubnet {
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
         let deleted = ec2.client.delete_subnet().subnet_id(id).send().await;
-        deleted.map(|_| ()).map_err(|e| api_error("DeleteSubnet", e))
+        deleted
+            .map(|_| ())
+            .map_err(|e| api_error("DeleteSubnet", e))
     }
 }
 
