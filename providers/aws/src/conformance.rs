@@ -71,8 +71,11 @@ impl Backend {
     /// The run of the `aws` provider; `aic` runs its crash-recovery step.
     pub async fn suite(self: &Arc<Self>, aic: Option<Aic>) -> Result<Suite, String> {
         let config = self.provider_config();
+        // The crash-recovery step makes the object of a create whose answer was lost in
+        // process: it must keep its token, as such an object does.
         let provider = AwsProvider::new()
             .with_timing(Timing::fast())
+            .keeping_create_tokens()
             .configure(&config)
             .await
             .map_err(|e| e.to_string())?;

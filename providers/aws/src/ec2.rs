@@ -6,11 +6,12 @@ use std::error::Error;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aic_provider::ProviderError;
-use aic_provider_kit::{Backoff, Context, Timing, Which};
+use aic_provider_kit::{Backoff, Context, CreateToken, Timing, Which};
+use async_trait::async_trait;
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::config::retry::RetryConfig;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ec2::types::Filter;
+use aws_sdk_ec2::types::{Filter, Tag};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 
 use crate::error::api_error;
@@ -21,6 +22,8 @@ pub struct Ec2 {
     pub(crate) client: aws_sdk_ec2::Client,
     pub(crate) region: String,
     pub(crate) timing: Timing,
+    /// Leave the create-token tag on new objects (see [`Ec2::keeping_create_tokens`]).
+    pub(crate) keep_tokens: bool,
 }
 
 impl Ec2 {
@@ -30,7 +33,17 @@ impl Ec2 {
             client,
             region: region.into(),
             timing,
+            keep_tokens: false,
         }
+    }
+
+    /// This client leaving the create-token tag on the objects it creates, as a create
+    /// whose answer was lost leaves it: how the conformance run makes the object of such a
+    /// create for the engine's crash recovery to find.
+    #[must_use]
+    pub fn keeping_create_tokens(mut self) -> Self {
+        self.keep_tokens = true;
+        self
     }
 
     /// The SDK client, for callers that need an operation the provider does not offer.
@@ -44,9 +57,26 @@ impl Ec2 {
     }
 }
 
+#[async_trait]
 impl Context for Ec2 {
     fn timing(&self) -> Timing {
         self.timing
+    }
+
+    /// `DeleteTags` of the [`TOKEN_TAG`] (objects that take no tags answer an error,
+    /// ignored: they carry no token).
+    async fn forget_token(&self, id: &str, token: &CreateToken) {
+        if self.keep_tokens {
+            return;
+        }
+        let tag = Tag::builder().key(TOKEN_TAG).value(token.as_str()).build();
+        let _ = self
+            .client
+            .delete_tags()
+            .resources(id)
+            .tags(tag)
+            .send()
+            .await;
     }
 
     /// Retries of creating calls, scaled to the polling intervals (short against
@@ -64,9 +94,9 @@ impl Context for Ec2 {
 /// values per filter).
 pub(crate) const IDS_PER_CALL: usize = 200;
 
-/// The tag every object aic creates carries, with the create's token as value: how the
-/// object of a create whose answer was lost is found. Tags starting with `aic:` are not
-/// read back into `tags`.
+/// The tag every object aic creates carries, with the create's token as value, until the
+/// create's answer arrives: how the object of a create whose answer was lost is found.
+/// Tags starting with `aic:` are not read back into `tags`.
 pub(crate) const TOKEN_TAG: &str = "aic:create-token";
 
 /// A name for an object the configuration does not name: unique enough, like

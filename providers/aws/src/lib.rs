@@ -72,6 +72,7 @@ pub static SCHEMA: LazyLock<&'static ProviderSchema> = LazyLock::new(|| TABLE.sc
 pub struct AwsProvider {
     timing: Timing,
     calls: Option<Arc<AtomicU64>>,
+    keep_tokens: bool,
 }
 
 impl AwsProvider {
@@ -94,14 +95,27 @@ impl AwsProvider {
         self
     }
 
+    /// This provider's clients leaving the create-token tag on new objects
+    /// ([`Ec2::keeping_create_tokens`]).
+    #[must_use]
+    pub fn keeping_create_tokens(mut self) -> Self {
+        self.keep_tokens = true;
+        self
+    }
+
     /// A client for `settings` (what [`Provider::configure`] sets up for a configuration
     /// value).
     pub async fn configure_settings(&self, settings: &Settings) -> Ec2 {
-        Ec2::new(
+        let ec2 = Ec2::new(
             settings.client(self.calls.clone()).await,
             settings.region.clone(),
             self.timing,
-        )
+        );
+        if self.keep_tokens {
+            ec2.keeping_create_tokens()
+        } else {
+            ec2
+        }
     }
 }
 
@@ -164,7 +178,8 @@ pub fn reference_markdown() -> String {
          - **Lost answers**: every object aic creates is tagged `aic:create-token` with \
          a token of that create, so that a create whose answer was lost (a timeout, a \
          dropped connection, a crash of aic) finds its object instead of making a second \
-         one. Tags whose key starts with `aic:` are not shown in `tags`.\n\
+         one; the tag is taken off once the answer arrives. Tags whose key starts with `aic:` \
+         are not shown in `tags`.\n\
          - **Errors** carry AWS's code and message. Throttling (`RequestLimitExceeded`, \
          `Throttling`) and 5xx answers are retried by the SDK (`max_retries`) and then by \
          aic with backoff. An endpoint that answers an HTML page (an emulator lacking the \

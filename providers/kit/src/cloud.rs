@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use crate::bulk::{read_by_ids, Results};
 use crate::create::{finish_or_undo, make, visible};
 use crate::resource::{Context, CreateToken, Resource};
-use crate::values::{by_id, id, with_id};
+use crate::values::{by_id, empty_as_prior, id, with_id};
 
 /// Which objects a [`CloudType::describe`] call is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -189,6 +189,7 @@ impl<C: Context, T: CloudType<C>> Resource<C> for Cloud<T> {
         finish_or_undo(
             async {
                 self.0.complete(cx, &id, planned).await?;
+                cx.forget_token(&id, token).await;
                 visible(self, cx, &made).await
             },
             || self.delete_object(cx, &id, &made),
@@ -217,7 +218,9 @@ impl<C: Context, T: CloudType<C>> Resource<C> for Cloud<T> {
         priors
             .iter()
             .zip(found)
-            .map(|(prior, found)| Ok(found?.map(|v| self.0.with_prior(prior, v))))
+            .map(|(prior, found)| {
+                Ok(found?.map(|v| empty_as_prior(prior, self.0.with_prior(prior, v))))
+            })
             .collect()
     }
 

@@ -20,7 +20,14 @@ use crate::values::by_id;
 use crate::wait::Timing;
 
 /// A provider's configured client: what its types' operations receive.
+#[async_trait]
 pub trait Context: Send + Sync + 'static {
+    /// Takes `token` off new object `id` once its create's answer arrived (the token only
+    /// serves to find the object of a lost answer), so that the object carries only what
+    /// its configuration says. Best effort: the default does nothing, and a failure leaves
+    /// a harmless mark.
+    async fn forget_token(&self, _id: &str, _token: &CreateToken) {}
+
     /// How this client's waiters poll.
     fn timing(&self) -> Timing {
         Timing::default()

@@ -58,6 +58,28 @@ pub fn known_only(planned: &Value) -> Value {
     }
 }
 
+/// `found` with each attribute that is null in it but an empty list, set or map in `prior`
+/// taken from `prior`: an API that answers nothing for "none" (no tags) describes the same
+/// object as a configuration that says "none" with an empty collection (`tags = {}`).
+pub fn empty_as_prior(prior: &Value, found: Value) -> Value {
+    let (Some(before), Some(now)) = (prior.as_entries(), found.as_entries()) else {
+        return found;
+    };
+    let kept: Vec<(String, Value)> = before
+        .iter()
+        .filter(|(name, value)| {
+            let empty = value.as_elements().is_some_and(<[Value]>::is_empty)
+                || (value.as_entries().is_some_and(|e| e.is_empty()) && value.is_known());
+            empty && now.get(name.as_str()).is_some_and(Value::is_null)
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    if kept.is_empty() {
+        return found;
+    }
+    aic_provider::with_attributes(&found, kept)
+}
+
 #[cfg(test)]
 mod tests {
     use aic_lang::types::Type;
@@ -77,5 +99,25 @@ mod tests {
         assert_eq!(id_if_any(&known_only(&planned)), None);
         assert!(id(&planned).is_err());
         assert_eq!(id(&with_id(&planned, "i-1")).ok().as_deref(), Some("i-1"));
+    }
+
+    #[test]
+    fn an_empty_collection_planned_stays_when_the_api_answers_none() {
+        let prior = Value::object([
+            ("tags", Value::map(Vec::<(String, Value)>::new())),
+            ("names", Value::list([])),
+            ("owner", Value::string("a")),
+        ]);
+        let found = Value::object([
+            ("tags", Value::null()),
+            ("names", Value::null()),
+            ("owner", Value::null()),
+        ]);
+        let kept = empty_as_prior(&prior, found);
+        let text = |v: &Value, name: &str| v.get(name).map(ToString::to_string);
+        assert_eq!(text(&kept, "tags").as_deref(), Some("{}"));
+        assert_eq!(text(&kept, "names").as_deref(), Some("[]"));
+        // A value that is gone is drift, not an empty collection: it stays null.
+        assert!(kept.get("owner").is_some_and(Value::is_null));
     }
 }
