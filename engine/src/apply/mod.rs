@@ -493,6 +493,8 @@ async fn run_op(
         .for_instance(ws, addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
+    // The provider's limit on operations at once, held for the whole operation.
+    let _permit = providers.permit(&provider).await;
     let prior_value = prior.get(addr).map(|rs| state_value(ws, rs, addr));
     let fail = |e: ProviderError| format!("{addr}: {e}. {}", e.help_text());
     // Objects that exist only in the state need no durable intent, and their outcome
