@@ -334,6 +334,8 @@ pub enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print the version of aic and of the providers compiled in (with their SDKs).
+    Version,
     /// Environments.
     #[command(subcommand)]
     Env(EnvCommand),

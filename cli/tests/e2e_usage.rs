@@ -171,3 +171,38 @@ fn a_warning_is_shown_on_validate_plan_and_apply_and_fails_none_of_them() {
         .stdout_has("Apply complete! Resources: 1 added");
     assert_eq!(p.state_list(None), vec!["null_resource.a".to_owned()]);
 }
+
+#[test]
+fn version_lists_the_providers_compiled_in_and_their_sdks() {
+    let p = Project::empty();
+    let run = p
+        .aic(&["version"])
+        .success()
+        .stdout_has(&format!("aic {}", env!("CARGO_PKG_VERSION")));
+    for builtin in ["null", "random", "local", "time"] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == [builtin, "built", "in"]),
+            "no line for `{builtin}`:\n{run}"
+        );
+    }
+    // `aws` is there with its cargo feature (on by default), naming the SDK it is built on
+    // with its version.
+    let aws = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("aws "));
+    if cfg!(feature = "aws") {
+        let aws = aws.unwrap_or_else(|| panic!("no line for `aws`:\n{run}"));
+        let sdk: Vec<&str> = aws.split_whitespace().collect();
+        assert_eq!(sdk.get(1), Some(&"aws-sdk-ec2"), "{run}");
+        assert!(
+            sdk.get(2).is_some_and(|v| v.split('.').count() == 3),
+            "no SDK version in `{aws}`"
+        );
+    } else {
+        assert!(aws.is_none(), "`aws` listed without its feature:\n{run}");
+    }
+    assert!(!p.exists(".aic"), "`aic version` wrote nothing");
+}
