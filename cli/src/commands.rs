@@ -125,6 +125,10 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
                 .map_err(|e| Failure::Message(format!("the language server stopped: {e}")))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Version => {
+            print!("{}", crate::providers::version_text());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

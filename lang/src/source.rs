@@ -1,13 +1,14 @@
 //! Source files and byte spans.
 //!
-//! Owns the only file reading the language crates do: [`SourceMap::load_dir`] reads the
-//! `*.aic` files of a module directory. Everything downstream refers to text through a
+//! [`SourceMap::load_dir_in`] reads the `*.aic` files of a module directory through a
+//! [`World`]. Everything downstream refers to text through a
 //! [`FileId`] and a byte [`Span`].
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::world::{Kind, System, World};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -76,30 +77,15 @@ impl SourceFile {
     }
 }
 
-/// Texts that stand in for files on disk: an editor's unsaved buffers, keyed by the
-/// file's canonical path.
-pub type Overlay = HashMap<PathBuf, Arc<str>>;
-
 /// All source files of a run.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
-    overlay: Option<Arc<Overlay>>,
 }
 
 impl SourceMap {
     pub fn new() -> SourceMap {
         SourceMap::default()
-    }
-
-    /// A source map whose [`SourceMap::load_dir`] takes a file's text from `overlay`
-    /// when it holds the file's canonical path, and from disk otherwise (the language
-    /// server reads the buffers an editor has open this way).
-    pub fn with_overlay(overlay: Arc<Overlay>) -> SourceMap {
-        SourceMap {
-            files: Vec::new(),
-            overlay: Some(overlay),
-        }
     }
 
     pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> FileId {
@@ -137,24 +123,25 @@ impl SourceMap {
             .unwrap_or("")
     }
 
-    /// Reads every `*.aic` file directly in `dir`, sorted by name, and returns their ids
-    /// (a file in the overlay is read from there).
+    /// Reads every `*.aic` file directly in `dir` on this machine, sorted by name, and
+    /// returns their ids.
     pub fn load_dir(&mut self, dir: &Path) -> std::io::Result<Vec<FileId>> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "aic") && p.is_file())
-            .collect();
+        self.load_dir_in(&System, dir)
+    }
+
+    /// Reads every `*.aic` file directly in `dir` of `world`, sorted by name, and returns
+    /// their ids.
+    pub fn load_dir_in(&mut self, world: &dyn World, dir: &Path) -> std::io::Result<Vec<FileId>> {
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for p in world.list(dir)? {
+            if p.extension().is_some_and(|e| e == "aic") && world.kind(&p)? == Some(Kind::File) {
+                paths.push(p);
+            }
+        }
         paths.sort();
         let mut ids = Vec::with_capacity(paths.len());
         for p in paths {
-            let overlaid = self.overlay.as_ref().and_then(|o| {
-                let canonical = p.canonicalize().ok()?;
-                o.get(&canonical).cloned()
-            });
-            let text: Arc<str> = match overlaid {
-                Some(t) => t,
-                None => std::fs::read_to_string(&p)?.into(),
-            };
+            let text = world.read_to_string(&p)?;
             ids.push(self.add(p, text));
         }
         Ok(ids)

@@ -15,7 +15,8 @@ use aic_lang::addr::Mode;
 use aic_lang::ast::{self, Expr, ExprKind};
 use aic_lang::config::{Module, ModuleTree};
 use aic_lang::diag::Diagnostic;
-use aic_lang::source::{FileId, Overlay, SourceMap, Span};
+use aic_lang::source::{FileId, SourceMap, Span};
+use aic_lang::world::Overlay;
 use aic_provider::Registry;
 
 /// What kind of thing a symbol is.
@@ -104,11 +105,16 @@ pub struct Analysis {
 impl Analysis {
     /// Analyses `dir` with the buffers of `overlay` in place of their files.
     pub fn new(dir: &Path, overlay: &Arc<Overlay>, registry: &Registry) -> Analysis {
-        let mut validated =
-            load::validate_with(dir, None, &VariableArgs::default(), registry, Some(overlay));
+        let mut validated = load::validate_with(
+            dir,
+            None,
+            &VariableArgs::default(),
+            registry,
+            overlay.as_ref(),
+        );
         // In the order `aic validate` shows them.
         aic_lang::diag::sort(&mut validated.diagnostics);
-        let parsed = load::parse_with(dir, Some(overlay));
+        let parsed = load::parse_with(dir, overlay.as_ref());
         let syntax_ok = parsed.syntax_ok();
         let mut modules = Vec::new();
         if let Some(tree) = parsed.tree {

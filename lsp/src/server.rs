@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aic_lang::diag::Diagnostic;
-use aic_lang::source::Overlay;
+use aic_lang::world::Overlay;
 use aic_provider::Registry;
 use crossbeam_channel::{after, never, select};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};

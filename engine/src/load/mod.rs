@@ -30,14 +30,14 @@ pub mod rollout;
 mod variables;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use aic_lang::addr::ModuleInstance;
 use aic_lang::check::{self, ExpandedModule};
 use aic_lang::config::{self, ModuleTree};
 use aic_lang::diag::Diagnostic;
-use aic_lang::source::{FileId, Overlay, SourceMap};
+use aic_lang::source::{FileId, SourceMap};
 use aic_lang::value::Value;
+use aic_lang::world::{System, World};
 use aic_provider::Registry;
 
 use crate::backend::BackendSettings;
@@ -131,18 +131,17 @@ pub struct Parsed {
 
 /// Reads and parses the configuration in `dir` (see the module documentation).
 pub fn parse(dir: &Path) -> Parsed {
-    parse_with(dir, None)
+    parse_with(dir, &System)
 }
 
-/// [`parse`], with the texts of `overlay` standing in for the files on disk they name
-/// (an editor's unsaved buffers).
-pub fn parse_with(dir: &Path, overlay: Option<&Arc<Overlay>>) -> Parsed {
-    let mut sources = match overlay {
-        Some(o) => SourceMap::with_overlay(o.clone()),
-        None => SourceMap::new(),
-    };
+/// [`parse`], reading the files of `world` (the language server's world holds an
+/// editor's unsaved buffers in place of their files).
+pub fn parse_with(dir: &Path, world: &dyn World) -> Parsed {
+    let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let tree = match config::load_tree(dir, Some(&stdlib_dir()), &mut sources, &mut diagnostics) {
+    let stdlib = stdlib_dir();
+    let tree = match config::load_tree_in(world, dir, Some(&stdlib), &mut sources, &mut diagnostics)
+    {
         Ok(t) => Some(t),
         Err(e) => {
             diagnostics.push(Diagnostic::new(&codes::E0200).with_help(format!(
@@ -461,19 +460,19 @@ pub fn validate(
     variables: &VariableArgs,
     registry: &Registry,
 ) -> Validated {
-    validate_with(dir, environment, variables, registry, None)
+    validate_with(dir, environment, variables, registry, &System)
 }
 
-/// [`validate`], with the texts of `overlay` standing in for the files on disk they name
-/// (the language server's diagnostics of unsaved buffers).
+/// [`validate`], reading the files of `world` (the language server's diagnostics of
+/// unsaved buffers).
 pub fn validate_with(
     dir: &Path,
     environment: Option<&str>,
     variables: &VariableArgs,
     registry: &Registry,
-    overlay: Option<&Arc<Overlay>>,
+    world: &dyn World,
 ) -> Validated {
-    let parsed = parse_with(dir, overlay);
+    let parsed = parse_with(dir, world);
     let every_backend = match (&parsed.tree, parsed.syntax_ok) {
         (Some(tree), true) => backend::check(&tree.module, &StdFunctions::new(dir)),
         _ => Vec::new(),
@@ -517,7 +516,7 @@ pub fn validate_with(
                 .map(|d| (d, vec![first.as_str()]))
                 .collect();
             for env in rest {
-                for d in check(parse_with(dir, overlay), Some(env)).diagnostics {
+                for d in check(parse_with(dir, world), Some(env)).diagnostics {
                     match found.iter_mut().find(|(x, _)| *x == d) {
                         Some((_, envs)) => envs.push(env),
                         None => found.push((d, vec![env.as_str()])),

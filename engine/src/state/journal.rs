@@ -88,6 +88,7 @@ impl State {
             | JournalOp::Updated { resource }
             | JournalOp::Replaced { resource } => self.set_resource(ResourceState {
                 create_pending: false,
+                create_token: None,
                 ..resource.clone()
             }),
             JournalOp::Deleted { address } => {
@@ -98,6 +99,7 @@ impl State {
                 if let Some(prior) = prior {
                     self.set_resource(ResourceState {
                         create_pending: false,
+                        create_token: None,
                         ..prior.clone()
                     });
                 }
@@ -496,6 +498,7 @@ mod tests {
             dependencies: vec![],
             applied_config: json!({}),
             create_pending: false,
+            create_token: None,
         }
     }
 
