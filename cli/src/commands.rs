@@ -64,11 +64,12 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
             format,
             detailed_exitcode,
             destroy,
+            graph,
         } => plan(
             cx,
             &args,
             out.as_deref(),
-            format,
+            PlanView { format, graph },
             detailed_exitcode,
             destroy,
         ),
@@ -103,7 +104,11 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
             render::outputs(&state, name.as_deref(), json).map_err(Failure::Message)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Graph { config, format } => graph(cx, &config, format),
+        Command::Graph {
+            config,
+            format,
+            plan,
+        } => graph(cx, &config, format, plan.as_deref()),
         Command::Import {
             addr,
             id,
@@ -296,18 +301,35 @@ fn init(cx: &Context, config: &ConfigArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `aic plan` shows its plan.
+struct PlanView {
+    format: PlanFormat,
+    /// A Mermaid diagram of the changes in the Markdown form.
+    graph: bool,
+}
+
 fn plan(
     cx: &Context,
     args: &PlanArgs,
     out: Option<&Path>,
-    format: PlanFormat,
+    view: PlanView,
     detailed_exitcode: bool,
     destroy: bool,
 ) -> Outcome {
+    if view.graph && !matches!(view.format, PlanFormat::Markdown) {
+        return Err(Failure::Message(
+            "--graph adds a diagram to the Markdown plan: use it with --format markdown"
+                .to_string(),
+        ));
+    }
     let request = args.request(destroy);
     let rt = runtime()?;
     let outcome = rt.block_on(ops::plan(&cx.project, &request, cx.terminal.as_ref()))?;
-    render::plan(&outcome.planned.plan, format, cx.style);
+    if view.graph {
+        render::markdown_plan_with_graph(&outcome.planned.plan, &outcome.changes_mermaid());
+    } else {
+        render::plan(&outcome.planned.plan, view.format, cx.style);
+    }
     render::surgery(&outcome.planned);
     render::diagnostics(&outcome.violations, &outcome.workspace.sources, cx.style);
     if let Some(out) = out {
@@ -455,16 +477,26 @@ fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: 
     Ok(ExitCode::SUCCESS)
 }
 
-fn graph(cx: &Context, config: &ConfigArgs, format: GraphFormat) -> Outcome {
-    let ws = cx.project.workspace(
-        config.env.as_deref(),
-        &config.variables(),
-        cx.terminal.as_ref(),
-    )?;
-    match format {
-        GraphFormat::Dot => print!("{}", ws.graph.to_dot()),
-        GraphFormat::Mermaid => print!("{}", ws.graph.to_mermaid()),
-    }
+fn graph(
+    cx: &Context,
+    config: &ConfigArgs,
+    format: GraphFormat,
+    plan_json: Option<&Path>,
+) -> Outcome {
+    let request = ops::GraphRequest {
+        environment: config.env.as_deref(),
+        variables: &config.variables(),
+        format: match format {
+            GraphFormat::Dot => ops::GraphFormat::Dot,
+            GraphFormat::Mermaid => ops::GraphFormat::Mermaid,
+            GraphFormat::Svg => ops::GraphFormat::Svg,
+        },
+        plan_json,
+    };
+    print!(
+        "{}",
+        ops::graph(&cx.project, &request, cx.terminal.as_ref())?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
