@@ -221,11 +221,9 @@ fn coloured_svg(p: &Project) -> String {
     );
     let json = p.aic(&["plan", "--format", "json"]).success().stdout;
     p.write("plan.json", &json);
-    let svg = p
-        .aic(&["graph", "--format", "svg", "--plan", "plan.json"])
+    p.aic(&["graph", "--format", "svg", "--plan", "plan.json"])
         .success()
-        .stdout;
-    svg
+        .stdout
 }
 
 #[test]
