@@ -12,7 +12,9 @@ pub mod policy;
 pub mod render;
 pub mod rollback;
 pub mod rollout;
-pub mod state;
+/// Durable state: the `aic-state` crate (model, [`state::StateStore`], journal, local
+/// backend, locks, encryption).
+pub use aic_state as state;
 pub mod validate;
 pub mod values;
 pub mod walk;
