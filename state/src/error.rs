@@ -329,7 +329,7 @@ pub enum StateError {
 
     /// Sealing failed (a key that cannot be used).
     #[error("cannot encrypt `{location}`: {reason}")]
-    #[diagnostic(code(E0621), help("Check the `encryption` block's key or passphrase."))]
+    #[diagnostic(code(E0624), help("Check the `encryption` block's key or passphrase."))]
     EncryptionFailed {
         /// What was being written.
         location: String,
@@ -340,7 +340,7 @@ pub enum StateError {
     /// A remote backend (database, object store) failed or could not be reached.
     #[error("could not {action} `{location}`: {reason}")]
     #[diagnostic(
-        code(E0622),
+        code(E0625),
         help(
             "Check that the server is reachable and that the credentials allow this. \
              Operations recorded before the failure are safe: the next command replays \
@@ -362,7 +362,7 @@ pub enum StateError {
          with serial {current}: it is older"
     )]
     #[diagnostic(
-        code(E0623),
+        code(E0626),
         help(
             "The stored state moved on since the pushed one was pulled. Pull it again and \
              redo the change, or pass `--force` to overwrite it anyway (the overwritten \
@@ -381,7 +381,7 @@ pub enum StateError {
     /// A backend's settings cannot be used (a malformed URL, schema or key).
     #[error("the `{backend}` backend's settings cannot be used: {reason}")]
     #[diagnostic(
-        code(E0625),
+        code(E0628),
         help("Fix the setting in the `backend` block (see docs/state.md for each backend's settings).")
     )]
     Settings {
@@ -397,7 +397,7 @@ pub enum StateError {
          {serial}); refusing to overwrite it"
     )]
     #[diagnostic(
-        code(E0624),
+        code(E0627),
         help(
             "Migration copies into an empty backend. Check that the new `backend` block \
              points where you meant; if that state is obsolete, remove it there first."

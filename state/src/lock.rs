@@ -42,6 +42,19 @@ impl LockInfo {
         }
     }
 
+    /// The lock as backends store it in an object or a file: pretty JSON and a newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// A lock read back from [`to_json`](Self::to_json)'s form; the error says why it
+    /// cannot be read.
+    pub fn from_json(bytes: &[u8]) -> Result<LockInfo, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+
     /// `created` as RFC 3339 text.
     pub fn created_rfc3339(&self) -> String {
         self.created
