@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aic_state::{Backend, JournalOp, ResourceState, State, StateError, StateStore, Store};
 use aic_state_postgres::Postgres;
-use common::{Server, unique_schema};
+use common::{unique_schema, Server};
 use serde_json::json;
 
 fn resource(address: &str) -> ResourceState {
