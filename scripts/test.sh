@@ -19,6 +19,14 @@ scripts/postgres.sh install
 step "test back ends: the project's emulators (Azure, GKE, Greengrass V2, IBM Quantum)"
 scripts/emulator.sh install
 
+step "test back ends: Terraform 1.0.3, the peer of the differential tests"
+peer=../shared/tools/terraform-peer.sh
+if [[ ! -f $peer ]]; then
+  echo "missing $peer: it installs Terraform 1.0.3, which stdlib's differential test needs" >&2
+  exit 1
+fi
+bash "$peer" >/dev/null
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -1,367 +1,189 @@
-//! Subcommands and their wiring.
+//! Each subcommand: build the engine's request from the flags, run the operation,
+//! render what it returns and pick the exit code.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use aic_engine::validate::VariableArgs;
-use aic_lang::diag::{self, Diagnostic};
-use aic_lang::source::SourceMap;
-use clap::{Args, Parser, Subcommand};
+use aic_engine::load;
+use aic_engine::ops::rollout::{self, PreparedRollout, RolloutOutcome};
+use aic_engine::ops::{
+    self, format_files, FileFormat, FormatMode, Observer, OpError, PreparedApply, PreparedRollback,
+    Project, SavedPlan, StateSelector,
+};
+use aic_engine::render::render_apply_summary;
+use aic_lang::diag;
+use similar::{ChangeTag, TextDiff};
 
-use crate::engine_cmds::{self as ec, PlanArgs, PlanFormat};
+use crate::args::{
+    Command, ConfigArgs, EnvCommand, GraphFormat, PlanArgs, PlanFormat, RollbackArgs, RolloutArgs,
+    StateCommand,
+};
+use crate::render::{self, Style, Terminal};
 
-/// aic — infrastructure as code, with environments and rollouts built in.
-#[derive(Debug, Parser)]
-#[command(name = "aic", version, about, propagate_version = true)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: Global,
-    #[command(subcommand)]
-    pub command: Command,
+/// What a command ends with: an exit code, or an error to render (exit 1).
+pub type Outcome = Result<ExitCode, Failure>;
+
+/// Why a command failed.
+pub enum Failure {
+    /// The engine refused or failed.
+    Op(OpError),
+    /// A front-end matter (a question nobody could answer, a missing output…).
+    Message(String),
 }
 
-/// The flags of the commands that change objects outside `plan`/`apply`
-/// (`rollback`, `rollout`).
-#[derive(Debug, Clone, Args)]
-pub struct ChangeFlags {
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub auto_approve: bool,
-    /// Allow destroying or replacing objects in a protected environment.
-    #[arg(long)]
-    pub allow_destroy: bool,
-    /// How long to wait for the state lock, e.g. 30s.
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub lock_timeout: String,
-    /// How many operations run at once.
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
+impl From<OpError> for Failure {
+    fn from(e: OpError) -> Failure {
+        Failure::Op(e)
+    }
 }
 
-#[derive(Debug, Args)]
-pub struct Global {
-    /// Run in DIR instead of the current directory.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Never use colour (also: the NO_COLOR environment variable).
-    #[arg(long, global = true)]
-    pub no_color: bool,
+/// The context every command runs in.
+pub struct Context {
+    pub project: Project,
+    pub style: Style,
+    pub terminal: Arc<Terminal>,
 }
 
-/// Selecting the environment and giving variable values.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ConfigArgs {
-    /// The environment to work in (default: AIC_ENV, or `default` when none is declared).
-    #[arg(long, env = "AIC_ENV", value_name = "NAME")]
-    pub env: Option<String>,
-    /// Set a root variable: NAME=VALUE (repeatable; values in .aic syntax unless the
-    /// variable is a string).
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
-    /// Read `name = value` lines from FILE (repeatable).
-    #[arg(long = "var-file", value_name = "FILE")]
-    pub var_files: Vec<PathBuf>,
+impl Context {
+    fn observer(&self) -> Arc<dyn Observer> {
+        self.terminal.clone()
+    }
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Parse and check every module of the configuration; no provider is called.
-    Validate {
-        /// Print diagnostics as JSON on stdout.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        config: ConfigArgs,
-    },
-    /// Rewrite .aic files in the canonical layout.
-    Fmt {
-        /// Do not write; exit 1 and list the files that would change.
-        #[arg(long)]
-        check: bool,
-        /// Print a diff of the changes instead of writing.
-        #[arg(long)]
-        diff: bool,
-        /// Files or directories (default: the configuration directory, recursively).
-        paths: Vec<PathBuf>,
-    },
-    /// Check the configuration loads and set up the state backend.
-    Init {
-        #[command(flatten)]
-        config: ConfigArgs,
-    },
-    /// Refresh, diff and print what apply would change.
-    Plan {
-        #[command(flatten)]
-        args: PlanArgs,
-        /// Save the plan to FILE for `aic apply FILE`.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// text (default), json or markdown (for pull-request comments).
-        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-        format: PlanFormat,
-        /// Exit 2 when the plan has changes.
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// Plan the destruction of everything in the environment's state.
-        #[arg(long)]
-        destroy: bool,
-    },
-    /// Apply a saved plan, or plan, ask and apply.
-    Apply {
-        /// A plan saved with `aic plan --out FILE`.
-        plan_file: Option<PathBuf>,
-        #[command(flatten)]
-        args: PlanArgs,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        auto_approve: bool,
-        /// How many operations run at once.
-        #[arg(long, default_value_t = 10)]
-        parallelism: usize,
-    },
-    /// Destroy everything in the environment's state.
-    Destroy {
-        #[command(flatten)]
-        args: PlanArgs,
-        #[arg(long)]
-        auto_approve: bool,
-        #[arg(long, default_value_t = 10)]
-        parallelism: usize,
-    },
-    /// Show the state, or a saved plan.
-    Show {
-        plan_file: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-    },
-    /// Print outputs from the state.
-    Output {
-        name: Option<String>,
-        #[arg(long)]
-        json: bool,
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-    },
-    /// Print the dependency graph, instance by instance.
-    Graph {
-        #[command(flatten)]
-        config: ConfigArgs,
-        /// dot or mermaid.
-        #[arg(long, default_value = "dot")]
-        format: String,
-    },
-    /// Adopt an existing object: `aic import ADDR ID`.
-    Import {
-        addr: String,
-        id: String,
-        #[command(flatten)]
-        config: ConfigArgs,
-        #[arg(long, default_value = "0s")]
-        lock_timeout: String,
-    },
-    /// Put the environment back as a kept state version recorded it (default: the
-    /// version before the current one).
-    Rollback(crate::rollback::RollbackArgs),
-    /// Run a rollout's phases in order (resuming where the last run stopped), or show
-    /// its progress (--status) or its phases as a Mermaid flowchart (--graph).
-    Rollout(crate::rollout::RolloutArgs),
-    /// Inspect and edit the state.
-    #[command(subcommand)]
-    State(StateCommand),
-    /// Environments.
-    #[command(subcommand)]
-    Env(EnvCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum StateCommand {
-    /// One instance address per line.
-    List {
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-    },
-    /// One instance's recorded attributes.
-    Show {
-        addr: String,
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-    },
-    /// Forget instances without destroying them.
-    Rm {
-        addrs: Vec<String>,
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-        #[arg(long, default_value = "0s")]
-        lock_timeout: String,
-    },
-    /// Move an instance to another address.
-    Mv {
-        from: String,
-        to: String,
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-        #[arg(long, default_value = "0s")]
-        lock_timeout: String,
-    },
-    /// The kept versions of the state.
-    History {
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-    },
-    /// Break a stale lock.
-    Unlock {
-        id: String,
-        #[arg(long, env = "AIC_ENV")]
-        env: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum EnvCommand {
-    /// The declared environments.
-    List,
-}
-
-pub fn run(cli: Cli) -> Result<ExitCode, String> {
-    let dir = cli.global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let color = use_color(cli.global.no_color);
-    match cli.command {
-        Command::Validate { json, config } => validate(&dir, json, &config, color),
-        Command::Fmt { check, diff, paths } => {
-            crate::commands::fmt(&dir, check, diff, paths, color)
-        }
-        Command::Init { config } => ec::init(&dir, &config, color),
+pub fn run(command: Command, cx: &Context) -> Outcome {
+    match command {
+        Command::Validate { json, config } => validate(cx, json, &config),
+        Command::Fmt { check, diff, paths } => fmt(cx, check, diff, &paths),
+        Command::Init { config } => init(cx, &config),
         Command::Plan {
             args,
             out,
             format,
             detailed_exitcode,
             destroy,
-        } => ec::plan_cmd(
-            &dir,
+        } => plan(
+            cx,
             &args,
             out.as_deref(),
             format,
             detailed_exitcode,
             destroy,
-            color,
         ),
         Command::Apply {
             plan_file,
             args,
             auto_approve,
             parallelism,
-        } => ec::apply_cmd(
-            &dir,
-            ec::ApplyArgs {
-                plan_args: args,
-                plan_file: plan_file.as_deref(),
-                auto_approve,
-                parallelism,
-                destroy: false,
-            },
-            color,
+        } => apply(
+            cx,
+            Command::apply_request(&args, plan_file, false),
+            auto_approve,
+            parallelism,
         ),
         Command::Destroy {
             args,
             auto_approve,
             parallelism,
-        } => ec::apply_cmd(
-            &dir,
-            ec::ApplyArgs {
-                plan_args: args,
-                plan_file: None,
-                auto_approve,
-                parallelism,
-                destroy: true,
-            },
-            color,
+        } => apply(
+            cx,
+            Command::apply_request(&args, None, true),
+            auto_approve,
+            parallelism,
         ),
         Command::Show {
             plan_file,
             json,
             env,
-        } => ec::show_cmd(&dir, env.as_deref(), plan_file.as_deref(), json, color),
+        } => show(cx, &env.selector(), plan_file.as_deref(), json),
         Command::Output { name, json, env } => {
-            ec::output_cmd(&dir, env.as_deref(), name.as_deref(), json)
+            let state = cx.project.state(&env.selector(), cx.terminal.as_ref())?;
+            render::outputs(&state, name.as_deref(), json).map_err(Failure::Message)?;
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Graph { config, format } => ec::graph_cmd(&dir, &config, &format, color),
-        Command::State(s) => match s {
-            StateCommand::List { env } => ec::state_list(&dir, env.as_deref()),
-            StateCommand::Show { addr, env } => ec::state_show(&dir, env.as_deref(), &addr),
-            StateCommand::Rm {
-                addrs,
-                env,
-                lock_timeout,
-            } => ec::state_rm(&dir, env.as_deref(), &addrs, &lock_timeout),
-            StateCommand::Mv {
-                from,
-                to,
-                env,
-                lock_timeout,
-            } => ec::state_mv(&dir, env.as_deref(), &from, &to, &lock_timeout),
-            StateCommand::History { env } => ec::state_history(&dir, env.as_deref()),
-            StateCommand::Unlock { id, env } => ec::state_unlock(&dir, env.as_deref(), &id),
-        },
-        Command::Rollback(args) => crate::rollback::rollback_cmd(&dir, args, color),
-        Command::Rollout(args) => crate::rollout::rollout_cmd(&dir, &args, color),
-        Command::Env(EnvCommand::List) => ec::env_list(&dir, color),
+        Command::Graph { config, format } => graph(cx, &config, format),
         Command::Import {
             addr,
             id,
             config,
             lock_timeout,
-        } => ec::import_cmd(&dir, &config, &addr, &id, &lock_timeout, color),
+        } => {
+            let request = Command::import_request(&config, &addr, &id, lock_timeout);
+            runtime()?.block_on(ops::import(&cx.project, &request, cx.terminal.as_ref()))?;
+            println!("Import successful: {addr} now manages `{id}`. Run `aic plan` to see how it differs from the configuration.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rollback(args) => rollback(cx, &args),
+        Command::Rollout(args) => rollout(cx, &args),
+        Command::State(s) => state(cx, s),
+        Command::Env(EnvCommand::List) => env_list(cx),
     }
 }
 
-fn use_color(no_color_flag: bool) -> bool {
-    !no_color_flag
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stderr().is_terminal()
+/// The async runtime of the commands that call providers.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))
 }
 
-pub fn term_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100)
+/// Runs `f` with a flag that Ctrl-C sets: the engine starts no new operation once it is
+/// set and lets running ones finish.
+fn interruptible<T>(
+    rt: &tokio::runtime::Runtime,
+    f: impl std::future::Future<Output = T>,
+    cancel: &Arc<AtomicBool>,
+) -> T {
+    let c = cancel.clone();
+    let watcher = rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupt received: no new operations will start; waiting for running ones to finish...");
+            c.store(true, Ordering::SeqCst);
+        }
+    });
+    let r = rt.block_on(f);
+    watcher.abort();
+    r
 }
 
-fn print_diagnostics(diags: &[Diagnostic], sources: &SourceMap, json: bool, color: bool) {
+/// Asks `question` on the terminal, as Terraform does: true only when the answer is
+/// `yes`. Without a terminal there is nobody to ask, so `verb` is refused with a hint.
+fn confirm(verb: &str, question: &str) -> Result<bool, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Message(format!(
+            "refusing to {verb} without confirmation: run on a terminal, or pass --auto-approve."
+        )));
+    }
+    eprint!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    Ok(answer.trim() == "yes")
+}
+
+fn validate(cx: &Context, json: bool, config: &ConfigArgs) -> Outcome {
+    let v = load::validate(
+        cx.project.dir(),
+        config.env.as_deref(),
+        &config.variables(),
+        cx.project.registry(),
+    );
     if json {
-        let mut sorted = diags.to_vec();
+        let mut sorted = v.diagnostics.clone();
         diag::sort(&mut sorted);
-        let out: Vec<_> = sorted.iter().map(|d| d.to_json(sources)).collect();
-        let text = serde_json::to_string_pretty(&out).unwrap_or_else(|_| "[]".into());
-        let _ = writeln!(std::io::stdout(), "{text}");
-    } else if !diags.is_empty() {
-        let text = diag::render_all(diags, sources, color, term_width());
-        let _ = write!(std::io::stderr(), "{text}");
+        let out: Vec<_> = sorted.iter().map(|d| d.to_json(&v.sources)).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).unwrap_or_else(|_| "[]".into())
+        );
+    } else {
+        render::diagnostics(&v.diagnostics, &v.sources, cx.style);
     }
-}
-
-fn validate(dir: &Path, json: bool, config: &ConfigArgs, color: bool) -> Result<ExitCode, String> {
-    let args = VariableArgs {
-        vars: config.vars.clone(),
-        var_files: config.var_files.clone(),
-        env_vars: std::env::vars()
-            .filter_map(|(k, v)| k.strip_prefix("AIC_VAR_").map(|n| (n.to_string(), v)))
-            .collect(),
-    };
-    let registry = crate::providers::registry();
-    let checked = aic_engine::validate::validate(dir, config.env.as_deref(), &args, &registry);
-    print_diagnostics(&checked.diagnostics, &checked.sources, json, color);
-    let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 {
+    if v.has_errors() {
         if !json {
-            eprintln!(
-                "{errors} error{} found.",
-                if errors == 1 { "" } else { "s" }
-            );
+            render::error_count(&v.diagnostics);
         }
         return Ok(ExitCode::from(1));
     }
@@ -371,18 +193,519 @@ fn validate(dir: &Path, json: bool, config: &ConfigArgs, color: bool) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-fn fmt(
-    dir: &Path,
-    check: bool,
-    diff: bool,
-    paths: Vec<PathBuf>,
-    color: bool,
-) -> Result<ExitCode, String> {
-    let opts = crate::fmt::FmtOptions {
-        check,
-        diff,
-        color,
-        width: term_width(),
+fn fmt(cx: &Context, check: bool, diff: bool, paths: &[PathBuf]) -> Outcome {
+    let mode = if check || diff {
+        FormatMode::Check
+    } else {
+        FormatMode::Write
     };
-    crate::fmt::run(dir, &paths, opts)
+    let outcome = format_files(cx.project.dir(), paths, mode)?;
+    let diff_color = cx.style.color && std::io::stdout().is_terminal();
+    let mut failed = false;
+    let mut changed = 0usize;
+    for (path, file) in &outcome.files {
+        match file {
+            FileFormat::Unchanged => {}
+            FileFormat::SyntaxErrors(diags) => {
+                render::diagnostics(diags, &outcome.sources, cx.style);
+                eprintln!(
+                    "Error: {} has syntax errors; left unchanged.",
+                    path.display()
+                );
+                failed = true;
+            }
+            FileFormat::Unfaithful(why) => {
+                eprintln!(
+                    "Error: {}: {why}; left unchanged. This is a bug in aic fmt, please report it.",
+                    path.display()
+                );
+                failed = true;
+            }
+            FileFormat::Io(why) => {
+                eprintln!("Error: {}: {why}", path.display());
+                failed = true;
+            }
+            FileFormat::Changed { old, new, .. } => {
+                changed += 1;
+                if diff {
+                    render::out(&unified_diff(path, old, new, diff_color));
+                } else {
+                    println!("{}", path.display());
+                }
+            }
+        }
+    }
+    Ok(if failed || (check && changed > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn unified_diff(path: &Path, old: &str, new: &str, color: bool) -> String {
+    let name = path.display().to_string();
+    let diff = TextDiff::from_lines(old, new);
+    let mut udiff = diff.unified_diff();
+    udiff.context_radius(3).header(&name, &name);
+    if !color {
+        return udiff.to_string();
+    }
+    let mut text = format!("\x1b[1m--- {name}\n+++ {name}\x1b[0m\n");
+    for hunk in udiff.iter_hunks() {
+        text.push_str(&format!("\x1b[36m{}\x1b[0m\n", hunk.header()));
+        for change in hunk.iter_changes() {
+            let (sign, code) = match change.tag() {
+                ChangeTag::Delete => ('-', "\x1b[31m"),
+                ChangeTag::Insert => ('+', "\x1b[32m"),
+                ChangeTag::Equal => (' ', ""),
+            };
+            let line = change.to_string_lossy();
+            let line = line.trim_end_matches(['\n', '\r']);
+            if code.is_empty() {
+                text.push_str(&format!("{sign}{line}\n"));
+            } else {
+                text.push_str(&format!("{code}{sign}{line}\x1b[0m\n"));
+            }
+        }
+    }
+    text
+}
+
+fn init(cx: &Context, config: &ConfigArgs) -> Outcome {
+    let o = cx.project.init(
+        config.env.as_deref(),
+        &config.variables(),
+        cx.terminal.as_ref(),
+    )?;
+    eprintln!(
+        "aic is ready in {} (environment `{}`, state {}).",
+        cx.project.dir().display(),
+        o.environment,
+        o.state_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(
+    cx: &Context,
+    args: &PlanArgs,
+    out: Option<&Path>,
+    format: PlanFormat,
+    detailed_exitcode: bool,
+    destroy: bool,
+) -> Outcome {
+    let request = args.request(destroy);
+    let rt = runtime()?;
+    let outcome = rt.block_on(ops::plan(&cx.project, &request, cx.terminal.as_ref()))?;
+    render::plan(&outcome.planned.plan, format, cx.style);
+    render::surgery(&outcome.planned);
+    render::diagnostics(&outcome.violations, &outcome.workspace.sources, cx.style);
+    if let Some(out) = out {
+        outcome.save(out)?;
+        eprintln!(
+            "Saved the plan to {}. Apply it with: aic apply {}",
+            out.display(),
+            out.display()
+        );
+    }
+    let policy_errors = outcome.policy_errors();
+    if policy_errors > 0 {
+        eprintln!(
+            "Plan failed: {policy_errors} policy error{}; `aic apply` refuses this plan.",
+            if policy_errors == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let changes = outcome.planned.plan.has_changes();
+    // The process ends right after: freeing a large plan value by value would take
+    // about a fifth of its time (10,000 resources), so leave it to the exit.
+    std::mem::forget(outcome);
+    if detailed_exitcode && changes {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apply(
+    cx: &Context,
+    request: ops::ApplyRequest,
+    auto_approve: bool,
+    parallelism: usize,
+) -> Outcome {
+    let rt = runtime()?;
+    let prepared = rt.block_on(PreparedApply::prepare(
+        &cx.project,
+        &request,
+        cx.terminal.as_ref(),
+    ))?;
+    if !prepared.from_saved_plan() {
+        render::plan(prepared.plan(), PlanFormat::Text, cx.style);
+        render::surgery(prepared.planned());
+    }
+    render::diagnostics(
+        prepared.violations(),
+        &prepared.workspace().sources,
+        cx.style,
+    );
+    prepared.check_policies()?;
+    if !prepared.has_work() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !prepared.from_saved_plan()
+        && !auto_approve
+        && !confirm(
+            "apply",
+            &format!(
+                "Do you want to perform these actions in environment `{}`?",
+                prepared.environment()
+            ),
+        )?
+    {
+        eprintln!("\nApply cancelled.");
+        return Ok(ExitCode::from(1));
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let outcome = interruptible(
+        &rt,
+        prepared.apply(parallelism, &cx.observer(), &cancel),
+        &cancel,
+    )?;
+    let report = &outcome.report;
+    render::deferred_policy_results(report);
+    render::failures(report, "Apply");
+    // "complete!" only when it is: scripts and PR bots read this line.
+    let result = if report.interrupted {
+        "interrupted"
+    } else if !report.failed.is_empty() {
+        "failed"
+    } else {
+        "complete"
+    };
+    let summary = if outcome.destroy {
+        format!(
+            "Destroy {result}! Resources: {} destroyed.",
+            report.destroyed
+        )
+    } else if result == "complete" {
+        render_apply_summary(report.added, report.changed, report.destroyed)
+    } else {
+        format!(
+            "Apply {result}! Resources: {} added, {} changed, {} destroyed.",
+            report.added, report.changed, report.destroyed
+        )
+    };
+    println!("\n{summary}");
+    if !outcome.destroy {
+        render::outputs(&outcome.state, None, false).map_err(Failure::Message)?;
+    }
+    Ok(if report.interrupted {
+        ExitCode::from(130)
+    } else if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: bool) -> Outcome {
+    if let Some(f) = plan_file {
+        let s = SavedPlan::read(f)?;
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&s.plan).unwrap_or_default()
+            );
+        } else {
+            println!(
+                "Plan for environment `{}` (state serial {}):",
+                s.environment, s.serial
+            );
+            for (addr, actions) in &s.changes {
+                println!("  {addr}: {}", actions.join(", "));
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let state = cx.project.state(selector, cx.terminal.as_ref())?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&state).unwrap_or_default()
+        );
+    } else {
+        for r in &state.resources {
+            println!("# {}:", r.address);
+            println!(
+                "{}\n",
+                serde_json::to_string_pretty(&r.attributes).unwrap_or_default()
+            );
+        }
+        render::outputs(&state, None, false).map_err(Failure::Message)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn graph(cx: &Context, config: &ConfigArgs, format: GraphFormat) -> Outcome {
+    let ws = cx.project.workspace(
+        config.env.as_deref(),
+        &config.variables(),
+        cx.terminal.as_ref(),
+    )?;
+    match format {
+        GraphFormat::Dot => print!("{}", ws.graph.to_dot()),
+        GraphFormat::Mermaid => print!("{}", ws.graph.to_mermaid()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn state(cx: &Context, command: StateCommand) -> Outcome {
+    let obs = cx.terminal.as_ref();
+    match command {
+        StateCommand::List { env } => {
+            let state = cx.project.state(&env.selector(), obs)?;
+            let mut addrs: Vec<&str> = state.resources.iter().map(|r| r.address.as_str()).collect();
+            addrs.sort();
+            for a in addrs {
+                println!("{a}");
+            }
+        }
+        StateCommand::Show { addr, env } => {
+            let r = cx.project.state_resource(&env.selector(), &addr, obs)?;
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+        }
+        StateCommand::Rm {
+            addrs,
+            env,
+            lock_timeout,
+        } => {
+            cx.project
+                .state_rm(&env.selector(), &addrs, lock_timeout, obs)?;
+            for a in &addrs {
+                println!("Removed {a}");
+            }
+        }
+        StateCommand::Mv {
+            from,
+            to,
+            env,
+            lock_timeout,
+        } => {
+            cx.project
+                .state_mv(&env.selector(), &from, &to, lock_timeout, obs)?;
+            println!("Moved {from} to {to}");
+        }
+        StateCommand::History { env } => {
+            let history = cx.project.state_history(&env.selector())?;
+            println!("{:>7}  {:<25}  {:>9}", "SERIAL", "WRITTEN", "RESOURCES");
+            for h in history {
+                let written = h
+                    .written
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                let count = h.resources.map_or("?".to_string(), |n| n.to_string());
+                println!(
+                    "{:>7}  {:<25}  {:>9}{}",
+                    h.serial,
+                    written,
+                    count,
+                    if h.current { "  (current)" } else { "" }
+                );
+            }
+        }
+        StateCommand::Unlock { id, env } => {
+            let info = cx.project.state_unlock(&env.selector(), &id)?;
+            println!(
+                "Lock {} held by {}@{} (pid {}, {}) was removed.",
+                info.id, info.who, info.host, info.pid, info.operation
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn env_list(cx: &Context) -> Outcome {
+    let parsed = cx.project.parse();
+    if parsed.has_errors() {
+        render::diagnostics(&parsed.diagnostics, &parsed.sources, cx.style);
+        return Ok(ExitCode::from(1));
+    }
+    let environments = parsed.environments();
+    if environments.is_empty() {
+        println!("default");
+    }
+    for e in environments {
+        println!(
+            "{}{}",
+            e.name,
+            if e.protected { "  (protected)" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `aic rollback [--env E] [--to SERIAL] [--auto-approve]`: the plan and the summary go
+/// to stdout, as `aic apply` prints them; progress and errors to stderr.
+fn rollback(cx: &Context, args: &RollbackArgs) -> Outcome {
+    let rt = runtime()?;
+    let prepared = rt.block_on(PreparedRollback::prepare(
+        &cx.project,
+        &args.request(),
+        cx.terminal.as_ref(),
+    ))?;
+    let env = prepared.environment().to_string();
+    let (from, to) = (prepared.from(), prepared.to());
+    let Some(plan) = prepared.plan() else {
+        println!("Environment `{env}` is at serial {to} already: nothing to roll back.");
+        return Ok(ExitCode::SUCCESS);
+    };
+    render::out(&format!(
+        "Rolling back environment `{env}` from serial {from} to serial {to}.\n\n"
+    ));
+    render::plan(plan, PlanFormat::Text, cx.style);
+    if !prepared.has_work() {
+        println!("\nEnvironment `{env}` already matches serial {to}: nothing was changed.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.change.auto_approve
+        && !confirm(
+            "roll back",
+            &format!(
+                "Do you want to roll back environment `{env}` from serial {from} to serial {to}?"
+            ),
+        )?
+    {
+        return Err(Failure::Message(
+            "rollback cancelled; nothing was changed.".into(),
+        ));
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let outcome = interruptible(
+        &rt,
+        prepared.apply(args.change.parallelism, &cx.observer(), &cancel),
+        &cancel,
+    )?;
+    render::rollback_outcome(&env, &outcome, &render::out);
+    Ok(if outcome.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `aic rollout NAME`: runs the phases of a rollout in order (`--status`: where it
+/// stands; `--graph`: its flowchart).
+fn rollout(cx: &Context, args: &RolloutArgs) -> Outcome {
+    let request = args.request();
+    if args.graph {
+        print!("{}", rollout::flowchart(&cx.project, &request)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.status {
+        let status = rollout::status(&cx.project, &request)?;
+        print_status(&status);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let prepared = PreparedRollout::prepare(&cx.project, &request)?;
+    let name = prepared.rollout().name.clone();
+    let phases = prepared.phases();
+    if phases.is_empty() {
+        eprintln!("Rollout {name}: nothing to run.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let names: Vec<String> = phases
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.environment))
+        .collect();
+    if let Some((run, done)) = prepared.resumed() {
+        eprintln!(
+            "Rollout {name}: resuming run {run}; already succeeded: {}.",
+            done.join(", ")
+        );
+    }
+    eprintln!("Rollout {name}: phases to run: {}.", names.join(", "));
+    if !args.change.auto_approve
+        && !confirm(
+            "run a rollout",
+            &format!("Do you want to run these phases of rollout `{name}`?"),
+        )?
+    {
+        eprintln!("\nRollout cancelled.");
+        return Ok(ExitCode::from(1));
+    }
+    let rt = runtime()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    match interruptible(&rt, prepared.run(&cx.observer(), &cancel), &cancel)? {
+        RolloutOutcome::Complete => {
+            eprintln!("\nRollout {name} complete.");
+            Ok(ExitCode::SUCCESS)
+        }
+        RolloutOutcome::Stopped {
+            interrupted: true, ..
+        } => Ok(ExitCode::from(130)),
+        RolloutOutcome::Stopped { .. } => Ok(ExitCode::from(1)),
+    }
+}
+
+/// The phase table of `--status`.
+fn print_status(status: &rollout::RolloutStatus) {
+    let rows: Vec<[String; 7]> = status
+        .rollout
+        .phases
+        .iter()
+        .zip(&status.records)
+        .map(|(p, r)| {
+            let (st, when, who, result) = match r {
+                None => ("pending".to_string(), "-".into(), "-".into(), String::new()),
+                Some(r) => (
+                    r.status.as_str().to_string(),
+                    r.finished
+                        .clone()
+                        .or_else(|| r.started.clone())
+                        .unwrap_or_else(|| "-".into()),
+                    format!("{}@{}", r.who, r.host),
+                    render::phase_result(r),
+                ),
+            };
+            [
+                p.name.clone(),
+                p.environment.clone(),
+                p.strategy.kind().to_string(),
+                st,
+                when,
+                who,
+                result,
+            ]
+        })
+        .collect();
+    let header = [
+        "PHASE",
+        "ENVIRONMENT",
+        "STRATEGY",
+        "STATUS",
+        "WHEN",
+        "WHO",
+        "RESULT",
+    ];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = *w));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    println!("Rollout {}:", status.rollout.name);
+    println!("{}", line(header.to_vec()));
+    for r in &rows {
+        println!("{}", line(r.iter().map(String::as_str).collect()));
+    }
 }

@@ -176,21 +176,17 @@ impl Reporter {
         }
     }
 
-    /// The callback the engine's apply calls for each event.
-    pub fn callback(&self) -> Arc<dyn Fn(Progress) + Send + Sync> {
-        let tally = self.tally.clone();
-        let live = self.live;
-        Arc::new(move |p: Progress| {
-            let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
-            let line = t.event(&p);
-            let mut err = std::io::stderr().lock();
-            if live {
-                let _ = write!(err, "{CLEAR}{line}\n{}", t.status(Instant::now(), width()));
-                let _ = err.flush();
-            } else {
-                let _ = writeln!(err, "{line}");
-            }
-        })
+    /// Prints the line of one event of the apply.
+    pub fn event(&self, p: &Progress) {
+        let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        let line = t.event(p);
+        let mut err = std::io::stderr().lock();
+        if self.live {
+            let _ = write!(err, "{CLEAR}{line}\n{}", t.status(Instant::now(), width()));
+            let _ = err.flush();
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
     }
 
     /// Stops the live line and clears it.

@@ -1,200 +1,38 @@
-//! Where an environment's state lives (spec §3.12): the root module's `backend KIND { … }`
-//! block, or the one nested in the environment's block, which wins. Settings are
-//! constants (literals and functions such as `env_var`). Without a block the state is
-//! under `.aic/state/` of the configuration directory.
+//! Where an environment's state lives: the settings of a `backend` block
+//! ([`BackendSettings`], read by the loader) and the store they open.
 //!
 //! This build has the `local` backend only; `postgres` and `s3` are designed (spec) but
-//! refused with a diagnostic that says so, rather than silently using local files.
+//! refused by the loader with a diagnostic that says so, rather than silently using
+//! local files.
 
 use std::path::{Path, PathBuf};
 
-use aic_lang::ast::Block;
-use aic_lang::config::Module;
-use aic_lang::diag::{self, suggest, Diagnostic};
-use aic_lang::eval::{Evaluator, Functions};
-use aic_lang::source::SourceMap;
+use crate::state::{LocalBackend, StateError};
 
-use crate::validate::{NoNames, StdFunctions};
-
-/// Backend kinds of the spec, and whether this build has them.
-const KINDS: [(&str, bool); 3] = [("local", true), ("postgres", false), ("s3", false)];
-
-/// The local backend's settings.
-const LOCAL_SETTINGS: [&str; 1] = ["path"];
-
-/// What a `backend` block asks for.
-#[derive(Debug, Clone, PartialEq)]
+/// What the `backend` block of an environment asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum BackendSettings {
-    /// State files in this directory (relative paths are relative to the configuration).
+    /// State files under `.aic/state` of the configuration directory, or in `path`
+    /// (relative paths are relative to the configuration directory).
     Local { path: Option<String> },
+    /// No `backend` block: the local default.
+    #[default]
+    Default,
 }
 
-/// The `backend` block that applies to environment `env`: the environment's own, else
-/// the top-level one.
-fn block_for<'m>(module: &'m Module, env: &str) -> Option<&'m Block> {
-    module
-        .environments
-        .get(env)
-        .and_then(|e| e.body.blocks().find(|b| b.kind.name == "backend"))
-        .or_else(|| module.backends.first())
-}
+impl BackendSettings {
+    /// The directory of the state files of a configuration in `config_dir`.
+    pub fn state_dir(&self, config_dir: &Path) -> PathBuf {
+        match self {
+            BackendSettings::Local { path: Some(p) } => config_dir.join(p),
+            BackendSettings::Local { path: None } | BackendSettings::Default => {
+                config_dir.join(".aic").join("state")
+            }
+        }
+    }
 
-/// Reads one `backend` block.
-fn read_block(b: &Block, functions: &dyn Functions) -> Result<BackendSettings, Vec<Diagnostic>> {
-    let kind = b.labels.first().map(|l| l.value.as_str()).unwrap_or("");
-    let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-    match KINDS.iter().find(|(k, _)| *k == kind) {
-        None => {
-            let mut d = Diagnostic::error("E0650", "Unknown backend").with_primary(
-                b.kind.span,
-                if kind.is_empty() {
-                    "a backend needs a kind: `backend local { … }`".to_string()
-                } else {
-                    format!("`{kind}` is not a backend")
-                },
-            );
-            d = d.with_help(match suggest(kind, names.iter().copied()) {
-                Some(s) if !kind.is_empty() => {
-                    format!("Did you mean `{s}`? Backends: {}.", names.join(", "))
-                }
-                _ => format!("Backends: {}.", names.join(", ")),
-            });
-            return Err(vec![d]);
-        }
-        Some((_, false)) => {
-            return Err(vec![Diagnostic::error("E0651", "Backend not available")
-                .with_primary(
-                    b.kind.span,
-                    format!("the `{kind}` backend is not part of this build of aic"),
-                )
-                .with_help(
-                    "This build keeps state with the `local` backend only: remove the block, or write `backend local { path = \"DIR\" }` (DIR may be a shared, backed-up volume).",
-                )]);
-        }
-        Some((_, true)) => {}
-    }
-    let mut diags = Vec::new();
-    let mut path = None;
-    for blk in b.body.blocks() {
-        diags.push(
-            Diagnostic::error("E0652", "Invalid backend setting")
-                .with_primary(blk.kind.span, "the `local` backend has no blocks")
-                .with_help("Its one setting is `path = \"DIR\"`."),
-        );
-    }
-    for a in b.body.attributes() {
-        let name = a.name.name.as_str();
-        if !LOCAL_SETTINGS.contains(&name) {
-            let help = match suggest(name, LOCAL_SETTINGS.iter().copied()) {
-                Some(s) => {
-                    format!("Did you mean `{s}`? The `local` backend's one setting is `path`.")
-                }
-                None => "The `local` backend's one setting is `path`.".to_string(),
-            };
-            diags.push(
-                Diagnostic::error("E0652", "Invalid backend setting")
-                    .with_primary(
-                        a.name.span,
-                        format!("the `local` backend has no setting `{name}`"),
-                    )
-                    .with_help(help),
-            );
-            continue;
-        }
-        match Evaluator::new(&NoNames, functions).eval(&a.value) {
-            Ok(v) => match v.as_str() {
-                Some(s) if !s.is_empty() && !v.is_sensitive() => path = Some(s.to_string()),
-                _ => diags.push(
-                    Diagnostic::error("E0652", "Invalid backend setting")
-                        .with_primary(
-                            a.value.span,
-                            format!("`path` must be a non-empty string, found {}", v.type_of()),
-                        )
-                        .with_help("Write the directory for the state files, e.g. `path = \"/srv/aic/state\"`."),
-                ),
-            },
-            Err(e) => diags.push(e.to_diagnostic()),
-        }
-    }
-    if diags.is_empty() {
-        Ok(BackendSettings::Local { path })
-    } else {
-        Err(diags)
-    }
-}
-
-/// Checks every `backend` block of the root module (top level and per environment), for
-/// `aic validate`.
-pub fn check(module: &Module, functions: &dyn Functions) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    let nested = module
-        .environments
-        .values()
-        .flat_map(|e| e.body.blocks().filter(|b| b.kind.name == "backend"));
-    for b in module.backends.iter().chain(nested) {
-        if let Err(d) = read_block(b, functions) {
-            diags.extend(d);
-        }
-    }
-    if let Some(second) = module.backends.get(1) {
-        diags.push(
-            Diagnostic::error("E0652", "Invalid backend setting")
-                .with_primary(second.kind.span, "a second top-level backend")
-                .with_secondary(module.backends[0].kind.span, "the first one")
-                .with_help("A configuration has one top-level backend; an environment may set its own inside its block."),
-        );
-    }
-    diags
-}
-
-/// The directory of environment `env`'s state for the configuration in `dir`, from the
-/// settings of `module` (its root module).
-pub fn state_dir(
-    dir: &Path,
-    module: &Module,
-    env: &str,
-    functions: &dyn Functions,
-) -> Result<PathBuf, Vec<Diagnostic>> {
-    let default = dir.join(".aic").join("state");
-    let Some(b) = block_for(module, env) else {
-        return Ok(default);
-    };
-    match read_block(b, functions)? {
-        BackendSettings::Local { path: None } => Ok(default),
-        BackendSettings::Local { path: Some(p) } => Ok(dir.join(p)),
-    }
-}
-
-/// The directory of environment `env`'s state for the configuration in `dir`, reading
-/// only the root module's files (commands such as `aic state unlock` must work while a
-/// called module is broken). Errors are rendered for the terminal.
-pub fn locate(dir: &Path, env: &str, color: bool, width: usize) -> Result<PathBuf, String> {
-    let mut sources = SourceMap::new();
-    let ids = match sources.load_dir(dir) {
-        Ok(ids) => ids,
-        // No configuration here: the default place (commands report the missing files).
-        Err(_) => return Ok(dir.join(".aic").join("state")),
-    };
-    let parsed: Vec<_> = aic_lang::syntax::parse_ids(&sources, &ids)
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    let mut diags: Vec<Diagnostic> = parsed
-        .iter()
-        .flat_map(|p| p.diagnostics.iter().cloned())
-        .filter(Diagnostic::is_error)
-        .collect();
-    let module = Module::from_files(dir, parsed.into_iter().map(|p| p.file), &mut Vec::new());
-    let result = if diags.is_empty() {
-        state_dir(dir, &module, env, &StdFunctions::new(dir))
-    } else {
-        Err(std::mem::take(&mut diags))
-    };
-    match result {
-        Ok(state_dir) => Ok(state_dir),
-        Err(d) => Err(format!(
-            "{}cannot tell where the state of environment `{env}` is kept: fix the configuration above first.",
-            diag::render_all(&d, &sources, color, width)
-        )),
+    /// The store of environment `env`'s state.
+    pub fn open(&self, config_dir: &Path, env: &str) -> Result<LocalBackend, StateError> {
+        LocalBackend::in_dir(self.state_dir(config_dir), env)
     }
 }

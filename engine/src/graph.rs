@@ -18,6 +18,8 @@ use aic_lang::value::Value;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 
+use crate::eval::Expansions;
+
 /// A node of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
@@ -59,10 +61,8 @@ pub struct ConfigGraph {
     pub index: HashMap<Node, NodeIndex>,
     /// Every resource instance of the configuration.
     pub instances: HashMap<InstanceAddr, InstanceInfo>,
-    /// Resource → its instance keys, per module instance.
-    pub expansions: HashMap<(ModuleInstance, ResourceAddr), Vec<Option<InstanceKey>>>,
-    /// Module call → its instance keys, per calling module instance.
-    pub module_instances: HashMap<(ModuleInstance, String), Vec<Option<InstanceKey>>>,
+    /// The instance keys of every resource and module call.
+    pub expansion: Expansions,
 }
 
 impl ConfigGraph {
@@ -75,21 +75,21 @@ impl ConfigGraph {
         i
     }
 
-    /// Builds the graph from the expansion the checker produced.
-    pub fn build(root: &ModuleTree, modules: &[ExpandedModule]) -> ConfigGraph {
+    /// Builds the graph from the expansion the checker produced (`expansion` indexes
+    /// `modules`).
+    pub fn build(
+        root: &ModuleTree,
+        modules: &[ExpandedModule],
+        expansion: Expansions,
+    ) -> ConfigGraph {
         let mut g = ConfigGraph {
             graph: DiGraph::new(),
             index: HashMap::new(),
             instances: HashMap::new(),
-            expansions: HashMap::new(),
-            module_instances: HashMap::new(),
+            expansion,
         };
         for em in modules {
             for (addr, insts) in &em.resources {
-                g.expansions.insert(
-                    (em.path.clone(), addr.clone()),
-                    insts.iter().map(|i| i.key.clone()).collect(),
-                );
                 for i in insts {
                     let ia = InstanceAddr {
                         module: em.path.clone(),
@@ -106,12 +106,6 @@ impl ConfigGraph {
                     );
                     g.node(Node::Resource(ia));
                 }
-            }
-            for (name, insts) in &em.calls {
-                g.module_instances.insert(
-                    (em.path.clone(), name.clone()),
-                    insts.iter().map(|i| i.key.clone()).collect(),
-                );
             }
         }
         for em in modules {
@@ -162,7 +156,8 @@ impl ConfigGraph {
                     continue;
                 };
                 let keys = g
-                    .module_instances
+                    .expansion
+                    .modules
                     .get(&(em.path.clone(), name.clone()))
                     .cloned()
                     .unwrap_or_default();
@@ -253,7 +248,8 @@ impl ConfigGraph {
                         "module" => {
                             if let Some(call) = step_name(1) {
                                 let keys = self
-                                    .module_instances
+                                    .expansion
+                                    .modules
                                     .get(&(mi.clone(), call.clone()))
                                     .cloned()
                                     .unwrap_or_default();
@@ -368,7 +364,7 @@ impl ConfigGraph {
         key: Option<Option<InstanceKey>>,
         out: &mut Vec<Node>,
     ) {
-        let Some(keys) = self.expansions.get(&(mi.clone(), addr.clone())) else {
+        let Some(keys) = self.expansion.resources.get(&(mi.clone(), addr.clone())) else {
             return;
         };
         let selected: Vec<Option<InstanceKey>> = match key {
@@ -423,7 +419,7 @@ impl ConfigGraph {
                     .filter_map(|n| self.graph.node_weight(*n))
                     .map(|n| n.to_string())
                     .collect();
-                Err(Diagnostic::error("E0207", "Reference cycle").with_help(format!(
+                Err(Diagnostic::new(&aic_lang::codes::E0207).with_help(format!(
                     "These depend on each other: {}. Break the cycle by removing one of the references.",
                     names.join(" → ")
                 )))
@@ -585,8 +581,7 @@ impl aic_lang::eval::Scope for KeyScope<'_> {
         };
         found.map(|v| (v, 1)).ok_or(aic_lang::eval::ScopeMiss {
             segment: 0,
-            code: "E0202",
-            summary: "Not static",
+            code: &aic_lang::codes::E0202,
             label: String::new(),
             help: None,
         })

@@ -1,4 +1,4 @@
-//! The aic engine. For now: the durable state of an environment ([`state`]).
+//! The aic engine: a configuration loaded, planned and applied against durable state.
 //!
 //! Architecture invariant: the engine talks to providers only through the provider
 //! registry and to state storage only through [`state::StateStore`].
@@ -6,15 +6,14 @@
 pub mod apply;
 pub mod audit;
 pub mod backend;
+pub mod codes;
+pub mod eval;
 pub mod graph;
+pub mod load;
+pub mod ops;
 pub mod plan;
-pub mod policy;
+pub mod planner;
 pub mod render;
-pub mod rollback;
-pub mod rollout;
 /// Durable state: the `aic-state` crate (model, [`state::StateStore`], journal, local
 /// backend, locks, encryption).
 pub use aic_state as state;
-pub mod validate;
-pub mod values;
-pub mod walk;

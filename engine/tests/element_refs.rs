@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use aic_engine::validate::{validate, VariableArgs};
-use aic_engine::walk::{plan, PlanOptions, Providers, Workspace};
+use aic_engine::load::{validate, VariableArgs};
+use aic_engine::planner::{plan, PlanOptions, Providers, Workspace};
 
 const CONFIG: &str = r#"resource null_resource c {
   count = 3

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use aic_engine::validate::{validate, VariableArgs};
+use aic_engine::load::{validate, VariableArgs};
 use aic_lang::diag;
 
 fn fixtures() -> PathBuf {

@@ -14,8 +14,9 @@ use indexmap::IndexMap;
 
 use crate::addr::{InstanceKey, ModuleInstance, ResourceAddr};
 use crate::ast::{self, Expr};
+use crate::codes;
 use crate::config::{literal_string, Module, ModuleTree};
-use crate::diag::{suggest, Diagnostic};
+use crate::diag::{suggest, Code, Diagnostic};
 use crate::eval::{EvalError, Evaluator, Functions, Scope, ScopeMiss};
 use crate::source::Span;
 use crate::types::{ObjectAttr, Type};
@@ -93,6 +94,12 @@ pub struct ExpandedModule {
     /// Module call name → the instance keys it expands to (`None` for a single instance),
     /// each with its `each`/`count` binding.
     pub calls: IndexMap<String, Vec<ExpandedInstance>>,
+    /// The value of each `let` as the checker computed it: real where it derives from
+    /// constants, unknown (of the schema's type) where it derives from resources.
+    pub lets: IndexMap<String, Value>,
+    /// The declared type of each variable that has one, resolved (named types expanded):
+    /// a value computed later (a module argument that reads a resource) is conformed to it.
+    pub var_types: IndexMap<String, Type>,
 }
 
 /// The result of checking: diagnostics, the selected environment and, when there are no
@@ -182,12 +189,7 @@ fn environment_value(
     let declared: Vec<&str> = root.environments.keys().map(String::as_str).collect();
     let name = selected.unwrap_or(if declared.is_empty() { "default" } else { "" });
     if name.is_empty() {
-        diags.push(
-            Diagnostic::error("E0220", "No environment selected").with_help(format!(
-                "This configuration declares environments; choose one with --env or AIC_ENV: {}.",
-                declared.join(", ")
-            )),
-        );
+        diags.push(no_environment_selected(&declared));
         return None;
     }
     let mut attrs: IndexMap<String, Value> = IndexMap::new();
@@ -216,7 +218,7 @@ fn environment_value(
             }
         }
     } else if !(declared.is_empty() && name == "default") {
-        let mut d = Diagnostic::error("E0221", "Unknown environment");
+        let mut d = Diagnostic::new(&codes::E0221);
         d.help = Some(if declared.is_empty() {
             format!("`{name}` is not declared; this configuration declares no environments, so only `default` exists.")
         } else {
@@ -241,6 +243,14 @@ fn environment_value(
     })
 }
 
+/// E0220: the configuration declares environments (`declared`) and none was chosen.
+pub fn no_environment_selected(declared: &[&str]) -> Diagnostic {
+    Diagnostic::new(&codes::E0220).with_help(format!(
+        "This configuration declares environments; choose one with --env or AIC_ENV: {}.",
+        declared.join(", ")
+    ))
+}
+
 /// A scope with no names: environment attributes are literal constants.
 struct ConstScope;
 
@@ -248,8 +258,7 @@ impl Scope for ConstScope {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
         Err(ScopeMiss {
             segment: 0,
-            code: "E0202",
-            summary: "Unknown name",
+            code: &codes::E0202,
             label: format!(
                 "`{}` cannot be used here",
                 path.first().copied().unwrap_or("")
@@ -301,7 +310,7 @@ fn root_variables(
     }
     for name in inputs.keys() {
         if !root.variables.contains_key(name) {
-            let mut d = Diagnostic::warning("W0201", "Value for undeclared variable");
+            let mut d = Diagnostic::new(&codes::W0201);
             d.help = Some(match suggest(name, root.variables.keys().map(String::as_str)) {
                 Some(s) => format!("A value was given for `{name}`, which is not declared. Did you mean `{s}`?"),
                 None => format!("A value was given for `{name}`, which the root module does not declare."),
@@ -314,7 +323,7 @@ fn root_variables(
             .iter()
             .map(|v| format!("`{}`", v.name.name))
             .collect();
-        let mut d = Diagnostic::error("E0222", "Missing required variables");
+        let mut d = Diagnostic::new(&codes::E0222);
         for v in &missing {
             d = d.with_secondary(
                 v.name.span,
@@ -397,7 +406,7 @@ impl<'a> Instance<'a> {
         vars: IndexMap<String, Value>,
         path: ModuleInstance,
     ) -> Self {
-        Instance {
+        let mut inst = Instance {
             ctx,
             module_functions: ctx.functions.for_module(&tree.module.dir),
             tree,
@@ -423,7 +432,25 @@ impl<'a> Instance<'a> {
             each: None,
             count: None,
             self_value: None,
+        };
+        // Values take their declared types: `optional(T, default)` attributes are
+        // filled in and a `set` default loses its duplicates, whether the value came
+        // from a default, `--var`, an environment or a module argument. A value that
+        // does not fit is reported by `check_variables`.
+        let conformed: Vec<(String, Value)> = tree
+            .module
+            .variables
+            .iter()
+            .filter_map(|(name, v)| {
+                let ty = inst.resolve_type(v.ty.as_ref()?)?;
+                let value = inst.vars.get(name)?;
+                ty.conform(value).ok().map(|c| (name.clone(), c))
+            })
+            .collect();
+        for (name, value) in conformed {
+            inst.vars.insert(name, value);
         }
+        inst
     }
 
     fn module(&self) -> &'a Module {
@@ -493,11 +520,28 @@ impl<'a> Instance<'a> {
         for p in m.policies.values() {
             self.check_policy(p);
         }
+        // Copied, not taken: a caller still evaluates this instance's outputs.
+        let lets = self
+            .lets
+            .borrow()
+            .iter()
+            .filter_map(|(k, l)| match l {
+                Lazy::Done(v) => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        let var_types = m
+            .variables
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), self.resolve_type(v.ty.as_ref()?)?)))
+            .collect();
         self.ctx.expansion.borrow_mut().push(ExpandedModule {
             path: self.path.clone(),
             vars: self.vars.clone(),
             resources: self.expanded.take(),
             calls: self.calls.take(),
+            lets,
+            var_types,
         });
     }
 
@@ -511,7 +555,7 @@ impl<'a> Instance<'a> {
             if let Some(Some(ty)) = &ty {
                 if let Err(m) = ty.conform(value) {
                     self.ctx.report(
-                        Diagnostic::error("E0301", "Type mismatch")
+                        Diagnostic::new(&codes::E0301)
                             .with_primary(
                                 v.name.span,
                                 format!(
@@ -530,7 +574,7 @@ impl<'a> Instance<'a> {
                     (vb.body.attribute("condition"), vb.body.attribute("message"))
                 else {
                     self.ctx.report(
-                        Diagnostic::error("E0223", "Incomplete validate block")
+                        Diagnostic::new(&codes::E0223)
                             .with_primary(vb.kind.span, "a `validate` block needs `condition`")
                             .with_help("Write `validate { condition = EXPR, message = \"…\" }`."),
                     );
@@ -545,7 +589,7 @@ impl<'a> Instance<'a> {
                         .and_then(|m| m.as_str().map(str::to_string))
                         .unwrap_or_else(|| format!("the value of `{name}` is not valid"));
                     self.ctx.report(
-                        Diagnostic::error("E0224", "Variable validation failed")
+                        Diagnostic::new(&codes::E0224)
                             .with_primary(cond.value.span, text)
                             .with_secondary(v.name.span, "for this variable"),
                     );
@@ -557,54 +601,54 @@ impl<'a> Instance<'a> {
     fn resolve_type(&self, t: &ast::TypeExpr) -> Option<Type> {
         use ast::TypeExprKind as K;
         Some(match &t.kind {
-            K::Name(n) => match n.name.as_str() {
-                "string" => Type::String,
-                "number" => Type::Number,
-                "bool" => Type::Bool,
-                "any" => Type::Any,
-                other => match self.module().types.get(other) {
-                    Some(def) => {
-                        // Named types may not refer to themselves.
-                        if self
-                            .stack
-                            .borrow()
-                            .iter()
-                            .any(|(w, _)| w == &format!("type {other}"))
-                        {
-                            self.ctx.report(
-                                Diagnostic::error("E0207", "Reference cycle").with_primary(
+            K::Name(n) => {
+                match n.name.as_str() {
+                    "string" => Type::String,
+                    "number" => Type::Number,
+                    "bool" => Type::Bool,
+                    "any" => Type::Any,
+                    other => match self.module().types.get(other) {
+                        Some(def) => {
+                            // Named types may not refer to themselves.
+                            if self
+                                .stack
+                                .borrow()
+                                .iter()
+                                .any(|(w, _)| w == &format!("type {other}"))
+                            {
+                                self.ctx.report(Diagnostic::new(&codes::E0207).with_primary(
                                     n.span,
                                     format!("type `{other}` refers to itself"),
-                                ),
-                            );
+                                ));
+                                return None;
+                            }
+                            self.stack
+                                .borrow_mut()
+                                .push((format!("type {other}"), def.name.span));
+                            let r = self.resolve_type(&def.ty);
+                            self.stack.borrow_mut().pop();
+                            r?
+                        }
+                        None => {
+                            let names: Vec<&str> = ["string", "number", "bool", "any"]
+                                .into_iter()
+                                .chain(self.module().types.keys().map(String::as_str))
+                                .collect();
+                            let d = Diagnostic::new(&codes::E0225)
+                                .with_primary(n.span, format!("there is no type `{other}`"));
+                            self.ctx
+                                .report(match suggest(other, names.iter().copied()) {
+                                    Some(s) => d.with_help(format!("Did you mean `{s}`?")),
+                                    None => d.with_help(format!(
+                                        "Declared types are: {}.",
+                                        names.join(", ")
+                                    )),
+                                });
                             return None;
                         }
-                        self.stack
-                            .borrow_mut()
-                            .push((format!("type {other}"), def.name.span));
-                        let r = self.resolve_type(&def.ty);
-                        self.stack.borrow_mut().pop();
-                        r?
-                    }
-                    None => {
-                        let names: Vec<&str> = ["string", "number", "bool", "any"]
-                            .into_iter()
-                            .chain(self.module().types.keys().map(String::as_str))
-                            .collect();
-                        let d = Diagnostic::error("E0225", "Unknown type")
-                            .with_primary(n.span, format!("there is no type `{other}`"));
-                        self.ctx
-                            .report(match suggest(other, names.iter().copied()) {
-                                Some(s) => d.with_help(format!("Did you mean `{s}`?")),
-                                None => d.with_help(format!(
-                                    "Declared types are: {}.",
-                                    names.join(", ")
-                                )),
-                            });
-                        return None;
-                    }
-                },
-            },
+                    },
+                }
+            }
             K::List(e) => Type::list(self.resolve_type(e)?),
             K::Set(e) => Type::set(self.resolve_type(e)?),
             K::Map(e) => Type::map(self.resolve_type(e)?),
@@ -616,7 +660,7 @@ impl<'a> Instance<'a> {
             K::Union(lits) => Type::string_union(lits.iter().map(|l| l.value.clone())),
             K::Optional(inner, _) => {
                 self.ctx.report(
-                    Diagnostic::error("E0226", "optional() outside an object type")
+                    Diagnostic::new(&codes::E0226)
                         .with_primary(t.span, "`optional` marks an attribute of an object type")
                         .with_help("Use it inside `object({ name: optional(string) })`."),
                 );
@@ -685,7 +729,7 @@ impl<'a> Instance<'a> {
             .map(|(w, _)| w.as_str())
             .chain([what])
             .collect();
-        let mut d = Diagnostic::error("E0207", "Reference cycle")
+        let mut d = Diagnostic::new(&codes::E0207)
             .with_primary(span, format!("`{what}` depends on itself"));
         for (w, s) in cycle.iter().skip(1) {
             d = d.with_secondary(*s, format!("through `{w}`"));
@@ -699,12 +743,10 @@ impl<'a> Instance<'a> {
     fn check_provider(&self, name: &str, p: &crate::config::ProviderConfig) {
         match self.ctx.schemas.provider(name) {
             Some(schema) => self.check_body(&p.block.body, &schema, &format!("provider `{name}`")),
-            None => self
-                .ctx
-                .report(Diagnostic::error("E0227", "Unknown provider").with_primary(
-                    p.block.labels.first().map_or(p.block.kind.span, |l| l.span),
-                    format!("there is no provider `{name}`"),
-                )),
+            None => self.ctx.report(Diagnostic::new(&codes::E0227).with_primary(
+                p.block.labels.first().map_or(p.block.kind.span, |l| l.span),
+                format!("there is no provider `{name}`"),
+            )),
         }
     }
 
@@ -720,7 +762,7 @@ impl<'a> Instance<'a> {
     fn resource_value(&self, addr: &ResourceAddr) -> Option<Value> {
         let r = self.module().resources.get(addr)?;
         let ty = self.object_type_of(addr);
-        let one = Value::unknown(ty.clone());
+        let one = self.instance_placeholder(addr);
         if let Some(c) = &r.count {
             return Some(match self.eval(c).and_then(|v| v.as_number()) {
                 Some(n) if n >= 0.0 => Value::tuple((0..n as usize).map(|_| one.clone())),
@@ -737,6 +779,39 @@ impl<'a> Instance<'a> {
             });
         }
         Some(one)
+    }
+
+    /// One instance of `addr` before apply: unknown, of the schema's type, with the
+    /// attributes the schema calls sensitive marked (an output reading one must say
+    /// `sensitive = true`).
+    fn instance_placeholder(&self, addr: &ResourceAddr) -> Value {
+        let ty = self.object_type_of(addr);
+        let sensitive: Vec<String> = self
+            .schema_of(addr)
+            .map(|s| {
+                s.attributes
+                    .iter()
+                    .filter(|(_, a)| a.sensitive)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match &ty {
+            Type::Object(attrs) if !sensitive.is_empty() => {
+                Value::object(attrs.iter().map(|(k, a)| {
+                    let v = Value::unknown(a.ty.clone());
+                    (
+                        k.clone(),
+                        if sensitive.contains(k) {
+                            v.mark_sensitive()
+                        } else {
+                            v
+                        },
+                    )
+                }))
+            }
+            _ => Value::unknown(ty),
+        }
     }
 
     /// The object type of one instance of `addr` (see [`Ctx::object_types`]).
@@ -771,7 +846,7 @@ impl<'a> Instance<'a> {
             if k.is_sensitive() || *i < 0.0 || i.fract() != 0.0 || *i as usize >= n as usize {
                 return None;
             }
-            return Some(Value::unknown(self.object_type_of(addr)));
+            return Some(self.instance_placeholder(addr));
         }
         if let Some(f) = &r.for_each {
             let keys = for_each_keys(&self.eval(f)?)?;
@@ -782,7 +857,7 @@ impl<'a> Instance<'a> {
             if k.is_sensitive() || !keys.iter().any(|(name, _)| name == s) {
                 return None;
             }
-            return Some(Value::unknown(self.object_type_of(addr)));
+            return Some(self.instance_placeholder(addr));
         }
         None
     }
@@ -800,7 +875,7 @@ impl<'a> Instance<'a> {
             } else {
                 self.ctx.schemas.resource_types()
             };
-            let d = Diagnostic::error("E0228", "Unknown resource type").with_primary(
+            let d = Diagnostic::new(&codes::E0228).with_primary(
                 type_span,
                 format!("no provider offers the {kind} type `{}`", r.addr.type_name),
             );
@@ -819,7 +894,7 @@ impl<'a> Instance<'a> {
             let key = (r.addr.provider_name().to_string(), Some(alias.name.clone()));
             if !self.module().providers.contains_key(&key) {
                 self.ctx.report(
-                    Diagnostic::error("E0229", "Unknown provider configuration")
+                    Diagnostic::new(&codes::E0229)
                         .with_primary(
                             alias.span,
                             format!(
@@ -849,14 +924,10 @@ impl<'a> Instance<'a> {
                         return;
                     }
                     _ => {
-                        self.ctx
-                            .report(Diagnostic::error("E0301", "Type mismatch").with_primary(
-                                c.span,
-                                format!(
-                                    "`count` must be a whole number ≥ 0, found {}",
-                                    v.type_of()
-                                ),
-                            ));
+                        self.ctx.report(Diagnostic::new(&codes::E0301).with_primary(
+                            c.span,
+                            format!("`count` must be a whole number ≥ 0, found {}", v.type_of()),
+                        ));
                         return;
                     }
                 },
@@ -866,6 +937,10 @@ impl<'a> Instance<'a> {
             match self.eval(f) {
                 Some(v) if !v.is_known() => {
                     self.ctx.report(self.unknown_expansion("for_each", f));
+                    return;
+                }
+                Some(v) if v.contains_sensitive() => {
+                    self.ctx.report(sensitive_for_each(f));
                     return;
                 }
                 Some(v) => match for_each_keys(&v) {
@@ -879,7 +954,7 @@ impl<'a> Instance<'a> {
                         .collect(),
                     None => {
                         self.ctx.report(
-                            Diagnostic::error("E0301", "Type mismatch")
+                            Diagnostic::new(&codes::E0301)
                                 .with_primary(
                                     f.span,
                                     format!(
@@ -915,6 +990,8 @@ impl<'a> Instance<'a> {
         // misspelt name must not silently turn `prevent_destroy` off); the other two
         // are lists of references, read by the engine.
         if let Some(lc) = r.block.body.blocks().find(|b| b.kind.name == "lifecycle") {
+            // `self` is the instance, as in policies (its attributes unknown here).
+            let self_value = Value::unknown(schema.object_type());
             let flag = AttributeInfo {
                 ty: Type::Bool,
                 required: false,
@@ -929,7 +1006,8 @@ impl<'a> Instance<'a> {
                 blocks: IndexMap::new(),
             };
             for i in &instances {
-                let scope = self.with_bindings(i.each.clone(), i.count.clone(), None);
+                let scope =
+                    self.with_bindings(i.each.clone(), i.count.clone(), Some(self_value.clone()));
                 self.check_body_in(
                     &scope,
                     &lc.body,
@@ -973,12 +1051,10 @@ impl<'a> Instance<'a> {
             match schema.attributes.get(name) {
                 Some(info) => {
                     if info.computed && !info.required && is_computed_only(info) {
-                        self.ctx.report(
-                            Diagnostic::error("E0232", "Computed attribute set").with_primary(
-                                a.name.span,
-                                format!("`{name}` is computed by the provider and cannot be set"),
-                            ),
-                        );
+                        self.ctx.report(Diagnostic::new(&codes::E0232).with_primary(
+                            a.name.span,
+                            format!("`{name}` is computed by the provider and cannot be set"),
+                        ));
                         continue;
                     }
                     let Some(v) = self.eval_in(scope, &a.value) else {
@@ -986,14 +1062,14 @@ impl<'a> Instance<'a> {
                     };
                     if let Err(m) = info.ty.conform(&v) {
                         self.ctx.report(
-                            Diagnostic::error("E0301", "Type mismatch")
+                            Diagnostic::new(&codes::E0301)
                                 .with_primary(a.value.span, describe_mismatch(&m))
                                 .with_help(format!("`{name}` of {what} is of type {}.", info.ty)),
                         );
                     }
                 }
                 None => {
-                    let d = Diagnostic::error("E0230", "Unknown attribute")
+                    let d = Diagnostic::new(&codes::E0230)
                         .with_primary(a.name.span, format!("{what} has no attribute `{name}`"));
                     self.ctx.report(match suggest(name, names.iter().copied()) {
                         Some(s) => d.with_help(format!("Did you mean `{s}`?")),
@@ -1016,7 +1092,7 @@ impl<'a> Instance<'a> {
                     &[],
                 ),
                 None => {
-                    let d = Diagnostic::error("E0230", "Unknown block")
+                    let d = Diagnostic::new(&codes::E0237)
                         .with_primary(b.kind.span, format!("{what} has no block `{name}`"));
                     self.ctx.report(match suggest(name, names.iter().copied()) {
                         Some(s) => d.with_help(format!("Did you mean `{s}`?")),
@@ -1042,7 +1118,7 @@ impl<'a> Instance<'a> {
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             self.ctx.report(
-                Diagnostic::error("E0231", "Missing required attribute")
+                Diagnostic::new(&codes::E0231)
                     .with_primary(
                         Span {
                             end: head.start + 1,
@@ -1081,6 +1157,10 @@ impl<'a> Instance<'a> {
             self.eval(f).and_then(|v| {
                 if !v.is_known() {
                     self.ctx.report(self.unknown_expansion("for_each", f));
+                    return None;
+                }
+                if v.contains_sensitive() {
+                    self.ctx.report(sensitive_for_each(f));
                     return None;
                 }
                 for_each_keys(&v).map(|ks| {
@@ -1141,7 +1221,7 @@ impl<'a> Instance<'a> {
             let mut args = IndexMap::new();
             for a in call.arguments() {
                 if !child.module.variables.contains_key(&a.name.name) {
-                    let d = Diagnostic::error("E0233", "Unknown module argument").with_primary(
+                    let d = Diagnostic::new(&codes::E0233).with_primary(
                         a.name.span,
                         format!("module `{name}` has no variable `{}`", a.name.name),
                     );
@@ -1173,7 +1253,7 @@ impl<'a> Instance<'a> {
                             }
                             Err(m) => {
                                 self.ctx.report(
-                                    Diagnostic::error("E0301", "Type mismatch")
+                                    Diagnostic::new(&codes::E0301)
                                         .with_primary(a.value.span, describe_mismatch(&m))
                                         .with_help(format!(
                                             "The module's variable `{}` is of type {ty}.",
@@ -1206,7 +1286,7 @@ impl<'a> Instance<'a> {
             }
             if !missing.is_empty() {
                 self.ctx.report(
-                    Diagnostic::error("E0234", "Missing module argument")
+                    Diagnostic::new(&codes::E0234)
                         .with_primary(
                             call.name.span,
                             format!(
@@ -1268,7 +1348,7 @@ impl<'a> Instance<'a> {
             .unwrap_or(false);
         if v.contains_sensitive() && !declared_sensitive {
             self.ctx.report(
-                Diagnostic::error("E0235", "Output refers to sensitive values")
+                Diagnostic::new(&codes::E0235)
                     .with_primary(o.value.span, "this value is derived from a sensitive value")
                     .with_secondary(o.name.span, format!("output `{}`", o.name.name))
                     .with_help("Add `sensitive = true` in the output's body if you intend to expose it: `output NAME = … { sensitive = true }`."),
@@ -1287,7 +1367,7 @@ impl<'a> Instance<'a> {
         for a in b.body.attributes() {
             let name = a.name.name.as_str();
             if !POLICY_ATTRIBUTES.contains(&name) {
-                let d = Diagnostic::error("E0801", "Unknown policy attribute")
+                let d = Diagnostic::new(&codes::E0801)
                     .with_primary(a.name.span, format!("{what} has no attribute `{name}`"));
                 self.ctx
                     .report(match suggest(name, POLICY_ATTRIBUTES.iter().copied()) {
@@ -1301,7 +1381,7 @@ impl<'a> Instance<'a> {
         }
         for inner in b.body.blocks() {
             self.ctx.report(
-                Diagnostic::error("E0801", "Unknown policy attribute")
+                Diagnostic::new(&codes::E0801)
                     .with_primary(inner.kind.span, format!("{what} takes no blocks"))
                     .with_help(format!(
                         "A policy takes the attributes {}.",
@@ -1316,14 +1396,14 @@ impl<'a> Instance<'a> {
         };
         match (attr("assert"), attr("rego")) {
             (None, None) => self.ctx.report(
-                Diagnostic::error("E0802", "Policy without a rule")
+                Diagnostic::new(&codes::E0802)
                     .with_primary(head, format!("{what} has neither `assert` nor `rego`"))
                     .with_help(
                         "Add `assert = EXPR` (checked on each planned resource, `self` being the resource) or `rego = file(\"x.rego\")` (checked on the whole plan).",
                     ),
             ),
             (Some(a), Some(r)) => self.ctx.report(
-                Diagnostic::error("E0802", "Policy without a rule")
+                Diagnostic::new(&codes::E0802)
                     .with_primary(r.name.span, format!("{what} has both `assert` and `rego`"))
                     .with_secondary(a.name.span, "the native assertion")
                     .with_help("Split it into two policies: one with `assert`, one with `rego`."),
@@ -1334,7 +1414,7 @@ impl<'a> Instance<'a> {
             for other in ["resources", "message"] {
                 if let Some(a) = attr(other) {
                     self.ctx.report(
-                        Diagnostic::error("E0801", "Unknown policy attribute")
+                        Diagnostic::new(&codes::E0801)
                             .with_primary(a.name.span, format!("`{other}` is for `assert` policies"))
                             .with_secondary(r.name.span, "this policy is a Rego policy")
                             .with_help("A Rego policy reads the whole plan as `input`; its rule's results are the messages."),
@@ -1349,7 +1429,7 @@ impl<'a> Instance<'a> {
                 None if !v.is_known() => None,
                 None => {
                     self.ctx.report(
-                        Diagnostic::error("E0301", "Type mismatch")
+                        Diagnostic::new(&codes::E0301)
                             .with_primary(
                                 a.value.span,
                                 format!("expected a string, found {}", v.type_of()),
@@ -1363,7 +1443,7 @@ impl<'a> Instance<'a> {
         if let Some(a) = attr("level") {
             if let Some(level) = constant_string(a, "\"error\" or \"warning\"") {
                 if !POLICY_LEVELS.contains(&level.as_str()) {
-                    let d = Diagnostic::error("E0803", "Unknown policy level")
+                    let d = Diagnostic::new(&codes::E0803)
                         .with_primary(a.value.span, format!("`{level}` is not a policy level"));
                     self.ctx.report(match suggest(&level, POLICY_LEVELS.iter().copied()) {
                         Some(s) => d.with_help(format!("Did you mean `\"{s}\"`? Levels are \"error\" (blocks plan and apply) and \"warning\" (reported only).")),
@@ -1400,7 +1480,7 @@ impl<'a> Instance<'a> {
                             let Some(t) = item.as_str() else {
                                 if item.is_known() {
                                     self.ctx.report(
-                                        Diagnostic::error("E0301", "Type mismatch")
+                                        Diagnostic::new(&codes::E0301)
                                             .with_primary(span, format!("expected a resource type name, found {}", item.type_of()))
                                             .with_help("`resources` is a list of resource type names, e.g. [\"local_file\"]."),
                                     );
@@ -1408,7 +1488,7 @@ impl<'a> Instance<'a> {
                                 continue;
                             };
                             if self.ctx.schemas.resource(t).is_none() {
-                                let d = Diagnostic::error("E0228", "Unknown resource type")
+                                let d = Diagnostic::new(&codes::E0228)
                                     .with_primary(span, format!("no provider offers the resource type `{t}`"));
                                 self.ctx.report(match suggest(t, known.iter().map(String::as_str)) {
                                     Some(s) => d.with_help(format!("Did you mean `{s}`?")),
@@ -1421,7 +1501,7 @@ impl<'a> Instance<'a> {
                     }
                     None if !v.is_known() => types.push(None),
                     None => self.ctx.report(
-                        Diagnostic::error("E0301", "Type mismatch")
+                        Diagnostic::new(&codes::E0301)
                             .with_primary(a.value.span, format!("expected a list of resource type names, found {}", v.type_of()))
                             .with_help("`resources` is a list of resource type names, e.g. [\"local_file\"]."),
                     ),
@@ -1445,7 +1525,7 @@ impl<'a> Instance<'a> {
             if let Some(v) = self.eval_in(&scope, &assert.value) {
                 if let Err(m) = Type::Bool.conform(&v) {
                     self.ctx.report(
-                        Diagnostic::error("E0301", "Type mismatch")
+                        Diagnostic::new(&codes::E0301)
                             .with_primary(assert.value.span, describe_mismatch(&m))
                             .with_help("`assert` must be a bool: true when the resource complies."),
                     );
@@ -1455,7 +1535,7 @@ impl<'a> Instance<'a> {
                 if let Some(v) = self.eval_in(&scope, &m.value) {
                     if let Err(mm) = Type::String.conform(&v) {
                         self.ctx.report(
-                            Diagnostic::error("E0301", "Type mismatch")
+                            Diagnostic::new(&codes::E0301)
                                 .with_primary(m.value.span, describe_mismatch(&mm))
                                 .with_help("`message` is a string, e.g. \"${self.address} needs an owner tag\"."),
                         );
@@ -1467,7 +1547,7 @@ impl<'a> Instance<'a> {
 
     /// E0240, with a secondary label on the reference that is unknown before apply.
     fn unknown_expansion(&self, what: &str, e: &Expr) -> Diagnostic {
-        let mut d = Diagnostic::error("E0240", "Expansion not known before apply").with_primary(
+        let mut d = Diagnostic::new(&codes::E0240).with_primary(
             e.span,
             format!("`{what}` depends on a value known only after apply"),
         );
@@ -1542,13 +1622,10 @@ impl<'a> Instance<'a> {
                                     .map(|(n, _)| n.to_string())
                                     .chain([to.to_string()])
                                     .collect();
-                                let mut d = Diagnostic::error("E0207", "Reference cycle")
-                                    .with_primary(
-                                        span,
-                                        format!(
-                                            "`{node}` refers to `{to}`, which depends on `{node}`"
-                                        ),
-                                    );
+                                let mut d = Diagnostic::new(&codes::E0207).with_primary(
+                                    span,
+                                    format!("`{node}` refers to `{to}`, which depends on `{node}`"),
+                                );
                                 for (n, _) in path.get(from..).unwrap_or(&[]) {
                                     if let Some(r) = m.resources.get(*n) {
                                         d = d.with_secondary(
@@ -1744,17 +1821,13 @@ impl Scope for Bound<'_, '_> {
         let inst = self.inst;
         let m = inst.module();
         let first = path.first().copied().unwrap_or("");
-        let miss = |segment: usize,
-                    code: &'static str,
-                    summary: &'static str,
-                    label: String,
-                    help: Option<String>| ScopeMiss {
-            segment,
-            code,
-            summary,
-            label,
-            help,
-        };
+        let miss =
+            |segment: usize, code: &'static Code, label: String, help: Option<String>| ScopeMiss {
+                segment,
+                code,
+                label,
+                help,
+            };
         let did_you_mean = |name: &str, cands: Vec<&str>| {
             suggest(name, cands.iter().copied()).map(|s| format!("Did you mean `{s}`?"))
         };
@@ -1786,8 +1859,7 @@ impl Scope for Bound<'_, '_> {
                     None if m.variables.contains_key(*name) => Ok((Value::unknown(Type::Any), 2)),
                     None => Err(miss(
                         1,
-                        "E0202",
-                        "Unknown variable",
+                        &codes::E0202,
                         format!("there is no variable `{name}`"),
                         did_you_mean(name, m.variables.keys().map(String::as_str).collect())
                             .or(Some(format!("Declare it: `variable {name}: TYPE`."))),
@@ -1797,7 +1869,7 @@ impl Scope for Bound<'_, '_> {
             "env" => {
                 if let Some(attr) = path.get(1) {
                     if inst.ctx.env.get(attr).is_none() {
-                        return Err(miss(1, "E0236", "Environment attribute missing",
+                        return Err(miss(1, &codes::E0236,
                             format!("environment `{}` has no attribute `{attr}`", inst.ctx.env_name),
                             Some(format!("Declare `{attr}` in every environment, or guard the read: `try(env.{attr}, DEFAULT)`."))));
                     }
@@ -1808,8 +1880,7 @@ impl Scope for Bound<'_, '_> {
                 Some(v) => Ok((v.clone(), 1)),
                 None => Err(miss(
                     0,
-                    "E0215",
-                    "each outside for_each",
+                    &codes::E0215,
                     "`each` is only defined in a block with `for_each`".into(),
                     None,
                 )),
@@ -1818,8 +1889,7 @@ impl Scope for Bound<'_, '_> {
                 Some(v) => Ok((v.clone(), 1)),
                 None => Err(miss(
                     0,
-                    "E0216",
-                    "count outside a counted block",
+                    &codes::E0216,
                     "`count.index` is only defined in a block with `count`".into(),
                     None,
                 )),
@@ -1828,8 +1898,7 @@ impl Scope for Bound<'_, '_> {
                 Some(v) => Ok((v.clone(), 1)),
                 None => Err(miss(
                     0,
-                    "E0217",
-                    "self outside its blocks",
+                    &codes::E0217,
                     "`self` is only defined in `lifecycle`, `policy` and `validate` blocks".into(),
                     None,
                 )),
@@ -1848,8 +1917,7 @@ impl Scope for Bound<'_, '_> {
                 let (Some(ty), Some(name)) = (path.get(1), path.get(2)) else {
                     return Err(miss(
                         0,
-                        "E0203",
-                        "Unknown data source",
+                        &codes::E0203,
                         "expected `data.TYPE.NAME`".into(),
                         None,
                     ));
@@ -1867,8 +1935,7 @@ impl Scope for Bound<'_, '_> {
                         let want = addr.to_string();
                         Err(miss(
                             2,
-                            "E0203",
-                            "Unknown data source",
+                            &codes::E0203,
                             format!("there is no `{want}` in this module"),
                             suggest(&want, cands.iter().map(String::as_str))
                                 .map(|s| format!("Did you mean `{s}`?")),
@@ -1880,8 +1947,7 @@ impl Scope for Bound<'_, '_> {
                 let Some(name) = path.get(1) else {
                     return Err(miss(
                         0,
-                        "E0218",
-                        "Unknown module",
+                        &codes::E0218,
                         "expected `module.NAME`".into(),
                         None,
                     ));
@@ -1889,8 +1955,7 @@ impl Scope for Bound<'_, '_> {
                 if !m.module_calls.contains_key(*name) {
                     return Err(miss(
                         1,
-                        "E0218",
-                        "Unknown module",
+                        &codes::E0218,
                         format!("there is no module `{name}` here"),
                         did_you_mean(name, m.module_calls.keys().map(String::as_str).collect()),
                     ));
@@ -1906,8 +1971,7 @@ impl Scope for Bound<'_, '_> {
                             if single && !outs.contains_key(*out) {
                                 return Err(miss(
                                     2,
-                                    "E0219",
-                                    "Unknown module output",
+                                    &codes::E0219,
                                     format!("module `{name}` has no output `{out}`"),
                                     did_you_mean(out, outs.keys().map(String::as_str).collect()),
                                 ));
@@ -1935,8 +1999,7 @@ impl Scope for Bound<'_, '_> {
                     let Some(rname) = path.get(1) else {
                         return Err(miss(
                             0,
-                            "E0203",
-                            "Unknown resource",
+                            &codes::E0203,
                             format!("`{name}` is a resource type; name a resource: `{name}.NAME`"),
                             None,
                         ));
@@ -1955,8 +2018,7 @@ impl Scope for Bound<'_, '_> {
                                 .collect();
                             Err(miss(
                                 1,
-                                "E0203",
-                                "Unknown resource",
+                                &codes::E0203,
                                 format!("there is no resource `{name}.{rname}` in this module"),
                                 did_you_mean(rname, cands),
                             ))
@@ -1968,8 +2030,7 @@ impl Scope for Bound<'_, '_> {
                 cands.extend(m.resources.keys().map(|a| a.type_name.as_str()));
                 Err(miss(
                     0,
-                    "E0202",
-                    "Unknown name",
+                    &codes::E0202,
                     format!("`{name}` is not defined"),
                     did_you_mean(name, cands).or(Some(format!(
                         "Declare it with `let {name} = …`, or use `var.{name}` for an input."
@@ -2031,4 +2092,18 @@ pub fn module_at<'t>(root: &'t ModuleTree, path: &ModuleInstance) -> Option<&'t 
 /// Literal text of a `source`-like attribute, for callers outside this module.
 pub fn attribute_literal(body: &ast::Body, name: &str) -> Option<String> {
     body.attribute(name).and_then(|a| literal_string(&a.value))
+}
+
+/// E0305: a sensitive value as `for_each` (its keys would appear in instance addresses,
+/// in plans and logs).
+fn sensitive_for_each(f: &Expr) -> Diagnostic {
+    Diagnostic::new(&codes::E0305)
+        .with_primary(
+            f.span,
+            "sensitive values, or values derived from them, cannot be used as `for_each`",
+        )
+        .with_help(
+            "Instance keys appear in addresses, plans and logs: build `for_each` from values \
+             that are not sensitive.",
+        )
 }

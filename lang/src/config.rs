@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 
 use crate::addr::ResourceAddr;
 use crate::ast::{self, BlockKind, Expr, ExprKind, Item, TemplatePart};
+use crate::codes;
 use crate::diag::Diagnostic;
 use crate::source::{SourceMap, Span};
 use crate::syntax;
@@ -120,7 +121,7 @@ impl Module {
         let mut dup = |ns: &'static str, name: String, span: Span, diags: &mut Vec<Diagnostic>| {
             if let Some(first) = seen.get(&(ns, name.clone())) {
                 diags.push(
-                    Diagnostic::error("E0201", "Duplicate definition")
+                    Diagnostic::new(&codes::E0201)
                         .with_primary(span, format!("{ns} `{name}` is defined again here"))
                         .with_secondary(*first, "first defined here")
                         .with_help(
@@ -217,7 +218,7 @@ impl Module {
                     ExprKind::Name(_) => None,
                     _ => {
                         diags.push(
-                            Diagnostic::error("E0208", "Invalid provider reference")
+                            Diagnostic::new(&codes::E0208)
                                 .with_primary(a.value.span, "expected `NAME` or `NAME.ALIAS`")
                                 .with_help("Write `provider = aws.eu` to use the configuration `provider aws eu { … }`."),
                         );
@@ -227,7 +228,7 @@ impl Module {
                 if b.body.attribute("count").is_some() && b.body.attribute("for_each").is_some() {
                     let span = b.body.attribute("for_each").map_or(head, |a| a.span);
                     diags.push(
-                        Diagnostic::error("E0209", "Both count and for_each")
+                        Diagnostic::new(&codes::E0209)
                             .with_primary(span, "`for_each` cannot be combined with `count`")
                             .with_help("Use one of them: `count` for N identical instances, `for_each` for one instance per key."),
                     );
@@ -263,7 +264,7 @@ impl Module {
                         Some(s) => (s, a.value.span),
                         None => {
                             diags.push(
-                                Diagnostic::error("E0210", "Module source is not a string")
+                                Diagnostic::new(&codes::E0210)
                                     .with_primary(a.value.span, "expected a string such as \"./modules/web\" or \"std:regional\"")
                                     .with_help("Write the source as a literal string."),
                             );
@@ -272,7 +273,7 @@ impl Module {
                     },
                     None => {
                         diags.push(
-                            Diagnostic::error("E0211", "Missing module source")
+                            Diagnostic::new(&codes::E0211)
                                 .with_primary(head, "this module has no `source`")
                                 .with_help("Add `source = \"./path\"` or `source = \"std:NAME\"`."),
                         );
@@ -402,7 +403,7 @@ fn load_rec(
                 )
             };
             diags.push(
-                Diagnostic::error("E0212", "Module source not found")
+                Diagnostic::new(&codes::E0212)
                     .with_primary(
                         call.source_span,
                         format!("no .aic module at {}", child_dir.display()),
@@ -414,7 +415,7 @@ fn load_rec(
         let child_canon = child_dir.canonicalize()?;
         if stack.contains(&child_canon) {
             diags.push(
-                Diagnostic::error("E0213", "Module calls itself")
+                Diagnostic::new(&codes::E0213)
                     .with_primary(
                         call.source_span,
                         "this module is already being loaded higher up",

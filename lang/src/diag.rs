@@ -1,8 +1,12 @@
 //! Diagnostics: the data every phase produces, and the one place that renders them.
 //!
-//! Phases keep their errors as enums with spans and names; each converts them into
-//! [`Diagnostic`] values (code, summary, labels, help). Rendering to a terminal goes
-//! through miette; [`Diagnostic::to_json`] gives the machine-readable form of
+//! Every diagnostic has a [`Code`] from a catalogue: its identity (`E0101`), severity,
+//! summary (a fixed phrase), default help and documentation live there, in one place per
+//! crate ([`crate::codes`] for the language; the engine and the provider interface have
+//! their own), declared with [`catalogue!`]. `docs/diagnostics.md` is generated from the
+//! catalogues. A phase makes a [`Diagnostic`] from a code ([`Diagnostic::new`]) and adds
+//! the labels and help that name the user's things. Rendering to a terminal goes through
+//! miette; [`Diagnostic::to_json`] gives the machine-readable form of
 //! `aic validate --json`. Diagnostics are collected unsorted and ordered by file and
 //! position only when rendered.
 
@@ -18,6 +22,54 @@ use crate::source::{SourceFile, SourceMap, Span};
 pub enum Severity {
     Error,
     Warning,
+}
+
+/// One entry of a catalogue of diagnostic codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    /// `E0101`, `W0201`: stable; a retired code is not reused.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// A fixed phrase without user names ("Unexpected token").
+    pub summary: &'static str,
+    /// The help when the place that reports it has none more specific.
+    pub help: Option<&'static str>,
+    /// What it means and how to fix it (Markdown), for `docs/diagnostics.md`.
+    pub doc: &'static str,
+}
+
+/// Declares a catalogue of diagnostic codes: one `pub const` [`Code`] per entry, its doc
+/// comment the documentation, and `ALL`, every entry in order.
+///
+/// ```
+/// aic_lang::catalogue! {
+///     /// The thing is missing.
+///     E9901: Error "Missing thing";
+///     /// The thing is odd.
+///     W9902: Warning "Odd thing", help "Make it even.";
+/// }
+/// assert_eq!(E9901.summary, "Missing thing");
+/// assert_eq!(W9902.help, Some("Make it even."));
+/// assert_eq!(ALL.len(), 2);
+/// ```
+#[macro_export]
+macro_rules! catalogue {
+    ($( $(#[doc = $doc:literal])* $id:ident : $sev:ident $summary:literal $(, help $help:literal)? ;)*) => {
+        $(
+            $(#[doc = $doc])*
+            pub const $id: $crate::diag::Code = $crate::diag::Code {
+                id: stringify!($id),
+                severity: $crate::diag::Severity::$sev,
+                summary: $summary,
+                help: $crate::catalogue!(@help $($help)?),
+                doc: concat!($($doc, "\n"),*),
+            };
+        )*
+        /// Every code of this catalogue, in order.
+        pub const ALL: &[&$crate::diag::Code] = &[$(&$id),*];
+    };
+    (@help) => { None };
+    (@help $help:literal) => { Some($help) };
 }
 
 /// A label on a span: the primary one says what is wrong there; secondary ones point at
@@ -43,20 +95,14 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, summary: impl Into<String>) -> Diagnostic {
+    /// A diagnostic of `code`, with its summary, severity and default help.
+    pub fn new(code: &'static Code) -> Diagnostic {
         Diagnostic {
-            code,
-            severity: Severity::Error,
-            summary: summary.into(),
+            code: code.id,
+            severity: code.severity,
+            summary: code.summary.to_string(),
             labels: Vec::new(),
-            help: None,
-        }
-    }
-
-    pub fn warning(code: &'static str, summary: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, summary)
+            help: code.help.map(str::to_string),
         }
     }
 

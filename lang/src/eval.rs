@@ -9,7 +9,8 @@
 use indexmap::IndexMap;
 
 use crate::ast::{BinaryOp, Expr, ExprKind, ObjectKey, TemplatePart, UnaryOp};
-use crate::diag::{suggest, Diagnostic};
+use crate::codes;
+use crate::diag::{suggest, Code, Diagnostic};
 use crate::source::Span;
 use crate::types::Type;
 use crate::value::{format_number, Value, ValueKind};
@@ -17,23 +18,16 @@ use crate::value::{format_number, Value, ValueKind};
 /// An evaluation error, pointing at the expression (or argument) at fault.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError {
-    pub code: &'static str,
-    pub summary: &'static str,
+    pub code: &'static Code,
     pub label: String,
     pub span: Span,
     pub help: Option<String>,
 }
 
 impl EvalError {
-    fn new(
-        code: &'static str,
-        summary: &'static str,
-        span: Span,
-        label: impl Into<String>,
-    ) -> Self {
+    fn new(code: &'static Code, span: Span, label: impl Into<String>) -> Self {
         EvalError {
             code,
-            summary,
             label: label.into(),
             span,
             help: None,
@@ -46,8 +40,7 @@ impl EvalError {
     }
 
     pub fn to_diagnostic(&self) -> Diagnostic {
-        let d =
-            Diagnostic::error(self.code, self.summary).with_primary(self.span, self.label.clone());
+        let d = Diagnostic::new(self.code).with_primary(self.span, self.label.clone());
         match &self.help {
             Some(h) => d.with_help(h.clone()),
             None => d,
@@ -128,10 +121,9 @@ pub fn path_object(module_dir: &std::path::Path, root_dir: &std::path::Path) -> 
 pub struct ScopeMiss {
     /// Index of the segment at fault in the path given to [`Scope::resolve`].
     pub segment: usize,
-    pub summary: &'static str,
+    pub code: &'static Code,
     pub label: String,
     pub help: Option<String>,
-    pub code: &'static str,
 }
 
 /// Evaluates expressions against a scope.
@@ -277,8 +269,7 @@ impl<'a> Evaluator<'a> {
                     }
                     ValueKind::Null => {
                         return Err(EvalError::new(
-                            "E0405",
-                            "Iteration over null",
+                            &codes::E0405,
                             f.collection.span,
                             "this is null",
                         )
@@ -286,8 +277,7 @@ impl<'a> Evaluator<'a> {
                     }
                     _ => {
                         return Err(EvalError::new(
-                            "E0301",
-                            "Type mismatch",
+                            &codes::E0301,
                             f.collection.span,
                             format!(
                                 "a `for` iterates over a list, set, map or object, found {}",
@@ -321,9 +311,7 @@ impl<'a> Evaluator<'a> {
                                     groups.entry(ks).or_default().push(val);
                                 } else if obj.contains_key(&ks) {
                                     let span = f.first.span;
-                                    return Err(EvalError::new(
-                                        "E0406",
-                                        "Duplicate key in for expression",
+                                    return Err(EvalError::new(&codes::E0406,
                                         span,
                                         format!("the key {ks:?} is produced more than once"),
                                     )
@@ -392,9 +380,7 @@ fn stringify(v: Value, span: Span) -> Result<Value, EvalError> {
             ValueKind::Unknown(t) => match t {
                 Type::String | Type::Number | Type::Bool | Type::Any | Type::StringUnion(_) => Value::unknown(Type::String),
                 other => {
-                    return Err(EvalError::new(
-                        "E0302",
-                        "Cannot interpolate value",
+                    return Err(EvalError::new(&codes::E0302,
                         span,
                         format!("a value of type {other} cannot be converted to a string"),
                     )
@@ -402,13 +388,11 @@ fn stringify(v: Value, span: Span) -> Result<Value, EvalError> {
                 }
             },
             ValueKind::Null => {
-                return Err(EvalError::new("E0302", "Cannot interpolate value", span, "this value is null")
+                return Err(EvalError::new(&codes::E0302, span, "this value is null")
                     .help("Use `coalesce(x, \"\")` or `x ?? \"\"` to interpolate a possibly-null value."))
             }
             _ => {
-                return Err(EvalError::new(
-                    "E0302",
-                    "Cannot interpolate value",
+                return Err(EvalError::new(&codes::E0302,
                     span,
                     format!("a value of type {} cannot be converted to a string", v.type_of()),
                 )
@@ -511,12 +495,7 @@ impl Evaluator<'_> {
                     BinaryOp::Mul => Value::number(a * b),
                     BinaryOp::Div | BinaryOp::Mod => {
                         if b == 0.0 {
-                            return Err(EvalError::new(
-                                "E0403",
-                                "Division by zero",
-                                r.span,
-                                "this is zero",
-                            ));
+                            return Err(EvalError::new(&codes::E0403, r.span, "this is zero"));
                         }
                         Value::number(if op == BinaryOp::Div { a / b } else { a % b })
                     }
@@ -566,8 +545,7 @@ impl Evaluator<'_> {
                     }
                     _ => {
                         return Err(EvalError::new(
-                            "E0301",
-                            "Type mismatch",
+                            &codes::E0301,
                             a.span,
                             format!("`...` expands a list, found {}", v.type_of()),
                         ))
@@ -583,8 +561,7 @@ impl Evaluator<'_> {
             Some(Err(f)) => {
                 let span = f.arg.and_then(|i| spans.get(i).copied()).unwrap_or(e.span);
                 Err(EvalError::new(
-                    "E0404",
-                    "Function call failed",
+                    &codes::E0404,
                     span,
                     format!("{name}: {}", f.message),
                 ))
@@ -592,8 +569,7 @@ impl Evaluator<'_> {
             None => {
                 let names = self.functions.names();
                 let err = EvalError::new(
-                    "E0204",
-                    "Unknown function",
+                    &codes::E0204,
                     c.name.span,
                     format!("there is no function `{name}`"),
                 );
@@ -658,7 +634,7 @@ impl Evaluator<'_> {
                         _ => x.span,
                     });
                 let span = if miss.segment == 0 { root.span } else { at };
-                let mut err = EvalError::new(miss.code, miss.summary, span, miss.label);
+                let mut err = EvalError::new(miss.code, span, miss.label);
                 err.help = miss.help;
                 Err(err)
             }
@@ -736,13 +712,10 @@ impl Evaluator<'_> {
                 Some(x) => Ok(x.clone().with_sensitive_or(s)),
                 None => {
                     let is_map = matches!(v.kind(), ValueKind::Map(_));
+                    // A key a map lacks is E0402 however it is read (`m.k`, `m["k"]`).
+                    let code = if is_map { &codes::E0402 } else { &codes::E0214 };
                     let err = EvalError::new(
-                        "E0214",
-                        if is_map {
-                            "Missing map key"
-                        } else {
-                            "Unsupported attribute"
-                        },
+                        code,
                         span,
                         format!(
                             "this {} has no {} `{name}`",
@@ -770,8 +743,7 @@ impl Evaluator<'_> {
                         Some(a) => a.ty.clone(),
                         None => {
                             let err = EvalError::new(
-                                "E0214",
-                                "Unsupported attribute",
+                                &codes::E0214,
                                 span,
                                 format!("this object has no attribute `{name}`"),
                             );
@@ -787,15 +759,13 @@ impl Evaluator<'_> {
                 Ok(Value::unknown(ty).with_sensitive(s))
             }
             ValueKind::Null => Err(EvalError::new(
-                "E0405",
-                "Attribute of null",
+                &codes::E0405,
                 span,
                 format!("cannot read `{name}` of a null value"),
             )
             .help("Guard it: `x != null ? x.attr : default`, or `try(x.attr, default)`.")),
             _ => Err(EvalError::new(
-                "E0214",
-                "Unsupported attribute",
+                &codes::E0214,
                 span,
                 format!("a {} has no attributes", v.type_of()),
             )),
@@ -815,8 +785,7 @@ impl Evaluator<'_> {
                 };
                 if n < 0.0 || n.fract() != 0.0 || n as usize >= xs.len() {
                     return Err(EvalError::new(
-                        "E0401",
-                        "Index out of range",
+                        &codes::E0401,
                         span,
                         format!(
                             "index {} is out of range for a list of {} element(s)",
@@ -841,12 +810,8 @@ impl Evaluator<'_> {
                 match m.get(&key) {
                     Some(x) => Ok(x.clone().with_sensitive_or(s)),
                     None => {
-                        let err = EvalError::new(
-                            "E0402",
-                            "Missing key",
-                            span,
-                            format!("there is no key {key:?}"),
-                        );
+                        let err =
+                            EvalError::new(&codes::E0402, span, format!("there is no key {key:?}"));
                         Err(match suggest(&key, m.keys().map(String::as_str)) {
                             Some(sug) => err.help(format!("Did you mean {sug:?}?")),
                             None => err.help(format!(
@@ -865,14 +830,12 @@ impl Evaluator<'_> {
                 Ok(Value::unknown(t.element_type().unwrap_or(Type::Any)).with_sensitive(s))
             }
             ValueKind::Null => Err(EvalError::new(
-                "E0405",
-                "Index of null",
+                &codes::E0405,
                 span,
                 "cannot index a null value",
             )),
             _ => Err(EvalError::new(
-                "E0301",
-                "Type mismatch",
+                &codes::E0301,
                 span,
                 format!("a {} cannot be indexed", v.type_of()),
             )),
@@ -882,8 +845,7 @@ impl Evaluator<'_> {
 
 fn type_error(span: Span, expected: &Type, found: &Value) -> EvalError {
     EvalError::new(
-        "E0301",
-        "Type mismatch",
+        &codes::E0301,
         span,
         format!("expected {expected}, found {}", found.type_of()),
     )
@@ -891,8 +853,7 @@ fn type_error(span: Span, expected: &Type, found: &Value) -> EvalError {
 
 fn arity(span: Span, name: &str, want: usize, got: usize) -> EvalError {
     EvalError::new(
-        "E0404",
-        "Function call failed",
+        &codes::E0404,
         span,
         format!("{name} takes at least {want} argument(s), found {got}"),
     )

@@ -6,6 +6,7 @@
 
 pub mod addr;
 pub mod check;
+pub mod codes;
 pub mod config;
 pub mod diag;
 pub mod eval;

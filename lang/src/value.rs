@@ -82,12 +82,17 @@ impl Value {
     }
 
     /// A set: the elements are sorted and duplicates removed. When duplicates differ only
-    /// in their sensitive mark, the kept element is sensitive.
+    /// in their sensitive mark, the kept element is sensitive. A null element sorts after
+    /// the others, as in Terraform.
     pub fn set(elements: impl IntoIterator<Item = Value>) -> Value {
         let mut known: Vec<Value> = Vec::new();
+        let mut null: Option<Value> = None;
         let mut unknown: Vec<Value> = Vec::new();
         for element in elements {
-            if element.is_wholly_known() {
+            if element.is_null() {
+                let sensitive = null.as_ref().is_some_and(Value::is_sensitive);
+                null = Some(element.with_sensitive(sensitive));
+            } else if element.is_wholly_known() {
                 known.push(element);
             } else {
                 unknown.push(element);
@@ -103,6 +108,7 @@ impl Value {
                 _ => deduplicated.push(element),
             }
         }
+        deduplicated.extend(null);
         deduplicated.extend(unknown);
         Value::new(ValueKind::Set(deduplicated))
     }
@@ -1031,6 +1037,13 @@ mod tests {
         assert_eq!(with_unknown.as_elements().map(<[Value]>::len), Some(2));
         let via_kind = Value::from_kind(ValueKind::Set(vec![s("z"), s("y"), s("z")]));
         assert_eq!(via_kind.to_string(), r#"toset(["y", "z"])"#);
+        // A null element sorts last (as in Terraform) and is kept once.
+        let with_null = Value::set([Value::null(), s("b"), Value::null(), s("a")]);
+        assert_eq!(with_null.to_string(), r#"toset(["a", "b", null])"#);
+        assert_eq!(
+            with_null.equals(&Value::set([s("a"), Value::null(), s("b")])),
+            Some(true)
+        );
     }
 
     #[test]

@@ -27,8 +27,7 @@ impl Scope for TestScope {
             other => {
                 return Err(ScopeMiss {
                     segment: 0,
-                    code: "E0202",
-                    summary: "Unknown name",
+                    code: &aic_lang::codes::E0202,
                     label: format!("`{}` is not defined", other.unwrap_or("")),
                     help: None,
                 })
@@ -148,26 +147,26 @@ fn sensitive_propagates_through_functions_conditionals_and_collections() {
 #[test]
 fn errors_point_at_the_offending_expression() {
     let e = eval("\"a\" + 1").unwrap_err();
-    assert_eq!(e.code, "E0301");
+    assert_eq!(e.code.id, "E0301");
     assert_eq!(
         (e.span.start, e.span.end),
         (0, 3),
         "points at the string operand"
     );
     let e = eval("upper(1)").unwrap_err();
-    assert_eq!(e.code, "E0404");
+    assert_eq!(e.code.id, "E0404");
     assert_eq!((e.span.start, e.span.end), (6, 7), "points at the argument");
     let e = eval("uper(\"x\")").unwrap_err();
-    assert_eq!(e.code, "E0204");
+    assert_eq!(e.code.id, "E0204");
     assert_eq!(e.help.as_deref(), Some("Did you mean `upper`?"));
     let e = eval("[1, 2][5]").unwrap_err();
-    assert_eq!(e.code, "E0401");
+    assert_eq!(e.code.id, "E0401");
     let e = eval("m.c").unwrap_err();
-    assert_eq!(e.code, "E0214");
+    assert_eq!(e.code.id, "E0214");
     let e = eval("\"${m}\"").unwrap_err();
-    assert_eq!(e.code, "E0302");
+    assert_eq!(e.code.id, "E0302");
     let e = eval("nope").unwrap_err();
-    assert_eq!(e.code, "E0202");
+    assert_eq!(e.code.id, "E0202");
 }
 
 #[test]

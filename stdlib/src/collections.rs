@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use aic_lang::types::{ObjectAttr, Type};
 use aic_lang::value::{Value, ValueKind};
 use indexmap::IndexMap;
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::{args, builtin, Category, Function, FunctionError};
 
@@ -40,7 +41,7 @@ pub(crate) fn functions() -> Vec<Function> {
             .structural()
             .keeps_marks(),
         f("concat", concat::DOC, concat)
-            .variadic("lists", any_list())
+            .variadic_required("lists", any_list())
             .returns_with(any_list(), |args| {
                 Type::list(unify_or_any(args.iter().map(element_of)))
             })
@@ -78,7 +79,6 @@ pub(crate) fn functions() -> Vec<Function> {
         f("contains", contains::DOC, contains)
             .param("collection", Type::Any)
             .param("value", Type::Any)
-            .nullable()
             .returns(Type::Bool),
         f("flatten", flatten::DOC, flatten)
             .param("list", Type::Any)
@@ -130,6 +130,7 @@ pub(crate) fn functions() -> Vec<Function> {
             .keeps_marks(),
         f("toset", toset::DOC, toset)
             .param("list", Type::Any)
+            .nullable()
             .returns_with(Type::set(Type::Any), |args| {
                 Type::set(first_element_type(args))
             })
@@ -137,11 +138,13 @@ pub(crate) fn functions() -> Vec<Function> {
             .keeps_marks(),
         f("tolist", tolist::DOC, tolist)
             .param("set", Type::Any)
+            .nullable()
             .returns_with(any_list(), list_of_first_element)
             .structural()
             .keeps_marks(),
         f("tomap", tomap::DOC, tomap)
             .param("object", Type::Any)
+            .nullable()
             .returns_with(Type::map(Type::Any), |args| {
                 Type::map(first_element_type(args))
             })
@@ -172,7 +175,6 @@ pub(crate) fn functions() -> Vec<Function> {
         f("index", index::DOC, index)
             .param("list", Type::Any)
             .param("value", Type::Any)
-            .nullable()
             .returns(Type::Number),
         f("chunklist", chunklist::DOC, chunklist)
             .param("list", any_list())
@@ -222,13 +224,13 @@ fn merged_type(args: &[Type]) -> Type {
 
 builtin! {
     /// The number of elements of a list, set, tuple, map or object, or of characters of a
-    /// string.
+    /// string, where a character is what a reader sees as one (a grapheme cluster).
     ///
-    /// `length(["a", "b"])` is `2`; `length("héllo")` is `5`.
+    /// `length(["a", "b"])` is `2`; `length("héllo")` is `5`; `length("👍🏽")` is `1`.
     fn length(_ctx, args) {
         let value = args::get(args, 0)?;
         let count = match value.kind() {
-            ValueKind::String(s) => s.chars().count(),
+            ValueKind::String(s) => s.graphemes(true).count(),
             // A set with unknown elements may shrink once they are known.
             ValueKind::Set(_) if !value.is_wholly_known() => {
                 return Ok(Value::unknown(Type::Number));
@@ -323,7 +325,8 @@ builtin! {
 }
 
 builtin! {
-    /// Whether a list, set or tuple has an element equal to `value`.
+    /// Whether a list, set or tuple has an element equal to `value`, which must not be
+    /// null.
     ///
     /// `contains(["a", "b"], "b")` is `true`.
     fn contains(_ctx, args) {
@@ -335,17 +338,19 @@ builtin! {
     }
 }
 
-/// Appends the leaves of nested lists and tuples to `out`; `false` when an unknown
-/// element might itself be a list.
+/// Appends the leaves of nested lists, sets and tuples to `out`; `false` when an unknown
+/// element might itself be a collection.
 fn flatten_into(elements: &[Value], out: &mut Vec<Value>) -> bool {
     for e in elements {
         match e.kind() {
-            ValueKind::List(inner) | ValueKind::Tuple(inner) => {
+            ValueKind::List(inner) | ValueKind::Set(inner) | ValueKind::Tuple(inner) => {
                 if !flatten_into(inner, out) {
                     return false;
                 }
             }
-            ValueKind::Unknown(Type::List(_) | Type::Tuple(_) | Type::Any) => return false,
+            ValueKind::Unknown(Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Any) => {
+                return false
+            }
             _ => out.push(e.clone()),
         }
     }
@@ -353,7 +358,7 @@ fn flatten_into(elements: &[Value], out: &mut Vec<Value>) -> bool {
 }
 
 builtin! {
-    /// Replaces every nested list or tuple by its elements, recursively.
+    /// Replaces every nested list, set or tuple by its elements, recursively.
     ///
     /// `flatten([["a", "b"], [], ["c", ["d"]]])` is `["a", "b", "c", "d"]`.
     fn flatten(_ctx, args) {
@@ -406,12 +411,65 @@ builtin! {
     }
 }
 
+/// The numbers `start + i × step` computed in decimal, as Terraform's arbitrary-precision
+/// numbers give them: `range(0, 1, 0.1)` holds `0.3`, where doubles would give
+/// `0.30000000000000004`. Only for numbers with short decimal forms.
+struct DecimalSteps {
+    /// `start` and `step` times `10^scale`.
+    start: i128,
+    step: i128,
+    scale: usize,
+}
+
+impl DecimalSteps {
+    fn new(start: f64, step: f64) -> Option<DecimalSteps> {
+        let (start_digits, start_scale) = decimal_digits(start)?;
+        let (step_digits, step_scale) = decimal_digits(step)?;
+        let scale = start_scale.max(step_scale);
+        let widen = |digits: i128, from: usize| {
+            10i128
+                .checked_pow(u32::try_from(scale - from).ok()?)
+                .and_then(|f| digits.checked_mul(f))
+        };
+        Some(DecimalSteps {
+            start: widen(start_digits, start_scale)?,
+            step: widen(step_digits, step_scale)?,
+            scale,
+        })
+    }
+
+    /// Element `i`, read back as the double nearest to its decimal value.
+    fn nth(&self, i: u32) -> f64 {
+        let scaled = self.start + i128::from(i) * self.step;
+        let digits = format!("{:0>width$}", scaled.unsigned_abs(), width = self.scale + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - self.scale);
+        let sign = if scaled < 0 { "-" } else { "" };
+        format!("{sign}{whole}.{fraction}0")
+            .parse()
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// A number's shortest decimal form as whole digits and the count of them after the
+/// point (`-2.5` is `(-25, 1)`); `None` when that needs more than 24 digits.
+fn decimal_digits(n: f64) -> Option<(i128, usize)> {
+    let text = format!("{}", n.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = format!("{whole}{fraction}");
+    if !n.is_finite() || digits.len() > 24 {
+        return None;
+    }
+    let magnitude: i128 = digits.parse().ok()?;
+    Some((if n < 0.0 { -magnitude } else { magnitude }, fraction.len()))
+}
+
 builtin! {
     /// A list of numbers from `start` up to (not including) `limit`, by `step`.
     ///
     /// `range(3)` is `[0, 1, 2]`; `range(1, 4)` is `[1, 2, 3]`; `range(0, 10, 5)` is
     /// `[0, 5]`; `range(3, 0)` is `[3, 2, 1]`. The step defaults to 1, or -1 when `limit` is
-    /// below `start`; it may not be 0. At most 1024 elements.
+    /// below `start`; it may not be 0, and must go from `start` towards `limit`
+    /// (`range(0, 3, -1)` is an error). At most 1024 elements.
     fn range(_ctx, args) {
         let (start, limit) = match args.get(1) {
             Some(_) => (args::number(args, 0)?, args::number(args, 1)?),
@@ -425,9 +483,19 @@ builtin! {
         if step == 0.0 {
             return Err(FunctionError::arg(2, "the step must not be 0"));
         }
+        if step < 0.0 && limit > start {
+            return Err(FunctionError::arg(2, "a negative step needs a limit below the start"));
+        }
+        if step > 0.0 && limit < start {
+            return Err(FunctionError::arg(2, "a positive step needs a limit above the start"));
+        }
         let mut out = Vec::new();
-        for i in 0.. {
-            let v = start + f64::from(i) * step;
+        let decimal = DecimalSteps::new(start, step);
+        for i in 0u32.. {
+            let v = match &decimal {
+                Some(d) => d.nth(i),
+                None => start + f64::from(i) * step,
+            };
             if (step > 0.0 && v >= limit) || (step < 0.0 && v <= limit) {
                 break;
             }
@@ -506,30 +574,57 @@ builtin! {
     }
 }
 
-/// The elements of argument 0, checked to be of one type and not null.
-fn uniform_elements(args: &[Value], what: &str) -> Result<Vec<Value>, FunctionError> {
-    let elements = args::elements(args, 0)?;
-    if let Some(i) = elements.iter().position(Value::is_null) {
-        return Err(FunctionError::arg(
-            0,
-            format!("{what} cannot contain null (element {i})"),
-        ));
+/// A type where tuples become lists and objects maps, so that values of collection
+/// types that differ only in length or attribute names find a common type, as
+/// Terraform's `tolist`, `toset` and `tomap` do (`[[1], [2, 3]]` is a list of lists).
+fn collection_type(t: &Type) -> Type {
+    match t {
+        Type::Tuple(items) => {
+            let items: Vec<Type> = items.iter().map(collection_type).collect();
+            Type::list(unify_or_any(items))
+        }
+        Type::Object(attrs) => {
+            let attrs: Vec<Type> = attrs.values().map(|a| collection_type(&a.ty)).collect();
+            Type::map(unify_or_any(attrs))
+        }
+        Type::List(e) => Type::list(collection_type(e)),
+        Type::Set(e) => Type::set(collection_type(e)),
+        Type::Map(e) => Type::map(collection_type(e)),
+        t => t.clone(),
     }
-    let types: Vec<Type> = elements.iter().map(Value::type_of).collect();
-    if Type::unify_all(&types).is_none() && !types.is_empty() {
-        return Err(FunctionError::arg(
+}
+
+/// The values converted to one common type (tuples to lists and objects to maps where
+/// that is needed), or `None` when they have none. Null values fit any type.
+fn of_one_type<'a>(values: impl Iterator<Item = &'a Value> + Clone) -> Option<Vec<Value>> {
+    let types: Vec<Type> = values.clone().map(Value::type_of).collect();
+    if types.is_empty() || Type::unify_all(&types).is_some() {
+        return Some(values.cloned().collect());
+    }
+    let loose: Vec<Type> = types.iter().map(collection_type).collect();
+    let common = Type::unify_all(&loose)?;
+    values.map(|v| common.conform(v).ok()).collect()
+}
+
+/// The elements of argument 0, converted to one type.
+fn uniform_elements(args: &[Value], what: &str) -> Result<Vec<Value>, FunctionError> {
+    of_one_type(args::elements(args, 0)?.iter()).ok_or_else(|| {
+        FunctionError::arg(
             0,
             format!("the elements of a {what} must all have one type"),
-        ));
-    }
-    Ok(elements.to_vec())
+        )
+    })
 }
 
 builtin! {
-    /// The set of the elements of a list, set or tuple, without duplicates.
+    /// The set of the elements of a list, set or tuple, without duplicates. A null element
+    /// is kept (and sorts last); `toset(null)` is null.
     ///
     /// `toset(["b", "a", "b"])` is `toset(["a", "b"])`.
     fn toset(_ctx, args) {
+        if args::get(args, 0)?.is_null() {
+            return Ok(Value::null());
+        }
         Ok(Value::set(uniform_elements(args, "set")?))
     }
 }
@@ -537,8 +632,11 @@ builtin! {
 builtin! {
     /// A list of the elements of a set (in its sorted order), list or tuple.
     ///
-    /// `tolist(toset(["b", "a"]))` is `["a", "b"]`.
+    /// `tolist(toset(["b", "a"]))` is `["a", "b"]`; `tolist(null)` is null.
     fn tolist(_ctx, args) {
+        if args::get(args, 0)?.is_null() {
+            return Ok(Value::null());
+        }
         Ok(Value::list(uniform_elements(args, "list")?))
     }
 }
@@ -547,14 +645,16 @@ builtin! {
     /// A map of the attributes of an object (or of a map), whose values must have one
     /// type.
     ///
-    /// `tomap({ a = "x", b = "y" })` is the map `{ a = "x", b = "y" }`.
+    /// `tomap({ a = "x", b = "y" })` is the map `{ a = "x", b = "y" }`; `tomap(null)` is null.
     fn tomap(_ctx, args) {
-        let entries = args::entries(args, 0)?;
-        let types: Vec<Type> = entries.values().map(Value::type_of).collect();
-        if !types.is_empty() && Type::unify_all(&types).is_none() {
-            return Err(FunctionError::arg(0, "the values of a map must all have one type"));
+        if args::get(args, 0)?.is_null() {
+            return Ok(Value::null());
         }
-        Ok(Value::map(entries.iter().map(|(k, v)| (k.clone(), v.clone()))))
+        let entries = args::entries(args, 0)?;
+        let values = of_one_type(entries.values()).ok_or_else(|| {
+            FunctionError::arg(0, "the values of a map must all have one type")
+        })?;
+        Ok(Value::map(entries.keys().cloned().zip(values)))
     }
 }
 
@@ -613,8 +713,8 @@ builtin! {
 }
 
 builtin! {
-    /// The position of the first element of a list equal to `value`; an error when there
-    /// is none.
+    /// The position of the first element of a list equal to `value`, which must not be
+    /// null; an error when there is none.
     ///
     /// `index(["a", "b"], "b")` is `1`.
     fn index(_ctx, args) {
@@ -725,7 +825,10 @@ mod tests {
             show("concat", &[strs(&["a"]), strs(&["b", "c"])]),
             r#"["a", "b", "c"]"#
         );
-        assert_eq!(show("concat", &[]), "[]");
+        assert_eq!(
+            show("concat", &[]),
+            "error: `concat` expects at least 1 argument, got 0"
+        );
         assert_eq!(
             show("concat", &[strs(&["a"]), s("b")]),
             "error(arg 1): invalid value for `lists`: expected list(any), found string"
@@ -827,6 +930,14 @@ mod tests {
             show("index", &[Value::set([s("a")]), s("a")]),
             "error(arg 0): expected a list, found set(string)"
         );
+        assert_eq!(
+            show("index", &[Value::list([Value::null()]), Value::null()]),
+            "error(arg 1): `value` must not be null"
+        );
+        assert_eq!(
+            show("contains", &[Value::list([Value::null()]), Value::null()]),
+            "error(arg 1): `value` must not be null"
+        );
     }
 
     #[test]
@@ -901,7 +1012,27 @@ mod tests {
             show("range", &[n(0.0), n(1.0), n(0.25)]),
             "[0, 0.25, 0.5, 0.75]"
         );
-        assert_eq!(show("range", &[n(0.0), n(3.0), n(-1.0)]), "[]");
+        // Steps are taken in decimal, as Terraform's numbers take them.
+        assert_eq!(
+            show("range", &[n(0.0), n(0.7), n(0.1)]),
+            "[0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]"
+        );
+        assert_eq!(
+            show("range", &[n(-0.1), n(-0.35), n(-0.05)]),
+            "[-0.1, -0.15, -0.2, -0.25, -0.3]"
+        );
+        // Numbers without a short decimal form step as doubles.
+        assert!(show("range", &[n(1e-30), n(3e-30), n(1e-30)])
+            .starts_with("[0.000000000000000000000000000001, 0.000000000000000000000000000002"));
+        assert_eq!(
+            show("range", &[n(0.0), n(3.0), n(-1.0)]),
+            "error(arg 2): a negative step needs a limit below the start"
+        );
+        assert_eq!(
+            show("range", &[n(3.0), n(0.0), n(1.0)]),
+            "error(arg 2): a positive step needs a limit above the start"
+        );
+        assert_eq!(show("range", &[n(0.0), n(0.0), n(-1.0)]), "[]");
         assert_eq!(show("range", &[n(0.0)]), "[]");
         assert_eq!(
             show("range", &[n(0.0), n(3.0), n(0.0)]),
@@ -974,9 +1105,39 @@ mod tests {
             show("toset", &[Value::list([s("a"), n(1.0)])]),
             "error(arg 0): the elements of a set must all have one type"
         );
+        // Null elements are kept, and sort last in a set.
         assert_eq!(
-            show("toset", &[Value::list([s("a"), Value::null()])]),
-            "error(arg 0): set cannot contain null (element 1)"
+            show("toset", &[Value::list([s("b"), Value::null(), s("a")])]),
+            r#"toset(["a", "b", null])"#
+        );
+        assert_eq!(
+            show("tolist", &[Value::list([s("a"), Value::null()])]),
+            r#"["a", null]"#
+        );
+        for f in ["toset", "tolist", "tomap"] {
+            assert_eq!(show(f, &[Value::null()]), "null", "{f}(null)");
+        }
+        // Tuples of different lengths become lists, objects of different shapes maps.
+        let ragged = Value::object([
+            ("a", Value::tuple([n(1.0)])),
+            ("b", Value::tuple([n(2.0), n(3.0)])),
+        ]);
+        let converted = call("tomap", &[ragged]);
+        assert_eq!(
+            converted.as_ref().map(|v| v.type_of().to_string()),
+            Ok("map(list(number))".to_owned())
+        );
+        assert_eq!(
+            converted.map(|v| v.to_string()),
+            Ok("{ a = [1], b = [2, 3] }".to_owned())
+        );
+        let shapes = Value::tuple([
+            Value::object([("x", n(1.0))]),
+            Value::object([("y", n(2.0))]),
+        ]);
+        assert_eq!(
+            call("tolist", &[shapes]).map(|v| v.type_of().to_string()),
+            Ok("list(map(number))".to_owned())
         );
         assert_eq!(
             show("tolist", &[Value::set([s("b"), s("a")])]),

@@ -45,30 +45,37 @@ builtin! {
     }
 }
 
-/// Parses a number written as in `.aic` source: an optional `-`, digits, an optional
-/// fraction and an optional exponent. Anything else (`inf`, `+1`, spaces) is refused.
+/// Parses a number in decimal notation, as Terraform does: an optional sign, digits with
+/// an optional `.` (`"1."` and `".5"` are numbers), and an optional exponent. Anything
+/// else (`inf`, `0x10`, spaces, `1_000`) is refused.
 fn parse_number(text: &str) -> Option<f64> {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
         Some((m, e)) => (m, Some(e)),
         None => (unsigned, None),
     };
     let (whole, fraction) = match mantissa.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (mantissa, None),
+        Some((w, f)) => (w, f),
+        None => (mantissa, ""),
     };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
-    if !(digits(whole) && fraction.is_none_or(digits) && exponent_ok) {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    if whole.is_empty() && fraction.is_empty()
+        || !(digits(whole) && digits(fraction) && exponent_ok)
+    {
         return None;
     }
     text.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 builtin! {
-    /// A number, or a string holding a number, as a number; null stays null.
+    /// A number, or a string holding a number in decimal notation, as a number; null
+    /// stays null.
     ///
-    /// `tonumber("3.5")` is `3.5`; `tonumber("1e3")` is `1000`.
+    /// `tonumber("3.5")` is `3.5`; `tonumber("1e3")` is `1000`; `tonumber("+.5")` is `0.5`.
     fn tonumber(_ctx, args) {
         let value = args::get(args, 0)?;
         match value.kind() {
@@ -138,8 +145,12 @@ mod tests {
         assert_eq!(show("tonumber", &[n(7.0)]), "7");
         assert_eq!(show("tonumber", &[Value::null()]), "null");
         assert_eq!(show("tonumber", &[s("2.5E-1")]), "0.25");
+        assert_eq!(show("tonumber", &[s("+1")]), "1");
+        assert_eq!(show("tonumber", &[s("1.")]), "1");
+        assert_eq!(show("tonumber", &[s("-.5")]), "-0.5");
+        assert_eq!(show("tonumber", &[s("00012")]), "12");
         for bad in [
-            "abc", "", "inf", "NaN", "+1", "1e999", " 1", "1.", ".5", "1e", "0x10",
+            "abc", "", "inf", "NaN", "+-1", "1e999", " 1", ".", "-", "1e", "0x10", "1_000",
         ] {
             assert_eq!(
                 show("tonumber", &[s(bad)]),

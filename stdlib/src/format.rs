@@ -2,7 +2,7 @@
 //! `%b`, `%o`, `%x`, `%X`, `%e`, `%E`, `%f`, `%F`, `%g`, `%G`, `%s`, `%q`, with the flags
 //! `+ - 0 # space`, a width, a precision and an explicit argument index (`%[2]s`).
 
-use aic_lang::value::{format_number, quote_string, Value, ValueKind};
+use aic_lang::value::{format_number, Value, ValueKind};
 
 use crate::FunctionError;
 
@@ -92,7 +92,9 @@ pub(crate) fn format(
         next_value += 1;
         let text = format_one(verb, &spec, value)
             .map_err(|message| FunctionError::arg(arg_index, message))?;
-        out.push_str(&pad(&spec, text, verb));
+        let numeric = "dboxXeEfFgG".contains(verb)
+            || (verb == 'v' && matches!(value.kind(), ValueKind::Number(_)));
+        out.push_str(&pad(&spec, text, numeric));
     }
     if let Some(unused) = used.iter().position(|u| !u) {
         return Err(FunctionError::arg(
@@ -128,11 +130,12 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> Result<String, String> 
         } else {
             match value.kind() {
                 ValueKind::String(s) => s.clone(),
-                ValueKind::Number(n) => signed(format_number(*n), *n, spec),
+                // As Terraform: the shortest `%g`, without sign flags or precision.
+                ValueKind::Number(n) => general(*n, None),
                 _ => json(value)?,
             }
         }),
-        's' => {
+        's' | 'q' => {
             let text = match value.kind() {
                 ValueKind::String(s) => s.clone(),
                 ValueKind::Number(n) => format_number(*n),
@@ -140,33 +143,37 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> Result<String, String> 
                 ValueKind::Null => return Err(format!("`%{verb}` cannot format null")),
                 _ => return Err(unsupported()),
             };
+            if verb == 'q' {
+                return Ok(crate::encoding::json_string(&text));
+            }
             Ok(match spec.precision {
                 Some(p) => text.chars().take(p).collect(),
                 None => text,
             })
         }
-        'q' => match value.kind() {
-            ValueKind::String(s) => Ok(quote_string(s)),
-            _ => Err(unsupported()),
-        },
         't' => value
             .as_bool()
             .map(|b| b.to_string())
             .ok_or_else(unsupported),
         'd' | 'b' | 'o' | 'x' | 'X' => {
             let n = value.as_number().ok_or_else(unsupported)?;
-            let i = crate::args::whole(n).ok_or_else(|| {
-                format!("`%{verb}` needs a whole number, found {}", format_number(n))
-            })?;
-            let magnitude = i.unsigned_abs();
+            // 2^127: whole numbers below it in magnitude fit an i128.
+            const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+            if !(n.fract() == 0.0 && n.abs() < LIMIT) {
+                return Err(format!(
+                    "`%{verb}` needs a whole number, found {}",
+                    format_number(n)
+                ));
+            }
+            let magnitude = (n as i128).unsigned_abs();
             let (digits, prefix) = match verb {
                 'b' => (format!("{magnitude:b}"), "0b"),
-                'o' => (format!("{magnitude:o}"), "0o"),
+                'o' => (format!("{magnitude:o}"), "0"),
                 'x' => (format!("{magnitude:x}"), "0x"),
                 'X' => (format!("{magnitude:X}"), "0X"),
                 _ => (magnitude.to_string(), ""),
             };
-            let digits = if spec.sharp {
+            let digits = if spec.sharp && !(verb == 'o' && digits.starts_with('0')) {
                 format!("{prefix}{digits}")
             } else {
                 digits
@@ -178,10 +185,7 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> Result<String, String> 
             let text = match verb {
                 'e' | 'E' => exponent(n.abs(), spec.precision.unwrap_or(6)),
                 'f' | 'F' => format!("{:.*}", spec.precision.unwrap_or(6), n.abs()),
-                _ => match spec.precision {
-                    Some(p) => format!("{:.*}", p, n.abs()),
-                    None => format_number(n.abs()),
-                },
+                _ => general(n.abs(), spec.precision),
             };
             let text = if verb.is_ascii_uppercase() {
                 text.to_uppercase()
@@ -192,6 +196,94 @@ fn format_one(verb: char, spec: &Spec, value: &Value) -> Result<String, String> 
         }
         other => Err(format!("unknown verb `%{other}`")),
     }
+}
+
+/// The decimal digits of `|n|` (no trailing zeros; none for zero) and the position of
+/// the decimal point, so that `|n|` is `0.DIGITS × 10^point`: the shortest digits that
+/// read back as `n`, or `significant` digits rounded.
+fn decimal(n: f64, significant: Option<usize>) -> (Vec<u8>, i32) {
+    if n == 0.0 {
+        return (Vec::new(), 0);
+    }
+    let text = match significant {
+        Some(p) => format!("{:.*e}", p.saturating_sub(1), n.abs()),
+        None => format!("{:e}", n.abs()),
+    };
+    let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
+    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    (digits, exp.parse::<i32>().unwrap_or(0) + 1)
+}
+
+/// `%g`, as Go's `big.Float` writes it (Terraform's numbers): the shortest digits when no
+/// precision is given, with an exponent when it is below -4 or at least the precision
+/// (6 for the shortest form).
+fn general(n: f64, precision: Option<usize>) -> String {
+    let shortest = precision.is_none();
+    let (digits, point) = decimal(n, precision.map(|p| p.max(1)));
+    let len = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    let mut prec = precision.map_or(len, |p| i32::try_from(p.max(1)).unwrap_or(i32::MAX));
+    let mut eprec = prec;
+    if eprec > len && len >= point {
+        eprec = len;
+    }
+    if shortest {
+        eprec = 6;
+    }
+    let exp = point - 1;
+    let sign = if n < 0.0 { "-" } else { "" };
+    if exp < -4 || exp >= eprec {
+        prec = prec.min(len);
+        return format!("{sign}{}", fmt_e(&digits, point, prec - 1));
+    }
+    if prec > point {
+        prec = len;
+    }
+    format!("{sign}{}", fmt_f(&digits, point, (prec - point).max(0)))
+}
+
+fn digit_at(digits: &[u8], i: i32) -> char {
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| digits.get(i))
+        .map_or('0', |d| char::from(*d))
+}
+
+/// `D.DDDe±XX` with `decimals` digits after the point.
+fn fmt_e(digits: &[u8], point: i32, decimals: i32) -> String {
+    let mut out = String::new();
+    out.push(digit_at(digits, 0));
+    if decimals > 0 {
+        out.push('.');
+        for i in 1..=decimals {
+            out.push(digit_at(digits, i));
+        }
+    }
+    let exp = if digits.is_empty() { 0 } else { point - 1 };
+    let sign = if exp < 0 { '-' } else { '+' };
+    out.push_str(&format!("e{sign}{:02}", exp.abs()));
+    out
+}
+
+/// `DDD.DDD` with `decimals` digits after the point.
+fn fmt_f(digits: &[u8], point: i32, decimals: i32) -> String {
+    let mut out = String::new();
+    if point > 0 {
+        for i in 0..point {
+            out.push(digit_at(digits, i));
+        }
+    } else {
+        out.push('0');
+    }
+    if decimals > 0 {
+        out.push('.');
+        for i in 0..decimals {
+            out.push(digit_at(digits, point + i));
+        }
+    }
+    out
 }
 
 /// Prefixes the sign of `n` to `digits` (the magnitude), as the flags ask.
@@ -224,13 +316,10 @@ fn exponent(n: f64, precision: usize) -> String {
 }
 
 fn json(value: &Value) -> Result<String, String> {
-    value
-        .to_json()
-        .map(|j| j.to_string())
-        .map_err(|e| e.to_string())
+    crate::encoding::json_text(value).map_err(|e| e.to_string())
 }
 
-fn pad(spec: &Spec, text: String, verb: char) -> String {
+fn pad(spec: &Spec, text: String, numeric: bool) -> String {
     let Some(width) = spec.width else {
         return text;
     };
@@ -239,7 +328,6 @@ fn pad(spec: &Spec, text: String, verb: char) -> String {
         return text;
     }
     let fill = width - len;
-    let numeric = "dboxXeEfFgG".contains(verb);
     if spec.minus {
         format!("{text}{}", " ".repeat(fill))
     } else if spec.zero && numeric {

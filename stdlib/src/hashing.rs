@@ -122,8 +122,9 @@ builtin! {
         let password = args::string(args, 0)?;
         match ctx.stage {
             EvalStage::Plan => Ok(Value::unknown(Type::String)),
-            EvalStage::Apply => ::bcrypt::hash(password, cost)
-                .map(Value::string)
+            // `$2a$`, as Terraform writes it (Go's bcrypt).
+            EvalStage::Apply => ::bcrypt::hash_with_result(password, cost)
+                .map(|parts| Value::string(parts.format_for_version(::bcrypt::Version::TwoA)))
                 .map_err(|e| FunctionError::call(format!("bcrypt failed: {e}"))),
         }
     }
@@ -195,7 +196,7 @@ mod tests {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        assert!(text.starts_with("$2b$04$"), "{text}");
+        assert!(text.starts_with("$2a$04$"), "{text}");
         assert_eq!(
             show("bcrypt", &[s("pw"), n(3.0)]),
             "error(arg 1): the cost must be from 4 to 31, got 3"

@@ -846,7 +846,7 @@ mod tests {
         );
         assert_eq!(
             show("join", &[s(","), Value::list([s("a"), n(1.0)])]),
-            "error(arg 1): invalid value for `list`: at `[1]`: expected string, found number"
+            "error(arg 1): invalid value for `lists`: at `[1]`: expected string, found number"
         );
         assert_eq!(
             show("upper", &[Value::null()]),
@@ -912,7 +912,7 @@ mod tests {
             join.map(|f| f.check_types(&[Type::String, Type::list(Type::Number)])),
             Some(Err(FunctionError::arg(
                 1,
-                "invalid value for `list`: expected list(string), found list(number)"
+                "invalid value for `lists`: expected list(string), found list(number)"
             )))
         );
         assert!(join
@@ -930,7 +930,7 @@ mod tests {
     fn signatures_render() {
         assert_eq!(
             lookup("join").map(Function::signature).as_deref(),
-            Some("join(separator: string, list: list(string)) -> string")
+            Some("join(separator: string, lists...: list(string)) -> string")
         );
         assert_eq!(
             lookup("env_var").map(Function::signature).as_deref(),

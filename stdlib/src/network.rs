@@ -125,8 +125,8 @@ builtin! {
 }
 
 builtin! {
-    /// Consecutive subnets of a prefix, one per `newbits` argument, each aligned to its
-    /// size and placed after the previous one.
+    /// Consecutive subnets of a prefix, one per `newbits` argument (1 to 32), each
+    /// aligned to its size and placed after the previous one.
     ///
     /// `cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)` is
     /// `["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]`.
@@ -138,6 +138,14 @@ builtin! {
         let mut next = Some(prefix.base);
         let mut out = Vec::new();
         for arg in 1..args.len() {
+            // As Terraform: each subnet is 1 to 32 bits longer than the prefix.
+            let newbits = args::count(args, arg)?;
+            if !(1..=32).contains(&newbits) {
+                return Err(FunctionError::arg(
+                    arg,
+                    format!("each subnet must be 1 to 32 bits longer than the prefix, got {newbits}"),
+                ));
+            }
             let len = prefix.extend(args, arg)?;
             let block = prefix.block(len);
             let placed = next.and_then(|next| {
@@ -188,16 +196,19 @@ builtin! {
 }
 
 builtin! {
-    /// The netmask of an IPv4 prefix in dotted notation.
+    /// The netmask of a prefix, written as an address: dotted for IPv4, and in IPv6
+    /// notation for IPv6 (as Terraform 1.0 does).
     ///
-    /// `cidrnetmask("172.16.0.0/12")` is `"255.240.0.0"`.
+    /// `cidrnetmask("172.16.0.0/12")` is `"255.240.0.0"`; `cidrnetmask("fd00::/64")` is
+    /// `"ffff:ffff:ffff:ffff::"`.
     fn cidrnetmask(_ctx, args) {
         let prefix = Prefix::parse(args, 0)?;
-        if prefix.width != 32 {
-            return Err(FunctionError::arg(0, "only IPv4 prefixes have a netmask"));
+        if prefix.width == 32 {
+            let mask = u32::MAX.checked_shl(32 - prefix.len).unwrap_or(0);
+            return Ok(Value::string(Ipv4Addr::from(mask).to_string()));
         }
-        let mask = u32::MAX.checked_shl(32 - prefix.len).unwrap_or(0);
-        Ok(Value::string(Ipv4Addr::from(mask).to_string()))
+        let mask = u128::MAX.checked_shl(128 - prefix.len).unwrap_or(0);
+        Ok(Value::string(Ipv6Addr::from(mask).to_string()))
     }
 }
 
@@ -277,6 +288,19 @@ mod tests {
             show("cidrsubnets", &[s("10.0.0.0/24"), n(9.0)]),
             "error(arg 1): adding 9 bits to a /24 prefix needs more than the 32 bits of an IPv4 address"
         );
+        assert_eq!(
+            show("cidrsubnets", &[s("10.0.0.0/16"), n(8.0), n(0.0)]),
+            "error(arg 2): each subnet must be 1 to 32 bits longer than the prefix, got 0"
+        );
+        assert_eq!(
+            show("cidrsubnets", &[s("fd00::/32"), n(33.0)]),
+            "error(arg 1): each subnet must be 1 to 32 bits longer than the prefix, got 33"
+        );
+        // `cidrsubnet` has no such limit.
+        assert_eq!(
+            show("cidrsubnet", &[s("fd00::/32"), n(33.0), n(1.0)]),
+            r#""fd00::8000:0:0:0/65""#
+        );
     }
 
     #[test]
@@ -326,9 +350,10 @@ mod tests {
             show("cidrnetmask", &[s("10.0.0.1/32")]),
             r#""255.255.255.255""#
         );
+        assert_eq!(show("cidrnetmask", &[s("fd00::/8")]), r#""ff00::""#);
         assert_eq!(
-            show("cidrnetmask", &[s("fd00::/8")]),
-            "error(arg 0): only IPv4 prefixes have a netmask"
+            show("cidrnetmask", &[s("fd00::/64")]),
+            r#""ffff:ffff:ffff:ffff::""#
         );
         assert!(show("cidrnetmask", &[s("300.0.0.0/8")]).starts_with("error(arg 0)"));
     }

@@ -110,7 +110,9 @@ builtin! {
         if digits.is_empty() {
             return Err(FunctionError::arg(0, format!("{} is not a number", Value::string(text))));
         }
+        // Exact while it fits an i128, then the nearest double.
         let mut total: i128 = 0;
+        let mut large: Option<f64> = None;
         for c in digits.chars() {
             let digit = match c {
                 '0'..='9' => u32::from(c) - u32::from('0'),
@@ -125,13 +127,22 @@ builtin! {
                     format!("{} is not a number in base {base}", Value::string(text)),
                 ));
             }
-            total = total
-                .checked_mul(i128::from(base))
-                .and_then(|t| t.checked_add(i128::from(digit)))
-                .ok_or_else(|| FunctionError::arg(0, "the number is too large"))?;
+            match large {
+                Some(l) => large = Some(l * f64::from(base) + f64::from(digit)),
+                None => match total
+                    .checked_mul(i128::from(base))
+                    .and_then(|t| t.checked_add(i128::from(digit)))
+                {
+                    Some(t) => total = t,
+                    None => large = Some(total as f64 * f64::from(base) + f64::from(digit)),
+                },
+            }
         }
-        let total = if negative { -total } else { total };
-        Ok(Value::number(total as f64))
+        let magnitude = large.unwrap_or(total as f64);
+        if !magnitude.is_finite() {
+            return Err(FunctionError::arg(0, "the number is too large"));
+        }
+        Ok(Value::number(if negative { -magnitude } else { magnitude }))
     }
 }
 
@@ -196,8 +207,13 @@ mod tests {
             show("parseint", &[s("-"), n(10.0)]),
             r#"error(arg 0): "-" is not a number"#
         );
+        // Past an i128, the nearest double (Terraform's numbers are arbitrary precision).
         assert_eq!(
-            show("parseint", &[s(&"z".repeat(40)), n(36.0)]),
+            show("parseint", &[s(&"z".repeat(30)), n(36.0)]),
+            "48873677980689250000000000000000000000000000000"
+        );
+        assert_eq!(
+            show("parseint", &[s(&"z".repeat(300)), n(36.0)]),
             "error(arg 0): the number is too large"
         );
     }

@@ -4,6 +4,7 @@
 use ::regex::{Captures, Match, Regex};
 use aic_lang::types::Type;
 use aic_lang::value::Value;
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::{args, builtin, Category, Function, FunctionError};
 
@@ -17,7 +18,7 @@ pub(crate) fn functions() -> Vec<Function> {
             .returns(Type::String),
         f("join", join::DOC, join)
             .param("separator", Type::String)
-            .param("list", Type::list(Type::String))
+            .variadic_required("lists", Type::list(Type::String))
             .returns(Type::String),
         f("split", split::DOC, split)
             .param("separator", Type::String)
@@ -97,12 +98,16 @@ builtin! {
 }
 
 builtin! {
-    /// Joins a list of strings with a separator.
+    /// Joins the strings of one or more lists with a separator.
     ///
-    /// `join(", ", ["a", "b"])` is `"a, b"`.
+    /// `join(", ", ["a", "b"])` is `"a, b"`; `join(",", ["a"], ["b", "c"])` is `"a,b,c"`.
     fn join(_ctx, args) {
         let separator = args::string(args, 0)?;
-        Ok(Value::string(args::strings(args, 1)?.join(separator)))
+        let mut parts = Vec::new();
+        for i in 1..args.len() {
+            parts.extend(args::strings(args, i)?);
+        }
+        Ok(Value::string(parts.join(separator)))
     }
 }
 
@@ -128,7 +133,9 @@ builtin! {
     ///
     /// `replace("a-b-c", "-", "_")` is `"a_b_c"`. A `search` wrapped in slashes is a
     /// regular expression, and the replacement may name its groups with `$1` or
-    /// `${name}`: `replace("v1.2", "/v(\\d+)/", "version $1")` is `"version 1.2"`.
+    /// `${name}`: `replace("v1.2", "/v(\\d+)/", "version $1")` is `"version 1.2"`. An
+    /// empty `search` matches before and after every character (`replace("ab", "", "-")`
+    /// is `"-a-b-"`), as in Terraform.
     fn replace(_ctx, args) {
         let string = args::string(args, 0)?;
         let search = args::string(args, 1)?;
@@ -138,7 +145,14 @@ builtin! {
                 let re = compile(pattern, 1)?;
                 Ok(Value::string(re.replace_all(string, replacement)))
             }
-            None if search.is_empty() => Err(FunctionError::arg(1, "the search string must not be empty")),
+            None if search.is_empty() => {
+                let mut out = String::from(replacement);
+                for c in string.chars() {
+                    out.push(c);
+                    out.push_str(replacement);
+                }
+                Ok(Value::string(out))
+            }
             None => Ok(Value::string(string.replace(search, replacement))),
         }
     }
@@ -196,43 +210,95 @@ builtin! {
 }
 
 builtin! {
-    /// A part of a string, counted in characters: `length` characters from `offset`.
+    /// A part of a string: `length` characters from `offset`, where a character is what
+    /// a reader sees as one (a grapheme cluster: `"👍🏽"` and `"e\u{301}"` are one each).
     ///
     /// `substr("hello world", 1, 4)` is `"ello"`. A negative offset counts from the end
-    /// (`substr("hello", -3, 2)` is `"ll"`); a length of `-1` takes the rest. A length
-    /// past the end stops at the end; an offset past the end is an error.
+    /// (`substr("hello", -3, 2)` is `"ll"`) and one before the start counts from the
+    /// start; a negative length takes the rest. An offset or length past the end stops
+    /// at the end: `substr("hello", 10, 2)` is `""`.
     fn substr(_ctx, args) {
         let string = args::string(args, 0)?;
         let offset = args::integer(args, 1)?;
         let length = args::integer(args, 2)?;
-        let chars: Vec<char> = string.chars().collect();
-        let len = i64::try_from(chars.len()).unwrap_or(i64::MAX);
-        let start = if offset < 0 { len + offset } else { offset };
-        if start < 0 || start > len {
-            return Err(FunctionError::arg(
-                1,
-                format!("offset {offset} is outside the string of {len} characters"),
-            ));
-        }
-        let end = match length {
-            -1 => len,
-            l if l < 0 => {
-                return Err(FunctionError::arg(2, format!("length must be -1 or more, got {l}")))
-            }
-            l => start.saturating_add(l).min(len),
-        };
+        let graphemes: Vec<&str> = string.graphemes(true).collect();
+        let len = i64::try_from(graphemes.len()).unwrap_or(i64::MAX);
+        let start = if offset < 0 { (len + offset).max(0) } else { offset.min(len) };
+        let end = if length < 0 { len } else { start.saturating_add(length).min(len) };
         let (start, end) = (
             usize::try_from(start).unwrap_or(0),
             usize::try_from(end).unwrap_or(0),
         );
-        Ok(Value::string(chars.get(start..end).unwrap_or_default().iter().collect::<String>()))
+        Ok(Value::string(graphemes.get(start..end).unwrap_or_default().concat()))
     }
 }
 
-/// Compiles a user's regular expression; errors blame argument `arg`.
+/// Compiles a user's regular expression; errors blame argument `arg`. `\\d \\w \\s \\b`
+/// and their negations are ASCII classes, as in Terraform (Go's RE2); the `regex`
+/// crate would read them as Unicode classes.
 fn compile(pattern: &str, arg: usize) -> Result<Regex, FunctionError> {
-    Regex::new(pattern)
-        .map_err(|e| FunctionError::arg(arg, format!("invalid regular expression: {e}")))
+    let invalid =
+        |e: ::regex::Error| FunctionError::arg(arg, format!("invalid regular expression: {e}"));
+    // Syntax errors are reported against the pattern as written.
+    Regex::new(pattern).map_err(invalid)?;
+    Regex::new(&ascii_perl_classes(pattern)).map_err(invalid)
+}
+
+/// The pattern with `\\d \\D \\w \\W \\s \\S \\b \\B` spelled as their ASCII classes
+/// (`[0-9]`, `[0-9A-Za-z_]`, `[\\t\\n\\f\\r ]`, an ASCII word boundary), inside and
+/// outside bracketed classes.
+fn ascii_perl_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    // How deep inside `[…]` we are (`[[:alpha:]]` nests once).
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(escaped) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let inside = depth > 0;
+                match escaped {
+                    'd' if inside => out.push_str("0-9"),
+                    'd' => out.push_str("[0-9]"),
+                    'D' => out.push_str("[^0-9]"),
+                    'w' if inside => out.push_str("0-9A-Za-z_"),
+                    'w' => out.push_str("[0-9A-Za-z_]"),
+                    'W' => out.push_str("[^0-9A-Za-z_]"),
+                    's' if inside => out.push_str("\\t\\n\\f\\r "),
+                    's' => out.push_str("[\\t\\n\\f\\r ]"),
+                    'S' => out.push_str("[^\\t\\n\\f\\r ]"),
+                    'b' if !inside => out.push_str("(?-u:\\b)"),
+                    'B' if !inside => out.push_str("(?-u:\\B)"),
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                }
+            }
+            '[' => {
+                depth += 1;
+                out.push('[');
+                // A `]` first in a class (after an optional `^`) is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The value of one match: the whole match without groups, an object of named groups, or
@@ -311,25 +377,51 @@ builtin! {
 }
 
 builtin! {
-    /// The string with its characters in reverse order. `strrev("abc")` is `"cba"`.
+    /// The string with its characters (grapheme clusters, as `length` counts them) in
+    /// reverse order. `strrev("abc")` is `"cba"`; `strrev("a👍🏽")` is `"👍🏽a"`.
     fn strrev(_ctx, args) {
-        Ok(Value::string(args::string(args, 0)?.chars().rev().collect::<String>()))
+        Ok(Value::string(args::string(args, 0)?.graphemes(true).rev().collect::<String>()))
+    }
+}
+
+/// Whether `c` separates words for `title`: ASCII characters other than letters, digits
+/// and `_`, and other white space (Go's `strings.Title`, which Terraform uses).
+fn separates_words(c: char) -> bool {
+    if c.is_ascii() {
+        !(c.is_ascii_alphanumeric() || c == '_')
+    } else {
+        !c.is_alphanumeric() && c.is_whitespace()
+    }
+}
+
+/// The title case of a letter: the upper case, except for the digraphs that have a title
+/// case of their own (`ǆ` becomes `ǅ`, not `Ǆ`).
+fn title_case(c: char, out: &mut String) {
+    match c {
+        '\u{1C4}'..='\u{1C6}' => out.push('\u{1C5}'),
+        '\u{1C7}'..='\u{1C9}' => out.push('\u{1C8}'),
+        '\u{1CA}'..='\u{1CC}' => out.push('\u{1CB}'),
+        '\u{1F1}'..='\u{1F3}' => out.push('\u{1F2}'),
+        c => out.extend(c.to_uppercase()),
     }
 }
 
 builtin! {
-    /// The string with the first letter of every word in upper case.
-    /// `title("hello big world")` is `"Hello Big World"`.
+    /// The string with the first letter of every word in title case. Words are separated
+    /// by white space and ASCII punctuation other than `_`.
+    ///
+    /// `title("hello big-world")` is `"Hello Big-World"`; `title("snake_case")` is
+    /// `"Snake_case"`.
     fn title(_ctx, args) {
         let mut out = String::new();
         let mut at_word_start = true;
         for c in args::string(args, 0)?.chars() {
-            if at_word_start && c.is_alphabetic() {
-                out.extend(c.to_uppercase());
+            if at_word_start {
+                title_case(c, &mut out);
             } else {
                 out.push(c);
             }
-            at_word_start = !c.is_alphanumeric();
+            at_word_start = separates_words(c);
         }
         Ok(Value::string(out))
     }
@@ -473,10 +565,9 @@ mod tests {
             show("replace", &[s("x"), s("/(/"), s("")]),
             "error(arg 1): invalid regular expression: regex parse error:\n    (\n    ^\nerror: unclosed group"
         );
-        assert_eq!(
-            show("replace", &[s("x"), s(""), s("y")]),
-            "error(arg 1): the search string must not be empty"
-        );
+        // An empty search matches around every character.
+        assert_eq!(show("replace", &[s("xé"), s(""), s("-")]), r#""-x-é-""#);
+        assert_eq!(show("replace", &[s(""), s(""), s("-")]), r#""-""#);
     }
 
     #[test]
@@ -500,6 +591,15 @@ mod tests {
             r#""Hello Big-World""#
         );
         assert_eq!(show("strrev", &[s("abcé")]), r#""écba""#);
+        // Grapheme clusters stay whole.
+        assert_eq!(show("strrev", &[s("a👍🏽e\u{301}")]), "\"e\u{301}👍🏽a\"");
+        assert_eq!(show("strrev", &[s("a\r\nb")]), r#""b\r\na""#);
+        // `_` joins words, and digraphs take their title case.
+        assert_eq!(
+            show("title", &[s("snake_case o'neil x.y")]),
+            r#""Snake_case O'Neil X.Y""#
+        );
+        assert_eq!(show("title", &[s("ǆemal")]), r#""ǅemal""#);
         assert_eq!(
             show("trim", &[s("x"), n(1.0)]),
             "error(arg 1): invalid value for `cutset`: expected string, found number"
@@ -517,18 +617,13 @@ mod tests {
         assert_eq!(show("substr", &[s("hello"), n(3.0), n(100.0)]), r#""lo""#);
         assert_eq!(show("substr", &[s("héllo"), n(1.0), n(1.0)]), r#""é""#);
         assert_eq!(show("substr", &[s("abc"), n(3.0), n(1.0)]), r#""""#);
-        assert_eq!(
-            show("substr", &[s("abc"), n(4.0), n(1.0)]),
-            "error(arg 1): offset 4 is outside the string of 3 characters"
-        );
-        assert_eq!(
-            show("substr", &[s("abc"), n(-4.0), n(1.0)]),
-            "error(arg 1): offset -4 is outside the string of 3 characters"
-        );
-        assert_eq!(
-            show("substr", &[s("abc"), n(0.0), n(-2.0)]),
-            "error(arg 2): length must be -1 or more, got -2"
-        );
+        // Offsets past either end are clamped; any negative length takes the rest.
+        assert_eq!(show("substr", &[s("abc"), n(4.0), n(1.0)]), r#""""#);
+        assert_eq!(show("substr", &[s("abc"), n(-4.0), n(2.0)]), r#""ab""#);
+        assert_eq!(show("substr", &[s("abc"), n(1.0), n(-2.0)]), r#""bc""#);
+        // Characters are grapheme clusters.
+        assert_eq!(show("substr", &[s("a👍🏽b"), n(1.0), n(1.0)]), r#""👍🏽""#);
+        assert_eq!(show("substr", &[s("🇩🇪🇫🇷"), n(-1.0), n(1.0)]), r#""🇫🇷""#);
         assert_eq!(
             show("substr", &[s("abc"), n(0.5), n(1.0)]),
             "error(arg 1): expected a whole number, found 0.5"
@@ -566,6 +661,18 @@ mod tests {
             r#"[["a", "b"], ["c", "d"]]"#
         );
         assert!(show("regexall", &[s("["), s("")]).starts_with("error(arg 0)"));
+        // Perl classes are ASCII, as in Go's RE2; Unicode classes stay Unicode.
+        assert_eq!(show("regex", &[s(r"\w+"), s("héllo")]), r#""h""#);
+        assert_eq!(show("regex", &[s(r"[\d.]+"), s("٣4.5")]), r#""4.5""#);
+        assert_eq!(show("regex", &[s(r"\S+"), s("\u{a0}x y")]), "\"\u{a0}x\"");
+        assert_eq!(show("regex", &[s(r"\bé"), s("aé é")]), r#""é""#);
+        assert_eq!(show("regex", &[s(r"\pL+"), s("1héllo")]), r#""héllo""#);
+        assert_eq!(show("regex", &[s(r"[]\w]+"), s("-]a_-")]), r#""]a_""#);
+        assert_eq!(show("regex", &[s(r"[^\D]"), s("a7")]), r#""7""#);
+        assert_eq!(
+            show("replace", &[s("a1 é2"), s(r"/\W/"), s("_")]),
+            r#""a1__2""#
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ use pest::Parser as _;
 
 use super::ast::BlockKind;
 use super::parser::{AicParser, Rule};
-use crate::diag::{suggest, Diagnostic};
+use crate::codes;
+use crate::diag::{suggest, Code, Diagnostic};
 use crate::source::{FileId, Span};
 
 /// How many brackets, braces, parentheses and `${` may be open at once. Deeper input is
@@ -111,24 +112,24 @@ pub enum Separated {
 }
 
 impl SyntaxError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static Code {
         match self {
-            SyntaxError::Unexpected { .. } => "E0101",
-            SyntaxError::UnterminatedString { .. } => "E0102",
-            SyntaxError::UnterminatedComment { .. } => "E0103",
-            SyntaxError::MissingSeparator { .. } => "E0104",
-            SyntaxError::UnknownItem { .. } => "E0105",
-            SyntaxError::LabelCount { .. } => "E0106",
-            SyntaxError::BadEscape { .. } => "E0107",
-            SyntaxError::UnterminatedHeredoc { .. } => "E0108",
-            SyntaxError::BadNumber { .. } => "E0109",
-            SyntaxError::UnionOfNonLiterals { .. } => "E0110",
-            SyntaxError::Unclosed { .. } => "E0111",
-            SyntaxError::BadUnicodeEscape { .. } => "E0112",
-            SyntaxError::InterpolationNotAllowed { .. } => "E0113",
-            SyntaxError::TopLevelAttribute { .. } => "E0114",
-            SyntaxError::UnmatchedClose { .. } => "E0115",
-            SyntaxError::TooDeep { .. } => "E0116",
+            SyntaxError::Unexpected { .. } => &codes::E0101,
+            SyntaxError::UnterminatedString { .. } => &codes::E0102,
+            SyntaxError::UnterminatedComment { .. } => &codes::E0103,
+            SyntaxError::MissingSeparator { .. } => &codes::E0104,
+            SyntaxError::UnknownItem { .. } => &codes::E0105,
+            SyntaxError::LabelCount { .. } => &codes::E0106,
+            SyntaxError::BadEscape { .. } => &codes::E0107,
+            SyntaxError::UnterminatedHeredoc { .. } => &codes::E0108,
+            SyntaxError::BadNumber { .. } => &codes::E0109,
+            SyntaxError::UnionOfNonLiterals { .. } => &codes::E0110,
+            SyntaxError::Unclosed { .. } => &codes::E0111,
+            SyntaxError::BadUnicodeEscape { .. } => &codes::E0112,
+            SyntaxError::InterpolationNotAllowed { .. } => &codes::E0113,
+            SyntaxError::TopLevelAttribute { .. } => &codes::E0114,
+            SyntaxError::UnmatchedClose { .. } => &codes::E0115,
+            SyntaxError::TooDeep { .. } => &codes::E0116,
         }
     }
 
@@ -142,14 +143,14 @@ impl SyntaxError {
                 context,
             } => unexpected(code, found, expected, *at, *context),
             SyntaxError::UnterminatedString { at } => {
-                Diagnostic::error(code, "Unterminated string")
+                Diagnostic::new(code)
                     .with_primary(*at, "this string is not closed before the end of the line")
                     .with_help(
                         "Add the closing `\"`. For text over several lines use a heredoc: `<<-EOT … EOT`.",
                     )
             }
             SyntaxError::UnterminatedComment { at } => {
-                Diagnostic::error(code, "Unterminated block comment")
+                Diagnostic::new(code)
                     .with_primary(*at, "this comment is never closed")
                     .with_help("Close the comment with `*/`; block comments do not nest.")
             }
@@ -176,16 +177,29 @@ impl SyntaxError {
                         "Separate the fields of an object type with commas: `object({ a: string, b: number })`.",
                     ),
                 };
-                Diagnostic::error(code, "Missing separator")
+                Diagnostic::new(code)
                     .with_primary(*at, label)
                     .with_help(help)
+            }
+            SyntaxError::UnknownItem { name, at } if is_value_item(name) => {
+                // `output s { value = … }`, `variable v { type = … }`: an item written
+                // as a Terraform block.
+                let form = match name.as_str() {
+                    "output" => "`output NAME = EXPR`, with an optional body for `description` and `sensitive`: `output url = aws_lb.web.dns_name { sensitive = true }`",
+                    "variable" => "`variable NAME: TYPE = DEFAULT`, with an optional body for `description`, `sensitive` and `validate`: `variable replicas: number = 2 { description = \"…\" }`",
+                    "let" => "`let NAME = EXPR`",
+                    _ => "`type NAME = TYPE`",
+                };
+                Diagnostic::new(code)
+                    .with_primary(*at, format!("`{name}` is not written as a block"))
+                    .with_help(format!("Write it as {form}."))
             }
             SyntaxError::UnknownItem { name, at } => {
                 let kinds: Vec<&str> = ["variable", "let", "output", "type"]
                     .into_iter()
                     .chain(BlockKind::ALL.iter().map(|k| k.keyword()))
                     .collect();
-                let d = Diagnostic::error(code, "Unknown item kind")
+                let d = Diagnostic::new(code)
                     .with_primary(*at, format!("`{name}` is not an item kind"));
                 match suggest(name, kinds.iter().copied()) {
                     Some(s) => d.with_help(format!("Did you mean `{s}`?")),
@@ -205,29 +219,29 @@ impl SyntaxError {
                 } else {
                     format!("`{} {} {{ … }}`", kind.keyword(), kind.label_names())
                 };
-                Diagnostic::error(code, "Wrong number of block labels")
+                Diagnostic::new(code)
                     .with_primary(*at, format!("`{}` takes {want}, found {found}", kind.keyword()))
                     .with_help(format!("Write it as {form}."))
             }
-            SyntaxError::BadEscape { text, at } => Diagnostic::error(code, "Invalid escape sequence")
+            SyntaxError::BadEscape { text, at } => Diagnostic::new(code)
                 .with_primary(*at, format!("`{text}` is not an escape"))
                 .with_help(
                     "Valid escapes are \\n \\r \\t \\\" \\\\ and \\u{HEX}; write `\\\\` for a backslash.",
                 ),
             SyntaxError::UnterminatedHeredoc { marker, at } => {
-                Diagnostic::error(code, "Unterminated heredoc")
+                Diagnostic::new(code)
                     .with_primary(*at, format!("this heredoc is never closed by a line `{marker}`"))
                     .with_help(format!(
                         "End the heredoc with a line holding only `{marker}` (indentation allowed)."
                     ))
             }
-            SyntaxError::BadNumber { text, at } => Diagnostic::error(code, "Invalid number")
+            SyntaxError::BadNumber { text, at } => Diagnostic::new(code)
                 .with_primary(*at, format!("`{text}` is not a finite number"))
                 .with_help(
                     "Numbers are 64-bit floating point, up to about 1.8e308; use a smaller exponent.",
                 ),
             SyntaxError::UnionOfNonLiterals { at } => {
-                Diagnostic::error(code, "Invalid union type")
+                Diagnostic::new(code)
                     .with_primary(*at, "only string literals can be joined with `|`")
                     .with_help("Write a union of string literals, as in `\"small\" | \"large\"`.")
             }
@@ -242,7 +256,7 @@ impl SyntaxError {
                     "(" => ")",
                     _ => "}",
                 };
-                let d = Diagnostic::error(code, "Unclosed delimiter")
+                let d = Diagnostic::new(code)
                     .with_primary(*at, format!("this `{open}` is never closed"));
                 if *open == "${" {
                     return d.with_help(
@@ -258,28 +272,28 @@ impl SyntaxError {
                     .with_help(format!("Add the missing `{close}`."))
             }
             SyntaxError::BadUnicodeEscape { text, at } => {
-                Diagnostic::error(code, "Invalid Unicode escape")
+                Diagnostic::new(code)
                     .with_primary(*at, format!("`{text}` is not a Unicode scalar value"))
                     .with_help(
                         "Use a code point up to 10FFFF that is not a surrogate (D800–DFFF), as in `\\u{1F600}`.",
                     )
             }
             SyntaxError::InterpolationNotAllowed { at } => {
-                Diagnostic::error(code, "Interpolation not allowed here")
+                Diagnostic::new(code)
                     .with_primary(*at, "an interpolation in text that must be fixed")
                     .with_help(
                         "Block labels, object type keys and type literals are fixed text; remove the `${…}`.",
                     )
             }
             SyntaxError::TopLevelAttribute { name, at } => {
-                Diagnostic::error(code, "Attribute outside a block")
+                Diagnostic::new(code)
                     .with_primary(*at, format!("`{name} = …` must be inside a block"))
                     .with_help(format!(
                         "To name a value, write `let {name} = …`; for an input, `variable {name}: TYPE = …`."
                     ))
             }
             SyntaxError::UnmatchedClose { close, at, open } => {
-                let d = Diagnostic::error(code, "Unmatched closing delimiter");
+                let d = Diagnostic::new(code);
                 match open {
                     Some((o, o_at)) => d
                         .with_primary(*at, format!("this `{close}` does not close the `{o}`"))
@@ -298,7 +312,7 @@ impl SyntaxError {
                 }
             }
             SyntaxError::TooDeep { at, chain } => {
-                let d = Diagnostic::error(code, "Nesting too deep");
+                let d = Diagnostic::new(code);
                 if *chain {
                     d.with_primary(
                         *at,
@@ -322,13 +336,13 @@ impl SyntaxError {
 }
 
 fn unexpected(
-    code: &'static str,
+    code: &'static Code,
     found: &str,
     expected: &[String],
     at: Span,
     context: Context,
 ) -> Diagnostic {
-    let d = Diagnostic::error(code, "Unexpected token");
+    let d = Diagnostic::new(code);
     let label = if expected.is_empty() {
         format!("unexpected {found}")
     } else {
@@ -1329,4 +1343,9 @@ fn skip_string(b: &[u8], start: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The items that are not blocks: `variable`, `let`, `output` and `type`.
+fn is_value_item(name: &str) -> bool {
+    matches!(name, "variable" | "let" | "output" | "type")
 }

@@ -4,7 +4,7 @@
 //!
 //! | provider | resources | data sources |
 //! | --- | --- | --- |
-//! | `null` | `null_resource` | |
+//! | `null` | `null_resource` | `null_data_source` |
 //! | `random` | `random_id`, `random_string`, `random_integer` | |
 //! | `local` | `local_file`, `local_sensitive_file` | `local_file`, `local_sensitive_file` |
 //! | `time` | `time_sleep` | |

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use aic_lang::value::AttrPath;
+
 use miette::Diagnostic;
 use thiserror::Error;
 
@@ -32,17 +34,9 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The diagnostic code of this kind.
+    /// The diagnostic code of this kind (see [`crate::codes`]).
     pub fn code(self) -> &'static str {
-        match self {
-            ErrorKind::NotFound => "E0701",
-            ErrorKind::Throttled => "E0702",
-            ErrorKind::Transient => "E0703",
-            ErrorKind::InvalidConfig => "E0704",
-            ErrorKind::Conflict => "E0705",
-            ErrorKind::Unsupported => "E0706",
-            ErrorKind::Other => "E0707",
-        }
+        crate::codes::of_kind(self).id
     }
 
     /// Whether an operation that failed this way may succeed when retried unchanged.
@@ -73,6 +67,9 @@ pub struct ErrorDetail {
     pub address: Option<String>,
     /// How long the API asked the caller to wait before retrying (`Retry-After`).
     pub retry_after: Option<Duration>,
+    /// The attribute of the object's configuration the error is about, when the provider
+    /// knows it: the engine points the diagnostic at it.
+    pub attribute: Option<AttrPath>,
 }
 
 impl ErrorDetail {
@@ -156,6 +153,7 @@ impl ProviderError {
             help: None,
             address: None,
             retry_after: None,
+            attribute: None,
         });
         match kind {
             ErrorKind::NotFound => ProviderError::NotFound { detail },
@@ -295,6 +293,18 @@ impl ProviderError {
     /// The delay the API asked for before a retry, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         self.detail().retry_after
+    }
+
+    /// This error about the configuration's attribute at `path`.
+    #[must_use]
+    pub fn with_attribute(mut self, path: AttrPath) -> Self {
+        self.detail_mut().attribute = Some(path);
+        self
+    }
+
+    /// The attribute the error is about, if the provider said.
+    pub fn attribute(&self) -> Option<&AttrPath> {
+        self.detail().attribute.as_ref()
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`plan`]: [`PlanRequest`], [`PlanResponse`] and the schema-driven default plan;
 //! - [`validate`]: [`Problem`]s and the schema-driven configuration check;
 //! - [`error`]: [`ProviderError`], whose [`ErrorKind`] drives the engine's retries;
+//! - [`codes`]: the catalogue of its diagnostic codes (E07xx);
 //! - [`registry`]: [`Registry`], the only way the engine finds a provider;
 //! - [`attrs`]: typed reading of object attributes for provider implementations;
 //! - [`docs`]: Markdown reference generated from a schema.
@@ -22,6 +23,7 @@
 //! engine must keep in its result.
 
 pub mod attrs;
+pub mod codes;
 pub mod docs;
 pub mod error;
 pub mod plan;

@@ -1,0 +1,5 @@
+resource "null_resource" "a" {
+  count    = 2
+  triggers = { i = "${count.index}" }
+}
+output "ids" { value = length(null_resource.a) }

@@ -1,0 +1,5 @@
+resource "null_resource" "a" {
+  count    = 2
+  triggers = { x = "1" }
+}
+output "id" { value = null_resource.a[0].id }

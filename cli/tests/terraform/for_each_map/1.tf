@@ -1,0 +1,5 @@
+resource "null_resource" "a" {
+  for_each = { a = "1", b = "2" }
+  triggers = { k = each.key, v = each.value }
+}
+output "keys" { value = keys(null_resource.a) }

@@ -1,0 +1,4 @@
+resource "null_resource" "a" {
+  for_each = toset(["y", "z"])
+  triggers = { name = each.value }
+}

@@ -1,0 +1,10 @@
+resource "null_resource" "a" {
+  triggers = { x = "2" }
+  lifecycle {
+    ignore_changes = all
+  }
+}
+resource "null_resource" "b" {
+  triggers = { x = "2" }
+}
+output "a" { value = null_resource.a.triggers }

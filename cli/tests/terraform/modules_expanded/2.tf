@@ -1,0 +1,13 @@
+module "counted" {
+  source = "./modules/unit"
+  count  = 1
+  name   = "c${count.index}"
+}
+module "keyed" {
+  source   = "./modules/unit"
+  for_each = toset(["x", "y"])
+  name     = each.key
+  size     = 2
+}
+output "names" { value = [for m in module.counted : m.name] }
+output "keyed" { value = { for k, m in module.keyed : k => length(m.ids) } }

@@ -1,0 +1,12 @@
+resource "null_resource" "a" {
+  triggers = { x = "1" }
+}
+resource "null_resource" "b" {
+  triggers = { a = null_resource.a.id }
+}
+resource "null_resource" "c" {}
+resource "null_resource" "d" {
+  triggers = { b = null_resource.b.id }
+}
+output "b" { value = null_resource.b.id }
+output "c" { value = null_resource.c.id }

@@ -1,0 +1,751 @@
+//! The rollout model: `rollout NAME { phase P { … } }` blocks of the root module read into
+//! typed values, with every mistake reported as a diagnostic (codes E09xx).
+//!
+//! Constants (environment, strategy settings, check settings) are read here; expressions
+//! that depend on what is applied (`targets`, a check's `http` URL, `assert`, `message`)
+//! are kept as expressions and evaluated when the phase runs.
+
+use std::time::Duration;
+
+use aic_lang::ast::{Block, Expr, ExprKind, TemplatePart};
+use aic_lang::config::Module;
+use aic_lang::diag::{suggest, Diagnostic};
+use aic_lang::eval::{Evaluator, Scope, ScopeMiss};
+use aic_lang::source::Span;
+use aic_lang::value::Value;
+
+use crate::codes;
+use crate::eval::StdFunctions;
+
+/// A `rollout` block.
+#[derive(Debug, Clone)]
+pub struct Rollout {
+    pub name: String,
+    pub phases: Vec<Phase>,
+    pub span: Span,
+}
+
+/// A `phase` of a rollout.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub name: String,
+    pub environment: String,
+    /// `targets = [...]`: `None` means everything.
+    pub targets: Option<Expr>,
+    pub strategy: Strategy,
+    pub checks: Vec<Check>,
+    pub on_failure: OnFailure,
+    pub span: Span,
+}
+
+/// How a phase applies its targets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Strategy {
+    AllAtOnce,
+    /// `rollout.weight` takes each step; one plan/apply/check per step.
+    Canary {
+        steps: Vec<u32>,
+        pause: Duration,
+    },
+    /// Targets in groups of `size`; later waves are skipped once more than
+    /// `max_failures` targets failed.
+    Waves {
+        size: usize,
+        pause: Duration,
+        max_failures: usize,
+    },
+    /// Replacements create before they destroy; the old objects are destroyed once the
+    /// checks pass.
+    BlueGreen,
+}
+
+impl Strategy {
+    pub const KINDS: [&'static str; 4] = ["all_at_once", "canary", "waves", "blue_green"];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Strategy::AllAtOnce => "all_at_once",
+            Strategy::Canary { .. } => "canary",
+            Strategy::Waves { .. } => "waves",
+            Strategy::BlueGreen => "blue_green",
+        }
+    }
+
+    /// A short description: `canary 10/50/100, pause 5m`.
+    pub fn describe(&self) -> String {
+        match self {
+            Strategy::AllAtOnce => "all_at_once".into(),
+            Strategy::BlueGreen => "blue_green".into(),
+            Strategy::Canary { steps, pause } => {
+                let steps: Vec<String> = steps.iter().map(u32::to_string).collect();
+                format!(
+                    "canary {}%, pause {}",
+                    steps.join("/"),
+                    show_duration(*pause)
+                )
+            }
+            Strategy::Waves {
+                size,
+                pause,
+                max_failures,
+            } => format!(
+                "waves of {size}, pause {}, max_failures {max_failures}",
+                show_duration(*pause)
+            ),
+        }
+    }
+}
+
+/// What a failed phase does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    Rollback,
+    Halt,
+}
+
+impl OnFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFailure::Rollback => "rollback",
+            OnFailure::Halt => "halt",
+        }
+    }
+}
+
+/// A `check NAME { … }`.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub kind: CheckKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    Http {
+        url: Expr,
+        expect: u16,
+        timeout: Duration,
+        retries: u32,
+        interval: Duration,
+    },
+    Assert {
+        condition: Expr,
+        message: Option<Expr>,
+    },
+}
+
+/// `5s`, `2m`, `500ms`, `1h`, `1m30s` → a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration; write e.g. 30s, 2m, 1h or 500ms");
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0.0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let (num, after) = rest.split_at(num_end);
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_end);
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        let factor = match unit {
+            "" if next.is_empty() && rest.len() == s.len() => 1.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += n * factor;
+        rest = next;
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// The shortest way to write `d` in the syntax [`parse_duration`] reads.
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        "0s".into()
+    } else if ms.is_multiple_of(3_600_000) {
+        format!("{}h", ms / 3_600_000)
+    } else if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// A scope without names: rollout settings are constants.
+struct Constants;
+
+impl Scope for Constants {
+    fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
+        Err(ScopeMiss {
+            segment: 0,
+            code: &codes::E0904,
+            label: format!(
+                "`{}` cannot be used here",
+                path.first().copied().unwrap_or("")
+            ),
+            help: Some("This rollout setting is a constant: write a literal value.".into()),
+        })
+    }
+}
+
+struct Reader<'a> {
+    diags: &'a mut Vec<Diagnostic>,
+    functions: StdFunctions,
+}
+
+impl Reader<'_> {
+    fn constant(&mut self, e: &Expr) -> Option<Value> {
+        let mut ev = Evaluator::new(&Constants, &self.functions);
+        match ev.eval(e) {
+            Ok(v) => Some(v),
+            Err(err) => {
+                self.diags.push(err.to_diagnostic());
+                None
+            }
+        }
+    }
+
+    fn invalid(&mut self, span: Span, label: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(
+            Diagnostic::new(&codes::E0904)
+                .with_primary(span, label)
+                .with_help(help),
+        );
+    }
+
+    /// Attributes and nested blocks other than `allowed` are reported.
+    fn only(&mut self, what: &str, block: &Block, attrs: &[&str], blocks: &[&str]) {
+        for a in block.body.attributes() {
+            if !attrs.contains(&a.name.name.as_str()) {
+                let mut d = Diagnostic::new(&codes::E0903).with_primary(
+                    a.name.span,
+                    format!("{what} has no attribute `{}`", a.name.name),
+                );
+                d = match suggest(&a.name.name, attrs.iter().copied()) {
+                    Some(s) => d.with_help(format!("Did you mean `{s}`?")),
+                    None if attrs.is_empty() => d.with_help(format!("{what} takes no attributes.")),
+                    None => d.with_help(format!("{what} takes: {}.", attrs.join(", "))),
+                };
+                self.diags.push(d);
+            }
+        }
+        for b in block.body.blocks() {
+            if !blocks.contains(&b.kind.name.as_str()) {
+                let mut d = Diagnostic::new(&codes::E0903).with_primary(
+                    b.kind.span,
+                    format!("{what} has no `{}` block", b.kind.name),
+                );
+                if !blocks.is_empty() {
+                    d = d.with_help(format!("{what} holds these blocks: {}.", blocks.join(", ")));
+                }
+                self.diags.push(d);
+            }
+        }
+    }
+
+    fn duration(&mut self, block: &Block, name: &str, default: Duration) -> Duration {
+        let Some(a) = block.body.attribute(name) else {
+            return default;
+        };
+        let Some(v) = self.constant(&a.value) else {
+            return default;
+        };
+        match v.as_str().map(parse_duration) {
+            Some(Ok(d)) => d,
+            Some(Err(m)) => {
+                self.invalid(
+                    a.value.span,
+                    m,
+                    "Durations are strings such as \"30s\", \"5m\" or \"1h\".",
+                );
+                default
+            }
+            None => {
+                self.invalid(
+                    a.value.span,
+                    format!("`{name}` must be a duration string, found {}", v.type_of()),
+                    "Durations are strings such as \"30s\", \"5m\" or \"1h\".",
+                );
+                default
+            }
+        }
+    }
+
+    fn whole(&mut self, block: &Block, name: &str, min: i64, max: i64, default: i64) -> i64 {
+        let Some(a) = block.body.attribute(name) else {
+            return default;
+        };
+        let Some(v) = self.constant(&a.value) else {
+            return default;
+        };
+        match v.as_number() {
+            Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => n as i64,
+            _ => {
+                self.invalid(
+                    a.value.span,
+                    format!("`{name}` must be a whole number from {min} to {max}, found {v}"),
+                    format!("Write e.g. `{name} = {}`.", default.max(min)),
+                );
+                default
+            }
+        }
+    }
+}
+
+fn label(b: &Block) -> Option<String> {
+    b.labels.first().map(|l| l.value.clone())
+}
+
+/// Reads every `rollout` block of `root` (the root module), checking each against the
+/// declared environments and the module's resources and module calls.
+pub(crate) fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut out = Vec::new();
+    let mut r = Reader {
+        diags: &mut diags,
+        functions: StdFunctions::new(root.dir.clone()),
+    };
+    for (name, block) in &root.rollouts {
+        r.only(&format!("rollout `{name}`"), block, &[], &["phase"]);
+        let mut phases: Vec<Phase> = Vec::new();
+        for pb in block.body.blocks().filter(|b| b.kind.name == "phase") {
+            let Some(pname) = label(pb) else {
+                r.diags.push(
+                    Diagnostic::new(&codes::E0907)
+                        .with_primary(pb.kind.span, "a phase needs a name: `phase NAME { … }`"),
+                );
+                continue;
+            };
+            if let Some(prev) = phases.iter().find(|p| p.name == pname) {
+                r.diags.push(
+                    Diagnostic::new(&codes::E0908)
+                        .with_primary(
+                            pb.labels[0].span,
+                            format!("phase `{pname}` is declared twice"),
+                        )
+                        .with_secondary(prev.span, "first declared here"),
+                );
+                continue;
+            }
+            if let Some(p) = read_phase(&mut r, root, &pname, pb) {
+                phases.push(p);
+            }
+        }
+        if phases.is_empty() && !block.body.blocks().any(|b| b.kind.name == "phase") {
+            r.diags.push(
+                Diagnostic::new(&codes::E0907)
+                    .with_primary(
+                        block.labels.first().map_or(block.kind.span, |l| l.span),
+                        format!("rollout `{name}` has no phase"),
+                    )
+                    .with_help("Add at least one `phase NAME { environment = ENV }` block."),
+            );
+        }
+        out.push(Rollout {
+            name: name.clone(),
+            phases,
+            span: block.span,
+        });
+    }
+    (out, diags)
+}
+
+fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Option<Phase> {
+    let what = format!("phase `{name}`");
+    r.only(
+        &what,
+        b,
+        &["environment", "targets", "on_failure"],
+        &["strategy", "check"],
+    );
+    let declared: Vec<&str> = root.environments.keys().map(String::as_str).collect();
+    let environment = match b.body.attribute("environment") {
+        None if declared.is_empty() => "default".to_string(),
+        None => {
+            r.diags.push(
+                Diagnostic::new(&codes::E0907)
+                    .with_primary(b.kind.span, format!("{what} has no `environment`"))
+                    .with_help(format!(
+                        "Say where it runs: `environment = {}`. Declared environments: {}.",
+                        declared.first().copied().unwrap_or("NAME"),
+                        declared.join(", ")
+                    )),
+            );
+            return None;
+        }
+        Some(a) => {
+            let text = match &a.value.kind {
+                ExprKind::Name(n) => Some(n.name.clone()),
+                ExprKind::Template(t) => match t.parts.as_slice() {
+                    [TemplatePart::Literal(s)] => Some(s.clone()),
+                    [] => Some(String::new()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(env) = text else {
+                r.invalid(
+                    a.value.span,
+                    "`environment` must name an environment",
+                    "Write the environment's name: `environment = staging`.",
+                );
+                return None;
+            };
+            let known = if declared.is_empty() {
+                env == "default"
+            } else {
+                declared.contains(&env.as_str())
+            };
+            if !known {
+                let mut d = Diagnostic::new(&codes::E0901)
+                    .with_primary(a.value.span, format!("environment `{env}` is not declared"));
+                d = if declared.is_empty() {
+                    d.with_help(
+                        "This configuration declares no environments, so only `default` exists.",
+                    )
+                } else {
+                    match suggest(&env, declared.iter().copied()) {
+                        Some(s) => d.with_help(format!(
+                            "Did you mean `{s}`? Declared environments: {}.",
+                            declared.join(", ")
+                        )),
+                        None => {
+                            d.with_help(format!("Declared environments: {}.", declared.join(", ")))
+                        }
+                    }
+                };
+                r.diags.push(d);
+                return None;
+            }
+            env
+        }
+    };
+    let targets = b.body.attribute("targets").map(|a| {
+        check_targets(r, root, &a.value);
+        a.value.clone()
+    });
+    let strategies: Vec<&Block> = b
+        .body
+        .blocks()
+        .filter(|x| x.kind.name == "strategy")
+        .collect();
+    if let Some(second) = strategies.get(1) {
+        r.diags.push(
+            Diagnostic::new(&codes::E0908)
+                .with_primary(
+                    second.kind.span,
+                    format!("{what} has more than one strategy"),
+                )
+                .with_secondary(strategies[0].kind.span, "the first strategy")
+                .with_help("A phase has at most one `strategy KIND { … }` block."),
+        );
+    }
+    // A bad strategy does not stop the checks from being read: all errors at once.
+    let strategy = match strategies.first() {
+        None => Some(Strategy::AllAtOnce),
+        Some(s) => read_strategy(r, s),
+    };
+    let on_failure = match b.body.attribute("on_failure") {
+        None => OnFailure::Rollback,
+        Some(a) => match r.constant(&a.value).as_ref().and_then(Value::as_str) {
+            Some("rollback") => OnFailure::Rollback,
+            Some("halt") => OnFailure::Halt,
+            _ => {
+                r.invalid(
+                    a.value.span,
+                    "`on_failure` must be \"rollback\" or \"halt\"",
+                    "\"rollback\" (the default) returns to the state before the phase; \"halt\" stops where it is.",
+                );
+                OnFailure::Rollback
+            }
+        },
+    };
+    let mut checks: Vec<Check> = Vec::new();
+    for cb in b.body.blocks().filter(|x| x.kind.name == "check") {
+        let Some(cname) = label(cb) else {
+            r.diags.push(
+                Diagnostic::new(&codes::E0905)
+                    .with_primary(cb.kind.span, "a check needs a name: `check NAME { … }`"),
+            );
+            continue;
+        };
+        if checks.iter().any(|c| c.name == cname) {
+            r.diags.push(Diagnostic::new(&codes::E0908).with_primary(
+                cb.kind.span,
+                format!("check `{cname}` is declared twice in {what}"),
+            ));
+            continue;
+        }
+        if let Some(c) = read_check(r, &cname, cb) {
+            checks.push(c);
+        }
+    }
+    Some(Phase {
+        name: name.to_string(),
+        environment,
+        targets,
+        strategy: strategy?,
+        checks,
+        on_failure,
+        span: b.span,
+    })
+}
+
+fn read_strategy(r: &mut Reader<'_>, s: &Block) -> Option<Strategy> {
+    let Some(kind) = label(s) else {
+        r.diags.push(
+            Diagnostic::new(&codes::E0902)
+                .with_primary(
+                    s.kind.span,
+                    "a strategy needs a kind: `strategy canary { … }`",
+                )
+                .with_help(format!("Strategies: {}.", Strategy::KINDS.join(", "))),
+        );
+        return None;
+    };
+    let what = format!("strategy `{kind}`");
+    match kind.as_str() {
+        "all_at_once" => {
+            r.only(&what, s, &[], &[]);
+            Some(Strategy::AllAtOnce)
+        }
+        "blue_green" => {
+            r.only(&what, s, &[], &[]);
+            Some(Strategy::BlueGreen)
+        }
+        "canary" => {
+            r.only(&what, s, &["steps", "pause"], &[]);
+            let pause = r.duration(s, "pause", Duration::ZERO);
+            let mut steps = vec![100];
+            if let Some(a) = s.body.attribute("steps") {
+                let v = r.constant(&a.value)?;
+                let parsed: Option<Vec<u32>> = v.as_elements().and_then(|xs| {
+                    xs.iter()
+                        .map(|x| {
+                            x.as_number()
+                                .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= 100.0)
+                                .map(|n| n as u32)
+                        })
+                        .collect()
+                });
+                match parsed {
+                    Some(p) if !p.is_empty() && p.windows(2).all(|w| w[0] < w[1]) => steps = p,
+                    _ => {
+                        r.invalid(
+                            a.value.span,
+                            format!(
+                                "`steps` must be increasing percentages from 1 to 100, found {v}"
+                            ),
+                            "Write e.g. `steps = [10, 50, 100]`; the last step is normally 100.",
+                        );
+                    }
+                }
+            }
+            Some(Strategy::Canary { steps, pause })
+        }
+        "waves" => {
+            r.only(&what, s, &["size", "pause", "max_failures"], &[]);
+            let size = r.whole(s, "size", 1, 1_000_000, 1) as usize;
+            let pause = r.duration(s, "pause", Duration::ZERO);
+            let max_failures = r.whole(s, "max_failures", 0, 1_000_000, 0) as usize;
+            Some(Strategy::Waves {
+                size,
+                pause,
+                max_failures,
+            })
+        }
+        other => {
+            let mut d = Diagnostic::new(&codes::E0902)
+                .with_primary(s.labels[0].span, format!("`{other}` is not a strategy"));
+            d = match suggest(other, Strategy::KINDS) {
+                Some(x) => d.with_help(format!(
+                    "Did you mean `{x}`? Strategies: {}.",
+                    Strategy::KINDS.join(", ")
+                )),
+                None => d.with_help(format!("Strategies: {}.", Strategy::KINDS.join(", "))),
+            };
+            r.diags.push(d);
+            None
+        }
+    }
+}
+
+fn read_check(r: &mut Reader<'_>, name: &str, b: &Block) -> Option<Check> {
+    let what = format!("check `{name}`");
+    let http = b.body.attribute("http");
+    let assert = b.body.attribute("assert");
+    match (http, assert) {
+        (Some(url), None) => {
+            r.only(
+                &what,
+                b,
+                &["http", "expect", "timeout", "retries", "interval"],
+                &[],
+            );
+            let expect = r.whole(b, "expect", 100, 599, 200) as u16;
+            let timeout = r.duration(b, "timeout", Duration::from_secs(5));
+            let retries = r.whole(b, "retries", 0, 1000, 0) as u32;
+            let interval = r.duration(b, "interval", Duration::from_secs(5));
+            Some(Check {
+                name: name.to_string(),
+                kind: CheckKind::Http {
+                    url: url.value.clone(),
+                    expect,
+                    timeout,
+                    retries,
+                    interval,
+                },
+                span: b.span,
+            })
+        }
+        (None, Some(cond)) => {
+            r.only(&what, b, &["assert", "message"], &[]);
+            Some(Check {
+                name: name.to_string(),
+                kind: CheckKind::Assert {
+                    condition: cond.value.clone(),
+                    message: b.body.attribute("message").map(|m| m.value.clone()),
+                },
+                span: b.span,
+            })
+        }
+        (Some(h), Some(a)) => {
+            r.diags.push(
+                Diagnostic::new(&codes::E0905)
+                    .with_primary(a.name.span, format!("{what} has both `http` and `assert`"))
+                    .with_secondary(h.name.span, "`http` is here")
+                    .with_help(
+                        "A check is either an HTTP GET or an assertion; split it into two checks.",
+                    ),
+            );
+            None
+        }
+        (None, None) => {
+            r.diags.push(
+                Diagnostic::new(&codes::E0905)
+                    .with_primary(b.kind.span, format!("{what} has neither `http` nor `assert`"))
+                    .with_help("Write `http = \"http://host/healthz\"` (with `expect`, `timeout`, `retries`, `interval`) or `assert = EXPR` with `message`."),
+            );
+            None
+        }
+    }
+}
+
+/// The root name of a reference: `module.region[…]` → (`module`, `region`);
+/// `local_file.a[0]` → (`local_file`, `a`).
+fn reference_root(e: &Expr) -> Option<(String, Option<String>)> {
+    match &e.kind {
+        ExprKind::Name(n) => Some((n.name.clone(), None)),
+        ExprKind::GetAttr(inner, attr) => match reference_root(inner)? {
+            (first, None) => Some((first, Some(attr.name.clone()))),
+            done => Some(done),
+        },
+        ExprKind::Index(inner, _) | ExprKind::Paren(inner) => reference_root(inner),
+        _ => None,
+    }
+}
+
+/// Each element of `targets` must be a module call or a resource of the root module.
+fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
+    let elements: Vec<&Expr> = match &e.kind {
+        ExprKind::List(xs) => xs.iter().collect(),
+        ExprKind::ForList(f) => vec![&f.first],
+        _ => {
+            r.diags.push(
+                Diagnostic::new(&codes::E0906)
+                    .with_primary(e.span, "`targets` must be a list")
+                    .with_help("Write a list of module instances or resources: `targets = [module.region[\"us-east-1\"]]` or `[for r in env.regions : module.region[r]]`."),
+            );
+            return;
+        }
+    };
+    for el in elements {
+        let el = match &el.kind {
+            ExprKind::ForList(f) => &f.first,
+            _ => el,
+        };
+        let ok = match reference_root(el) {
+            Some((first, Some(second))) if first == "module" => {
+                if root.module_calls.contains_key(&second) {
+                    true
+                } else {
+                    let calls: Vec<&str> = root.module_calls.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::new(&codes::E0906)
+                        .with_primary(el.span, format!("there is no module call `{second}`"));
+                    if let Some(s) = suggest(&second, calls.iter().copied()) {
+                        d = d.with_help(format!("Did you mean `module.{s}`?"));
+                    }
+                    r.diags.push(d);
+                    continue;
+                }
+            }
+            Some((first, Some(second))) => root.resources.keys().any(|a| {
+                a.mode == aic_lang::addr::Mode::Managed && a.type_name == first && a.name == second
+            }),
+            _ => false,
+        };
+        if !ok {
+            let known: Vec<String> = root
+                .module_calls
+                .keys()
+                .map(|k| format!("module.{k}"))
+                .chain(
+                    root.resources
+                        .keys()
+                        .filter(|a| a.mode == aic_lang::addr::Mode::Managed)
+                        .map(ToString::to_string),
+                )
+                .collect();
+            r.diags.push(
+                Diagnostic::new(&codes::E0906)
+                    .with_primary(el.span, "not a module instance or resource of this configuration")
+                    .with_help(if known.is_empty() {
+                        "Targets are module instances (`module.NAME[KEY]`) or resources (`TYPE.NAME`) of the root module.".to_string()
+                    } else {
+                        format!(
+                            "Targets are module instances or resources of the root module: {}.",
+                            known.join(", ")
+                        )
+                    }),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_and_print_back() {
+        for (text, ms) in [
+            ("5s", 5_000),
+            ("5m", 300_000),
+            ("500ms", 500),
+            ("1h", 3_600_000),
+            ("1m30s", 90_000),
+            ("0s", 0),
+            ("2", 2_000),
+        ] {
+            let d = parse_duration(text).unwrap();
+            assert_eq!(d.as_millis(), ms, "{text}");
+            assert_eq!(parse_duration(&show_duration(d)).unwrap(), d);
+        }
+        for bad in ["", "5 minutes", "m", "5x", "1s2"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

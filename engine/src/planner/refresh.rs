@@ -1,0 +1,141 @@
+//! Refresh: every object recorded in a state read back through its provider, in bulk
+//! per module instance and type, with what changed outside aic reported as drift.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aic_lang::addr::InstanceAddr;
+use aic_lang::diag::Diagnostic;
+use aic_lang::value::Value;
+
+use crate::plan::{Action, ResourceChange};
+use crate::state::model::{ResourceState, State};
+
+use super::convert::{conform_to_schema, instance_addr_of, state_json, state_value};
+use super::providers::Providers;
+use super::workspace::Workspace;
+use super::{provider_diag, unreadable_address};
+
+/// The recorded objects of a state as refresh found them.
+pub struct Refreshed {
+    /// Every recorded object that still exists, with its refreshed attributes, by address.
+    pub prior: HashMap<InstanceAddr, ResourceState>,
+    /// The values (`state_value`) of the objects refresh found exactly as recorded.
+    pub unchanged: HashMap<InstanceAddr, Value>,
+    /// Objects changed (`Update`) or gone (`Delete`) outside aic.
+    pub drift: Vec<ResourceChange>,
+}
+
+/// Reads every object recorded in `state` through its provider, in bulk per module
+/// instance and type (`read == false`: takes the state as it is).
+pub async fn refresh(
+    ws: &Workspace,
+    state: &State,
+    providers: &Providers,
+    read: bool,
+) -> Result<Refreshed, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut drift = Vec::new();
+    let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
+    // The values (`state_value`) of prior objects that refresh left as they were, while
+    // they stay at their address.
+    let mut unchanged: HashMap<InstanceAddr, Value> = HashMap::new();
+    // Grouped by module instance and type, so each configured provider reads its own
+    // objects in one bulk call.
+    let mut by_type: BTreeMap<(String, String), Vec<(InstanceAddr, ResourceState)>> =
+        BTreeMap::new();
+    for rs in &state.resources {
+        match instance_addr_of(rs) {
+            Some(a) => by_type
+                .entry((a.module.to_string(), rs.type_.clone()))
+                .or_default()
+                .push((a, rs.clone())),
+            None => diags.push(unreadable_address("The state", &rs.address)),
+        }
+    }
+    for ((_, type_name), entries) in by_type {
+        if !read || type_name.is_empty() {
+            for (a, rs) in entries {
+                prior.insert(a, rs);
+            }
+            continue;
+        }
+        let Some(first) = entries.first().map(|(a, _)| a.clone()) else {
+            continue;
+        };
+        let provider = match providers.for_instance(ws, &first).await {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(provider_diag(
+                    ws,
+                    Some(&first),
+                    &format!("refreshing {type_name}"),
+                    &e,
+                ));
+                continue;
+            }
+        };
+        let priors: Vec<Value> = entries
+            .iter()
+            .map(|(a, rs)| state_value(ws, rs, a))
+            .collect();
+        if !provider.objects_outside_state(&type_name) {
+            // Nothing outside the state to read (null, random, time): the objects are as
+            // recorded, and reading them back would only return the priors.
+            for ((a, rs), before) in entries.into_iter().zip(priors) {
+                unchanged.insert(a.clone(), before);
+                prior.insert(a, rs);
+            }
+            continue;
+        }
+        let results = provider.read_many(&type_name, &priors).await;
+        // `priors` are the `before` values: no need to convert the state again.
+        for (((a, rs), now), before) in entries.into_iter().zip(results).zip(priors) {
+            match now {
+                Ok(Some(v)) => {
+                    // A value equal to the prior one (already in the schema's shape) is
+                    // only kept as JSON: conforming it would change nothing.
+                    let (v, same) = match v.equals(&before) {
+                        Some(true) => (v, true),
+                        _ => {
+                            let v = conform_to_schema(ws, &a.resource, v);
+                            let same = v.equals(&before) == Some(true);
+                            (v, same)
+                        }
+                    };
+                    let attributes = state_json(&v);
+                    if !same {
+                        drift.push(ResourceChange::new(
+                            a.clone(),
+                            Action::Update,
+                            Some(before),
+                            Some(v),
+                        ));
+                    } else if attributes == rs.attributes {
+                        // `before` is the value of these very attributes: the walk reuses it.
+                        unchanged.insert(a.clone(), before);
+                    }
+                    let mut updated = rs;
+                    updated.attributes = attributes;
+                    prior.insert(a, updated);
+                }
+                Ok(None) => {
+                    drift.push(ResourceChange::new(
+                        a.clone(),
+                        Action::Delete,
+                        Some(before),
+                        None,
+                    ));
+                }
+                Err(e) => diags.push(provider_diag(ws, Some(&a), &format!("refreshing {a}"), &e)),
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Refreshed {
+        prior,
+        unchanged,
+        drift,
+    })
+}
