@@ -287,10 +287,12 @@ aic_lang::catalogue! {
     /// A saved plan is applied only to what it was made from. `aic apply FILE` refuses it,
     /// changing nothing, when it was made for another environment (than `--env`), from another
     /// state (lineage), from an older version of the state (the serial moved on), from another
-    /// configuration (its digest changed), or when planning again now gives other changes (the
-    /// real objects changed). The help says which.
+    /// configuration (its digest changed), with other `--var` values than it was made with (the
+    /// file keeps only their salted digests, so they are given again), or when planning again
+    /// now gives other changes (the real objects changed). The help says which.
     ///
-    /// Fix: make a new plan with `aic plan --out FILE`.
+    /// Fix: pass the `--var` arguments the plan was made with, or make a new plan with
+    /// `aic plan --out FILE`.
     E0662: Error "Saved plan does not apply";
     /// Something that cannot happen did: a bug in aic. Nothing more was done.
     ///

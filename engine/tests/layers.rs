@@ -135,6 +135,8 @@ fn engine_modules_import_only_lower_layers() {
             let l = l.trim();
             l.strip_prefix("pub mod ")
                 .or_else(|| l.strip_prefix("mod "))
+                // The state layer is the `aic-state` crate, re-exported.
+                .or_else(|| l.strip_prefix("pub use aic_state as "))
                 .map(|m| m.trim_end_matches(';'))
         })
         .collect();

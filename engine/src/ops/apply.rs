@@ -79,7 +79,10 @@ impl PreparedApply {
             None => None,
         };
         let plan_request = match &saved {
-            Some(s) => s.request(request.plan.clone()),
+            Some(s) => {
+                s.check_vars(&request.plan.variables.vars)?;
+                s.request(request.plan.clone())
+            }
             None => request.plan.clone(),
         };
         let options = plan_request.options()?;
