@@ -119,6 +119,10 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
         Command::Rollout(args) => rollout(cx, &args),
         Command::State(s) => state(cx, s),
         Command::Env(EnvCommand::List) => env_list(cx),
+        Command::Version => {
+            print!("{}", crate::providers::version_text());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

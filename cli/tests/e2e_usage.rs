@@ -155,3 +155,54 @@ fn plan_json_is_one_json_document_on_stdout() {
     assert!(run.stdout.trim_end().ends_with('}'), "{run}");
     assert!(!p.exists(".aic"), "plan writes no state");
 }
+
+#[test]
+fn a_warning_is_shown_on_validate_plan_and_apply_and_fails_none_of_them() {
+    let p = Project::with_main("resource \"null_resource\" \"a\" {}\n");
+    let warned = |run: e2e_common::Run| {
+        run.success()
+            .stderr_has("W0201")
+            .stderr_has("Value for undeclared variable")
+            .stderr_has("A value was given for `nope`, which the root module does not declare.")
+    };
+    warned(p.aic(&["validate", "--var", "nope=1"])).stderr_has("The configuration is valid.");
+    warned(p.aic(&["plan", "--var", "nope=1"])).stdout_has("Plan: 1 to add");
+    warned(p.aic(&["apply", "--var", "nope=1", "--auto-approve"]))
+        .stdout_has("Apply complete! Resources: 1 added");
+    assert_eq!(p.state_list(None), vec!["null_resource.a".to_owned()]);
+}
+
+#[test]
+fn version_lists_the_providers_compiled_in_and_their_sdks() {
+    let p = Project::empty();
+    let run = p
+        .aic(&["version"])
+        .success()
+        .stdout_has(&format!("aic {}", env!("CARGO_PKG_VERSION")));
+    for builtin in ["null", "random", "local", "time"] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == [builtin, "built", "in"]),
+            "no line for `{builtin}`:\n{run}"
+        );
+    }
+    // `aws` is there with its cargo feature (on by default), naming the SDK it is built on
+    // with its version.
+    let aws = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("aws "));
+    if cfg!(feature = "aws") {
+        let aws = aws.unwrap_or_else(|| panic!("no line for `aws`:\n{run}"));
+        let sdk: Vec<&str> = aws.split_whitespace().collect();
+        assert_eq!(sdk.get(1), Some(&"aws-sdk-ec2"), "{run}");
+        assert!(
+            sdk.get(2).is_some_and(|v| v.split('.').count() == 3),
+            "no SDK version in `{aws}`"
+        );
+    } else {
+        assert!(aws.is_none(), "`aws` listed without its feature:\n{run}");
+    }
+    assert!(!p.exists(".aic"), "`aic version` wrote nothing");
+}

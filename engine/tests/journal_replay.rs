@@ -57,6 +57,7 @@ fn resource() -> impl Strategy<Value = ResourceState> {
                 dependencies: vec!["null_resource.a".into()],
                 applied_config: json!({ "n": at }),
                 create_pending: false,
+                create_token: None,
                 address,
             }
         })
@@ -217,6 +218,7 @@ fn every_cut_of_one_journal_replays_its_complete_lines() {
                 dependencies: vec![],
                 applied_config: Value::Null,
                 create_pending: false,
+                create_token: None,
             };
             [
                 JournalOp::CreateIntent {

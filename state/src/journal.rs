@@ -92,6 +92,7 @@ impl State {
             | JournalOp::Updated { resource }
             | JournalOp::Replaced { resource } => self.set_resource(ResourceState {
                 create_pending: false,
+                create_token: None,
                 ..resource.clone()
             }),
             JournalOp::Deleted { address } => {
@@ -102,6 +103,7 @@ impl State {
                 if let Some(prior) = prior {
                     self.set_resource(ResourceState {
                         create_pending: false,
+                        create_token: None,
                         ..prior.clone()
                     });
                 }
@@ -564,6 +566,7 @@ mod tests {
             dependencies: vec![],
             applied_config: json!({}),
             create_pending: false,
+            create_token: None,
         }
     }
 

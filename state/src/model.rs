@@ -69,6 +69,11 @@ pub struct ResourceState {
     /// without the state knowing it. The engine reconciles such entries.
     #[serde(default, skip_serializing_if = "is_false")]
     pub create_pending: bool,
+    /// The token the engine gave the provider with a create it journaled
+    /// (`aic_provider::ConfiguredProvider::create_with_token`): after a crash, the provider
+    /// finds the object that create made by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_token: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -181,6 +186,7 @@ mod tests {
             dependencies: vec![],
             applied_config: json!({}),
             create_pending: false,
+            create_token: None,
         }
     }
 
@@ -191,6 +197,7 @@ mod tests {
         assert_eq!(v["index"], 0);
         assert_eq!(v["sensitive_paths"], json!([["password"]]));
         assert!(v.get("create_pending").is_none());
+        assert!(v.get("create_token").is_none());
         assert!(v.get("type_").is_none());
     }
 

@@ -465,7 +465,9 @@ where
                 let base = 200u64.saturating_mul(1 << attempt.min(8));
                 let jitter =
                     u64::from(std::process::id() ^ attempt.wrapping_mul(7919)) % (base / 2 + 1);
-                tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+                // Never sooner than the API asked (`Retry-After`).
+                let backoff = Duration::from_millis(base / 2 + jitter);
+                tokio::time::sleep(backoff.max(e.retry_after().unwrap_or_default())).await;
                 attempt += 1;
             }
             other => return other,
@@ -493,6 +495,8 @@ async fn run_op(
         .for_instance(ws, addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;
+    // The provider's limit on operations at once, held for the whole operation.
+    let _permit = providers.permit(&provider).await;
     let prior_value = prior.get(addr).map(|rs| state_value(ws, rs, addr));
     let fail = |e: ProviderError| format!("{addr}: {e}. {}", e.help_text());
     // Objects that exist only in the state need no durable intent, and their outcome
@@ -621,26 +625,31 @@ async fn run_op(
     let provider_name = addr.resource.provider_name().to_string();
     let result = match base {
         None => {
-            if durable {
-                record(
-                    journal,
-                    JournalOp::CreateIntent {
-                        resource: resource_state(
-                            addr,
-                            &provider_name,
-                            &planned,
-                            &config,
-                            deps.clone(),
-                        ),
-                    },
-                )
-                .map_err(|e| format!("{addr}: the state journal failed before create: {e}"))?;
+            // Journaled with the intent and passed to the provider, so that after a crash
+            // the provider can find what this create made.
+            let token = durable.then(|| uuid::Uuid::new_v4().to_string());
+            if let Some(token) = &token {
+                let mut intent =
+                    resource_state(addr, &provider_name, &planned, &config, deps.clone());
+                intent.create_token = Some(token.clone());
+                record(journal, JournalOp::CreateIntent { resource: intent })
+                    .map_err(|e| format!("{addr}: the state journal failed before create: {e}"))?;
             }
             let created = with_retry(addr, opts, progress, || {
                 let provider = provider.clone();
                 let type_name = type_name.clone();
                 let planned = planned.clone();
-                async move { provider.create(&type_name, &planned).await }
+                let token = token.clone();
+                async move {
+                    match &token {
+                        Some(token) => {
+                            provider
+                                .create_with_token(&type_name, &planned, token)
+                                .await
+                        }
+                        None => provider.create(&type_name, &planned).await,
+                    }
+                }
             })
             .await;
             match created {

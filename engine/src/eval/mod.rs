@@ -13,5 +13,5 @@ mod schemas;
 mod scope;
 
 pub use functions::StdFunctions;
-pub use schemas::RegistrySchemas;
+pub use schemas::{RegistrySchemas, MAX_CONCURRENCY};
 pub use scope::{rollout_value, Constants, Expansions, RolloutContext, Values, WalkScope};

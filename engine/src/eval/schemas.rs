@@ -1,8 +1,14 @@
 //! Provider schemas from the registry, in the checker's terms ([`RegistrySchemas`]).
 
 use aic_lang::check::{AttributeInfo, BlockInfo, ResourceType, Schemas};
+use aic_lang::types::Type;
 use aic_provider::schema::{Nesting, ResourceSchema};
 use aic_provider::Registry;
+
+/// The setting of every `provider` block that the engine keeps for itself: at most this
+/// many operations of that configured provider run at once during apply, on top of
+/// `--parallelism` (see `planner::Providers`). It is never passed to the provider.
+pub const MAX_CONCURRENCY: &str = "max_concurrency";
 
 /// Provider schemas from the registry, in the checker's terms.
 pub struct RegistrySchemas<'a> {
@@ -62,7 +68,17 @@ impl Schemas for RegistrySchemas<'_> {
 
     fn provider(&self, name: &str) -> Option<ResourceType> {
         let p = self.registry.get(name)?;
-        Some(convert(&p.schema().provider))
+        let mut ty = convert(&p.schema().provider);
+        // The engine's own setting of every provider block (see `planner::providers`).
+        ty.attributes
+            .entry(MAX_CONCURRENCY.to_owned())
+            .or_insert(AttributeInfo {
+                ty: Type::Number,
+                required: false,
+                computed: false,
+                sensitive: false,
+            });
+        Some(ty)
     }
 
     fn resource_types(&self) -> Vec<String> {

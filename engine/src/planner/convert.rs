@@ -152,6 +152,7 @@ pub fn resource_state(
         dependencies,
         applied_config: state_json(config),
         create_pending: false,
+        create_token: None,
     }
 }
 

@@ -262,12 +262,20 @@ pub async fn plan(
     let mut changed: std::collections::HashSet<InstanceAddr> = std::collections::HashSet::new();
     // Creates an interrupted run started without recording the outcome: the object in
     // the state may be incomplete (computed attributes unknown), so it is replaced.
-    let tainted: std::collections::HashSet<&str> = state
-        .resources
-        .iter()
+    // A create refresh found by its token is adopted as found (recorded like an import).
+    let tainted: std::collections::HashSet<String> = prior
+        .values()
         .filter(|r| r.create_pending)
-        .map(|r| r.address.as_str())
+        .map(|r| r.address.clone())
         .collect();
+    for rs in prior.values() {
+        let found = state
+            .resource(&rs.address)
+            .is_some_and(|recorded| recorded.create_pending && !rs.create_pending);
+        if found {
+            imports.push(rs.clone());
+        }
+    }
     for idx in &ws.order {
         let Some(node) = ws.graph.graph.node_weight(*idx) else {
             continue;
@@ -290,7 +298,7 @@ pub async fn plan(
                     );
                     continue;
                 }
-                let is_tainted = !tainted.is_empty() && tainted.contains(addr.to_string().as_str());
+                let is_tainted = !tainted.is_empty() && tainted.contains(&addr.to_string());
                 match plan_instance(
                     ws,
                     providers,

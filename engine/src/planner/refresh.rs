@@ -74,11 +74,41 @@ pub async fn refresh(
                 continue;
             }
         };
+        let outside = provider.objects_outside_state(&type_name);
+        // Creates a crash interrupted after journaling their token: the provider looks for
+        // the object such a create made, which is adopted as it is.
+        let mut entries = entries;
+        if outside {
+            let mut unresolved = Vec::with_capacity(entries.len());
+            for (a, rs) in entries {
+                let token = rs.create_token.clone().filter(|_| rs.create_pending);
+                let Some(token) = token else {
+                    unresolved.push((a, rs));
+                    continue;
+                };
+                let intent = state_value(ws, &rs, &a);
+                match provider.find_created(&type_name, &intent, &token).await {
+                    Ok(Some(found)) => {
+                        let found = conform_to_schema(ws, &a.resource, found);
+                        let mut adopted = rs;
+                        adopted.attributes = state_json(&found);
+                        adopted.create_pending = false;
+                        adopted.create_token = None;
+                        prior.insert(a, adopted);
+                    }
+                    Ok(None) => unresolved.push((a, rs)),
+                    Err(e) => {
+                        diags.push(provider_diag(ws, Some(&a), &format!("refreshing {a}"), &e))
+                    }
+                }
+            }
+            entries = unresolved;
+        }
         let priors: Vec<Value> = entries
             .iter()
             .map(|(a, rs)| state_value(ws, rs, a))
             .collect();
-        if !provider.objects_outside_state(&type_name) {
+        if !outside {
             // Nothing outside the state to read (null, random, time): the objects are as
             // recorded, and reading them back would only return the priors.
             for ((a, rs), before) in entries.into_iter().zip(priors) {

@@ -464,6 +464,7 @@ resource local_file c {
             dependencies: deps.iter().map(|d| d.to_string()).collect(),
             applied_config: json!({"filename": filename, "content": content}),
             create_pending: false,
+            create_token: None,
         }
     }
 

@@ -8,12 +8,69 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{ProviderError, ResourceSchema};
+use aic_provider_kit::{Attr, Declare};
 use aws_config::BehaviorVersion;
 use aws_sdk_ec2::config::interceptors::{BeforeTransmitInterceptorContextRef, InterceptorContext};
 use aws_sdk_ec2::config::retry::{ClassifyRetry, RetryAction, RetryConfig};
 use aws_sdk_ec2::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
 use aws_sdk_ec2::error::BoxError;
+
+const REGION: Attr<String> = Attr::new("region");
+const ENDPOINT: Attr<String> = Attr::new("endpoint");
+const PROFILE: Attr<String> = Attr::new("profile");
+const ACCESS_KEY: Attr<String> = Attr::new("access_key");
+const SECRET_KEY: Attr<String> = Attr::new("secret_key");
+const TOKEN: Attr<String> = Attr::new("token");
+const MAX_RETRIES: Attr<i64> = Attr::new("max_retries");
+
+/// The schema of a `provider aws { … }` block.
+pub(crate) fn schema() -> ResourceSchema {
+    ResourceSchema::new(
+        "Amazon EC2 and VPC through the AWS SDK for Rust. Credentials come from \
+         `access_key`/`secret_key` when set, else from the standard chain: the \
+         `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` environment variables, the shared \
+         config and credentials files (`profile`, SSO, `credential_process`), then \
+         container and instance metadata. Each provider configuration (each instance of a \
+         module that declares one) gets its own client.",
+    )
+    .with(
+        REGION
+            .required()
+            .describe("The region to manage objects in, e.g. `eu-west-1`."),
+    )
+    .with(ENDPOINT.optional().describe(
+        "A custom EC2 endpoint URL: a private endpoint, or an emulator such as moto \
+         (`http://127.0.0.1:5000`).",
+    ))
+    .with(
+        PROFILE
+            .optional()
+            .describe("The profile of the shared config and credentials files to use."),
+    )
+    .with(
+        ACCESS_KEY
+            .optional()
+            .sensitive()
+            .describe("An access key id; with `secret_key`, replaces the credential chain."),
+    )
+    .with(
+        SECRET_KEY
+            .optional()
+            .sensitive()
+            .describe("The secret access key belonging to `access_key`."),
+    )
+    .with(
+        TOKEN
+            .optional()
+            .sensitive()
+            .describe("A session token, for temporary `access_key`/`secret_key` credentials."),
+    )
+    .with(MAX_RETRIES.optional().default_value(3).describe(
+        "How many times the SDK retries a throttled or failed call (with backoff) \
+         before aic's own retries take over.",
+    ))
+}
 
 /// A provider configuration, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,20 +86,13 @@ pub struct Settings {
 impl Settings {
     /// Reads a `provider aws { … }` value (wholly known).
     pub fn from_config(config: &Value) -> Result<Settings, ProviderError> {
-        let attrs = Attributes::new(config);
-        let region = attrs.opt_string("region")?.ok_or_else(|| {
+        let region = REGION.get(config)?.ok_or_else(|| {
             ProviderError::invalid_config("the `aws` provider needs a `region`").with_help(
                 "Set `region` in the `provider aws { … }` block, e.g. `region = \"eu-west-1\"`.",
             )
         })?;
-        let access_key = attrs.opt_string("access_key")?;
-        let secret_key = attrs.opt_string("secret_key")?;
-        let static_credentials = match (access_key, secret_key) {
-            (Some(key), Some(secret)) => Some((
-                key.to_owned(),
-                secret.to_owned(),
-                attrs.opt_string("token")?.map(str::to_owned),
-            )),
+        let static_credentials = match (ACCESS_KEY.get(config)?, SECRET_KEY.get(config)?) {
+            (Some(key), Some(secret)) => Some((key, secret, TOKEN.get(config)?)),
             (None, None) => None,
             _ => {
                 return Err(ProviderError::invalid_config(
@@ -54,7 +104,7 @@ impl Settings {
                 ))
             }
         };
-        let max_retries = match attrs.opt_integer("max_retries")? {
+        let max_retries = match MAX_RETRIES.get(config)? {
             None => 3,
             Some(n) => u32::try_from(n).map_err(|_| {
                 ProviderError::invalid_config(format!(
@@ -63,9 +113,9 @@ impl Settings {
             })?,
         };
         Ok(Settings {
-            region: region.to_owned(),
-            endpoint: attrs.opt_string("endpoint")?.map(str::to_owned),
-            profile: attrs.opt_string("profile")?.map(str::to_owned),
+            region,
+            endpoint: ENDPOINT.get(config)?,
+            profile: PROFILE.get(config)?,
             static_credentials,
             max_retries,
         })

@@ -1,37 +1,49 @@
-//! [`Ec2`]: the `aws` provider configured for one region (one SDK client), dispatching
-//! each operation to the module of its resource or data source type.
+//! [`Ec2`]: the `aws` provider's client for one region (one SDK client), the context its
+//! types' operations receive; and what their calls share: filters, paged `Describe*`
+//! calls, the create-token tag, creating calls without the SDK's blind retries.
 
-use aic_lang::value::Value;
-use aic_provider::{
-    plan_resource, resource_schema, with_attributes, ConfiguredProvider, PlanRequest, PlanResponse,
-    ProviderError, ProviderSchema,
-};
+use std::error::Error;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aic_provider::ProviderError;
+use aic_provider_kit::{Backoff, Context, CreateToken, Timing, Which};
 use async_trait::async_trait;
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::config::retry::RetryConfig;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::types::{Filter, Tag};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 
-use crate::resources::{
-    instance, internet_gateway, launch_template, route_table, route_table_association,
-    security_group, subnet, vpc,
-};
-use crate::schema::SCHEMA;
-use crate::wait::Timing;
-use crate::{data, values};
+use crate::error::api_error;
 
-/// The `aws` provider configured for one region and set of credentials.
+/// The `aws` provider's client for one region and set of credentials.
 #[derive(Debug, Clone)]
 pub struct Ec2 {
     pub(crate) client: aws_sdk_ec2::Client,
     pub(crate) region: String,
     pub(crate) timing: Timing,
+    /// Leave the create-token tag on new objects (see [`Ec2::keeping_create_tokens`]).
+    pub(crate) keep_tokens: bool,
 }
 
 impl Ec2 {
-    /// A configured provider around an existing client (for tests and tools).
+    /// A client around an existing SDK client (for tests and tools).
     pub fn new(client: aws_sdk_ec2::Client, region: impl Into<String>, timing: Timing) -> Ec2 {
         Ec2 {
             client,
             region: region.into(),
             timing,
+            keep_tokens: false,
         }
+    }
+
+    /// This client leaving the create-token tag on the objects it creates, as a create
+    /// whose answer was lost leaves it: how the conformance run makes the object of such a
+    /// create for the engine's crash recovery to find.
+    #[must_use]
+    pub fn keeping_create_tokens(mut self) -> Self {
+        self.keep_tokens = true;
+        self
     }
 
     /// The SDK client, for callers that need an operation the provider does not offer.
@@ -45,216 +57,187 @@ impl Ec2 {
     }
 }
 
-/// The resource types, to dispatch on once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Vpc,
-    Subnet,
-    InternetGateway,
-    RouteTable,
-    RouteTableAssociation,
-    SecurityGroup,
-    LaunchTemplate,
-    Instance,
-}
-
-impl Kind {
-    fn of(type_name: &str) -> Result<Kind, ProviderError> {
-        Ok(match type_name {
-            "aws_vpc" => Kind::Vpc,
-            "aws_subnet" => Kind::Subnet,
-            "aws_internet_gateway" => Kind::InternetGateway,
-            "aws_route_table" => Kind::RouteTable,
-            "aws_route_table_association" => Kind::RouteTableAssociation,
-            "aws_security_group" => Kind::SecurityGroup,
-            "aws_launch_template" => Kind::LaunchTemplate,
-            "aws_instance" => Kind::Instance,
-            other => {
-                return Err(resource_schema(&SCHEMA, other).err().unwrap_or_else(|| {
-                    ProviderError::unsupported(format!("this provider has no type `{other}`"))
-                }))
-            }
-        })
-    }
-}
-
-/// Reads one object through the bulk read of its type.
-async fn read_one(ec2: &Ec2, kind: Kind, prior: &Value) -> Result<Option<Value>, ProviderError> {
-    read_many(ec2, kind, std::slice::from_ref(prior))
-        .await
-        .into_iter()
-        .next()
-        .unwrap_or(Ok(None))
-}
-
-async fn read_many(
-    ec2: &Ec2,
-    kind: Kind,
-    priors: &[Value],
-) -> Vec<Result<Option<Value>, ProviderError>> {
-    match kind {
-        Kind::Vpc => vpc::read_many(ec2, priors).await,
-        Kind::Subnet => subnet::read_many(ec2, priors).await,
-        Kind::InternetGateway => internet_gateway::read_many(ec2, priors).await,
-        Kind::RouteTable => route_table::read_many(ec2, priors).await,
-        Kind::RouteTableAssociation => route_table_association::read_many(ec2, priors).await,
-        Kind::SecurityGroup => security_group::read_many(ec2, priors).await,
-        Kind::LaunchTemplate => launch_template::read_many(ec2, priors).await,
-        Kind::Instance => instance::read_many(ec2, priors).await,
-    }
-}
-
 #[async_trait]
-impl ConfiguredProvider for Ec2 {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+impl Context for Ec2 {
+    fn timing(&self) -> Timing {
+        self.timing
     }
 
-    /// The schema-driven plan, with empty `tags` taken as no tags (AWS does not tell them
-    /// apart).
-    async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, ProviderError> {
-        let schema = resource_schema(&SCHEMA, &request.type_name)?;
-        let empty_tags = request
-            .config
-            .get("tags")
-            .and_then(Value::as_entries)
-            .is_some_and(|tags| tags.is_empty());
-        if empty_tags {
-            let config = with_attributes(&request.config, [("tags", Value::null())]);
-            return plan_resource(schema, &PlanRequest { config, ..request });
+    /// `DeleteTags` of the [`TOKEN_TAG`] (objects that take no tags answer an error,
+    /// ignored: they carry no token).
+    async fn forget_token(&self, id: &str, token: &CreateToken) {
+        if self.keep_tokens {
+            return;
         }
-        plan_resource(schema, &request)
+        let tag = Tag::builder().key(TOKEN_TAG).value(token.as_str()).build();
+        let _ = self
+            .client
+            .delete_tags()
+            .resources(id)
+            .tags(tag)
+            .send()
+            .await;
     }
 
-    async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
-        let planned = &values::known_only(planned);
-        match Kind::of(type_name)? {
-            Kind::Vpc => vpc::create(self, planned).await,
-            Kind::Subnet => subnet::create(self, planned).await,
-            Kind::InternetGateway => internet_gateway::create(self, planned).await,
-            Kind::RouteTable => route_table::create(self, planned).await,
-            Kind::RouteTableAssociation => route_table_association::create(self, planned).await,
-            Kind::SecurityGroup => security_group::create(self, planned).await,
-            Kind::LaunchTemplate => launch_template::create(self, planned).await,
-            Kind::Instance => instance::create(self, planned).await,
+    /// Retries of creating calls, scaled to the polling intervals (short against
+    /// emulators).
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            base: self.timing.poll_interval / 4,
+            max: self.timing.max_poll_interval,
+            ..Backoff::default()
         }
     }
-
-    async fn read(&self, type_name: &str, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        read_one(self, Kind::of(type_name)?, prior).await
-    }
-
-    /// One bulk `Describe*` call per 200 objects (paged) instead of one per object.
-    async fn read_many(
-        &self,
-        type_name: &str,
-        priors: &[Value],
-    ) -> Vec<Result<Option<Value>, ProviderError>> {
-        match Kind::of(type_name) {
-            Ok(kind) => read_many(self, kind, priors).await,
-            Err(e) => priors.iter().map(|_| Err(e.clone())).collect(),
-        }
-    }
-
-    async fn update(
-        &self,
-        type_name: &str,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, ProviderError> {
-        let planned = &values::known_only(planned);
-        match Kind::of(type_name)? {
-            Kind::Vpc => vpc::update(self, prior, planned).await,
-            Kind::Subnet => subnet::update(self, prior, planned).await,
-            Kind::InternetGateway => internet_gateway::update(self, prior, planned).await,
-            Kind::RouteTable => route_table::update(self, prior, planned).await,
-            Kind::RouteTableAssociation => {
-                route_table_association::update(self, prior, planned).await
-            }
-            Kind::SecurityGroup => security_group::update(self, prior, planned).await,
-            Kind::LaunchTemplate => launch_template::update(self, prior, planned).await,
-            Kind::Instance => instance::update(self, prior, planned).await,
-        }
-    }
-
-    async fn delete(&self, type_name: &str, prior: &Value) -> Result<(), ProviderError> {
-        match Kind::of(type_name)? {
-            Kind::Vpc => vpc::delete(self, prior).await,
-            Kind::Subnet => subnet::delete(self, prior).await,
-            Kind::InternetGateway => internet_gateway::delete(self, prior).await,
-            Kind::RouteTable => route_table::delete(self, prior).await,
-            Kind::RouteTableAssociation => route_table_association::delete(self, prior).await,
-            Kind::SecurityGroup => security_group::delete(self, prior).await,
-            Kind::LaunchTemplate => launch_template::delete(self, prior).await,
-            Kind::Instance => instance::delete(self, prior).await,
-        }
-    }
-
-    /// Imports by AWS id (`i-…`, `vpc-…`, `subnet-…`, `sg-…`, `igw-…`, `rtb-…`, `lt-…`).
-    async fn import(&self, type_name: &str, id: &str) -> Result<Option<Value>, ProviderError> {
-        let kind = Kind::of(type_name)?;
-        if kind == Kind::RouteTableAssociation {
-            return Err(ProviderError::unsupported(
-                "`aws_route_table_association` cannot be imported yet",
-            )
-            .with_help("Declare the association instead: creating it again is harmless."));
-        }
-        let prior = Value::object([("id", Value::string(id))]);
-        let Some(found) = read_one(self, kind, &prior).await? else {
-            return Ok(None);
-        };
-        if kind == Kind::Instance {
-            let user_data = instance::user_data(self, id).await?;
-            return Ok(Some(with_attributes(&found, [("user_data", user_data)])));
-        }
-        Ok(Some(found))
-    }
-
-    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
-        match type_name {
-            "aws_ami" => data::ami(self, config).await,
-            "aws_availability_zones" => data::availability_zones(self, config).await,
-            "aws_instance_type" => data::instance_type(self, config).await,
-            other => Err(aic_provider::data_source_schema(&SCHEMA, other)
-                .err()
-                .unwrap_or_else(|| {
-                    ProviderError::unsupported(format!(
-                        "this provider has no data source `{other}`"
-                    ))
-                })),
-        }
-    }
-}
-
-/// An object of resource type `type_name` with the given attributes (null for the rest).
-pub(crate) fn object<K: Into<String>>(
-    type_name: &str,
-    attrs: impl IntoIterator<Item = (K, Value)>,
-) -> Value {
-    match SCHEMA
-        .resource(type_name)
-        .or_else(|| SCHEMA.data_source(type_name))
-    {
-        Some(schema) => schema.instance(attrs),
-        None => Value::object(attrs),
-    }
-}
-
-/// The error for a response that lacks a field AWS always sends.
-pub(crate) fn incomplete(operation: &str, field: &str) -> ProviderError {
-    ProviderError::other(format!(
-        "EC2 {operation} answered without `{field}`; the endpoint may not be EC2"
-    ))
-}
-
-/// The ids of `priors`, in order; an error for each prior without one.
-pub(crate) fn ids(priors: &[Value]) -> Vec<Result<String, ProviderError>> {
-    priors
-        .iter()
-        .map(|p| values::id(p).map(str::to_owned))
-        .collect()
 }
 
 /// At most this many ids per filter of a bulk `Describe*` call (EC2 accepts up to 200
 /// values per filter).
 pub(crate) const IDS_PER_CALL: usize = 200;
+
+/// The tag every object aic creates carries, with the create's token as value, until the
+/// create's answer arrives: how the object of a create whose answer was lost is found.
+/// Tags starting with `aic:` are not read back into `tags`.
+pub(crate) const TOKEN_TAG: &str = "aic:create-token";
+
+/// A name for an object the configuration does not name: unique enough, like
+/// Terraform's `terraform-…` names.
+pub(crate) fn generated_name() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("aic-{nanos:x}")
+}
+
+/// A `Describe*` filter.
+pub(crate) fn filter<S: Into<String>>(name: &str, values: impl IntoIterator<Item = S>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+/// The filter selecting `which` objects, whose ids filter `id_filter` takes
+/// (`vpc-id`); objects of a create token by their [`TOKEN_TAG`].
+pub(crate) fn which_filter(id_filter: &str, which: Which<'_>) -> Filter {
+    match which {
+        Which::Ids(ids) => filter(id_filter, ids.iter().cloned()),
+        Which::Token(token) => filter(&format!("tag:{TOKEN_TAG}"), [token.as_str()]),
+    }
+}
+
+/// Every page of a paged `Describe*` call of `operation`.
+pub(crate) async fn pages<O, E>(
+    operation: &str,
+    stream: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+) -> Result<Vec<O>, ProviderError>
+where
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+{
+    stream
+        .try_collect()
+        .await
+        .map_err(|e| api_error(operation, e))
+}
+
+/// The configuration of a creating call: no retries by the SDK, which would repeat a
+/// call whose answer was lost and make a second object; [`aic_provider_kit::create::make`]
+/// retries it, looking for the object first.
+pub(crate) fn without_retries() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
+/// The answer of a call whose output does not matter (a delete): success or the
+/// operation's error.
+pub(crate) fn answered<O, E>(
+    operation: &str,
+    answer: Result<O, SdkError<E, HttpResponse>>,
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+{
+    answer.map(|_| ()).map_err(|e| api_error(operation, e))
+}
+
+/// The id a creating call `operation` answered, as `field`; an error when it is missing.
+pub(crate) fn created(
+    operation: &str,
+    field: &str,
+    id: Option<&str>,
+) -> Result<String, ProviderError> {
+    id.map(str::to_owned)
+        .ok_or_else(|| crate::error::EC2.incomplete(operation, field))
+}
+
+/// Sends a creating call's request builder once, without the SDK's retries (see
+/// [`without_retries`]).
+macro_rules! send_once {
+    ($request:expr) => {
+        $request
+            .customize()
+            .config_override($crate::ec2::without_retries())
+            .send()
+            .await
+    };
+}
+pub(crate) use send_once;
+
+/// What every EC2 type's [`aic_provider_kit::CloudType`] implementation says alike: its
+/// name, its schema (the module's `SCHEMA`), the noun for one object, and
+/// [`IDS_PER_CALL`]. Used inside the `impl`: `ec2_type!("aws_subnet", "subnet");`.
+/// `ec2_type!("aws_launch_template", "launch template"; one by one)` leaves
+/// `ids_per_call` at the kit's default, for a type that reads its objects one at a time.
+macro_rules! ec2_type {
+    ($name:literal, $noun:literal) => {
+        $crate::ec2::ec2_type!($name, $noun; one by one);
+
+        fn ids_per_call(&self) -> usize {
+            $crate::ec2::IDS_PER_CALL
+        }
+    };
+    ($name:literal, $noun:literal; one by one) => {
+        fn type_name(&self) -> &'static str {
+            $name
+        }
+
+        fn schema(&self) -> aic_provider::ResourceSchema {
+            SCHEMA.clone()
+        }
+
+        fn noun(&self) -> &'static str {
+            $noun
+        }
+    };
+}
+pub(crate) use ec2_type;
+
+/// What a [`aic_provider_kit::CloudType::describe`] answers.
+pub(crate) type Found = Result<Vec<(String, aic_lang::value::Value)>, ProviderError>;
+
+/// The body of a `describe` that is one paged `Describe*` call filtered by id (or by
+/// create token): the objects of every page, each with its id and its value.
+///
+/// `described!(ec2, which, "DescribeSubnets": describe_subnets("subnet-id") => subnets.subnet_id, value)`
+/// calls `ec2.client.describe_subnets()` filtered on `subnet-id`, takes each page's
+/// `subnets()`, and maps each with an id (`subnet_id()`) to `value(ec2, subnet, id)`.
+macro_rules! described {
+    ($ec2:ident, $which:ident, $operation:literal: $call:ident($id_filter:literal) => $list:ident.$id:ident, $value:path) => {{
+        let pages = $crate::ec2::pages(
+            $operation,
+            $ec2.client
+                .$call()
+                .filters($crate::ec2::which_filter($id_filter, $which))
+                .into_paginator()
+                .send(),
+        )
+        .await?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.$list())
+            .filter_map(|object| {
+                let id = object.$id()?;
+                Some((id.to_owned(), $value($ec2, object, id)))
+            })
+            .collect())
+    }};
+}
+pub(crate) use described;

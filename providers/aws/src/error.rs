@@ -1,17 +1,29 @@
 //! EC2 errors as [`ProviderError`]s: the kind the engine acts on (retry, gone, stop), the
-//! operation that failed, AWS's own error code and message, and what to do.
+//! operation that failed, AWS's own error code and message, and what to do. The
+//! classification and the wording are the kit's ([`aic_provider_kit::error`]); what is
+//! EC2's is here.
 //!
-//! The kind is decided by the AWS error code alone, as the engine's retries key on kinds
+//! The kind is decided by the AWS error code, as the engine's retries key on kinds
 //! and never on messages: `*.NotFound` → `NotFound`, `RequestLimitExceeded` /
 //! `Throttling` → `Throttled`, 5xx and unreachable endpoints → `Transient`, state
 //! conflicts → `Conflict`, rejected parameters and credentials → `InvalidConfig`. An HTML
 //! page instead of an EC2 answer (an emulator lacking the operation) is `Unsupported`.
 
 use aic_provider::{ErrorKind, ProviderError};
+use aic_provider_kit::error::{parse_retry_after, ApiFailure, Class, Classifier};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 
 use crate::config::is_html_error;
+
+/// What is particular to EC2's errors; the rest is the kit's classification.
+pub(crate) const EC2: Classifier = Classifier {
+    service: "EC2",
+    by_code,
+    auth_help: CREDENTIALS_HELP,
+    unreachable_help: "Check the network and the provider's `region` and `endpoint`. aic \
+                       retries with backoff.",
+};
 
 /// The [`ProviderError`] for a failed call of EC2 operation `operation`
 /// (`"DescribeInstances"`).
@@ -34,14 +46,7 @@ where
     }
     match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            return ProviderError::transient(format!(
-                "EC2 {operation} could not reach the endpoint: {}",
-                DisplayErrorContext(&err)
-            ))
-            .with_help(
-                "Check the network and the provider's `region` and `endpoint`. aic retries \
-                 with backoff.",
-            );
+            return EC2.unreachable(operation, DisplayErrorContext(&err));
         }
         SdkError::ConstructionFailure(_) => {
             return ProviderError::invalid_config(format!(
@@ -52,36 +57,23 @@ where
         }
         _ => {}
     }
-    let Some(code) = err.code().map(str::to_owned) else {
-        let status = status.map_or_else(|| "no".to_owned(), |s| s.to_string());
-        let message = format!(
-            "EC2 {operation} failed with HTTP status {status} and no error code: {}",
-            DisplayErrorContext(&err)
-        );
-        return if status.starts_with('5') {
-            ProviderError::transient(message)
-        } else {
-            ProviderError::other(message)
-        };
-    };
-    let message = err.message().unwrap_or_default().to_owned();
-    let request = err
-        .request_id()
-        .map(|id| format!(" (request {id})"))
-        .unwrap_or_default();
-    let kind = kind_of(&code, status.unwrap_or(0));
-    let error = ProviderError::new(kind, format!("EC2 {operation} failed{request}"))
-        .with_cloud(code.clone(), message);
-    match kind {
-        ErrorKind::InvalidConfig if is_credentials_error(&code) => {
-            error.with_help(CREDENTIALS_HELP)
-        }
-        ErrorKind::InvalidConfig => error.with_help(
-            "AWS rejected a value of the configuration; correct it as the message says and \
-             run the command again.",
-        ),
-        _ => error,
+    let retry_after = raw
+        .and_then(|r| r.headers().get("retry-after"))
+        .and_then(parse_retry_after);
+    let mut failure = ApiFailure::new(operation).retry_after(retry_after);
+    if let Some(status) = status {
+        failure = failure.status(status);
     }
+    match err.code() {
+        Some(code) => {
+            failure = failure.code(code, err.message().unwrap_or_default());
+            if let Some(id) = err.request_id() {
+                failure = failure.request_id(id);
+            }
+        }
+        None => failure = failure.detail(DisplayErrorContext(&err).to_string()),
+    }
+    failure.into_error(&EC2)
 }
 
 const CREDENTIALS_HELP: &str = "Check the credentials: set `access_key` and `secret_key` \
@@ -102,62 +94,68 @@ fn is_credentials_error(code: &str) -> bool {
     )
 }
 
-/// The kind of failure an AWS error code (and HTTP status) stands for.
-pub fn kind_of(code: &str, status: u16) -> ErrorKind {
-    if code.ends_with(".NotFound") || code.ends_with("NotFoundException") || code == "NotFound" {
-        ErrorKind::NotFound
-    } else if matches!(
-        code,
-        "RequestLimitExceeded"
-            | "Throttling"
-            | "ThrottlingException"
-            | "RequestThrottled"
-            | "RequestThrottledException"
-            | "TooManyRequestsException"
-            | "PriorRequestNotComplete"
-    ) {
-        ErrorKind::Throttled
-    } else if matches!(
-        code,
-        "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable"
-    ) || status >= 500
-    {
-        ErrorKind::Transient
-    } else if matches!(
-        code,
-        "DependencyViolation"
-            | "IncorrectState"
-            | "IncorrectInstanceState"
-            | "InvalidVpcState"
-            | "Resource.AlreadyAssociated"
-            | "InvalidGroup.InUse"
-            | "InvalidSubnet.Conflict"
-    ) || code.ends_with(".Duplicate")
-        || code.ends_with(".InUse")
-        || code.ends_with("AlreadyExists")
-    {
-        ErrorKind::Conflict
-    } else if is_credentials_error(code)
-        || code.starts_with("Invalid")
-        || code.starts_with("Missing")
-        || code.starts_with("Unsupported")
-        || code.ends_with(".Malformed")
-        || code.ends_with(".Range")
-        || code == "ValidationError"
-    {
-        ErrorKind::InvalidConfig
-    } else {
-        ErrorKind::Other
-    }
+/// The class of an AWS error code; `None` for an unknown code of a 5xx answer (the status
+/// decides: transient).
+fn by_code(code: &str, status: Option<u16>) -> Option<Class> {
+    Some(
+        if code.ends_with(".NotFound") || code.ends_with("NotFoundException") || code == "NotFound"
+        {
+            Class::NotFound
+        } else if matches!(
+            code,
+            "RequestLimitExceeded"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestThrottled"
+                | "RequestThrottledException"
+                | "TooManyRequestsException"
+                | "PriorRequestNotComplete"
+        ) {
+            Class::Throttled
+        } else if matches!(
+            code,
+            "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable"
+        ) {
+            Class::Transient
+        } else if status.is_some_and(|s| s >= 500) {
+            return None;
+        } else if matches!(
+            code,
+            "DependencyViolation"
+                | "IncorrectState"
+                | "IncorrectInstanceState"
+                | "InvalidVpcState"
+                | "Resource.AlreadyAssociated"
+                | "InvalidGroup.InUse"
+                | "InvalidSubnet.Conflict"
+        ) || code.ends_with(".Duplicate")
+            || code.ends_with(".InUse")
+            || code.ends_with("AlreadyExists")
+        {
+            Class::Conflict
+        } else if is_credentials_error(code) {
+            Class::Auth
+        } else if code.starts_with("Invalid")
+            || code.starts_with("Missing")
+            || code.starts_with("Unsupported")
+            || code.ends_with(".Malformed")
+            || code.ends_with(".Range")
+            || code == "ValidationError"
+        {
+            Class::InvalidInput
+        } else {
+            Class::Other
+        },
+    )
 }
 
-/// `Ok(None)` for a `NotFound` error (the object is gone), the error otherwise.
-pub fn gone_as_none<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+/// The kind of failure an AWS error code (and HTTP status) stands for.
+pub fn kind_of(code: &str, status: u16) -> ErrorKind {
+    ApiFailure::new("")
+        .status(status)
+        .code(code, "")
+        .class(&EC2)
+        .kind()
 }
 
 /// A `NotFound` error about a referenced object, raised while creating or changing

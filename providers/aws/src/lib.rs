@@ -5,9 +5,11 @@
 //! | --- | --- |
 //! | `aws_vpc`, `aws_subnet`, `aws_internet_gateway`, `aws_route_table`, `aws_route_table_association`, `aws_security_group`, `aws_launch_template`, `aws_instance` | `aws_ami`, `aws_availability_zones`, `aws_instance_type` |
 //!
-//! Each provider configuration (`provider aws { region = … }`, one per module instance
-//! that declares it) is configured into its own [`Ec2`], holding one SDK client for its
-//! region, endpoint and credentials. Refresh goes through bulk `Describe*` calls
+//! Each type is a [`aic_provider_kit::CloudType`] (or data source): its schema beside its
+//! API calls (`resources/`, `data.rs`); the kit makes it a resource and its generic
+//! provider dispatches to them. Each provider configuration (`provider aws { region = … }`, one per module
+//! instance that declares it) is configured into its own [`Ec2`], holding one SDK client
+//! for its region, endpoint and credentials. Refresh goes through bulk `Describe*` calls
 //! ([`aic_provider::ConfiguredProvider::read_many`]); SDK errors become
 //! [`aic_provider::ProviderError`]s of the right kind with AWS's error code
 //! ([`error`]).
@@ -22,32 +24,55 @@
 //! fails when it is stale.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use aic_lang::value::Value;
 use aic_provider::{ConfiguredProvider, Provider, ProviderError, ProviderSchema, Registry};
+use aic_provider_kit::{Cloud, Configured, Table};
 use async_trait::async_trait;
 
 pub mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod data;
 mod ec2;
 pub mod error;
+mod fields;
 mod resources;
-mod schema;
 mod tags;
 mod values;
-pub mod wait;
 
+pub use aic_provider_kit::Timing;
 pub use config::Settings;
 pub use ec2::Ec2;
-pub use schema::SCHEMA;
-pub use wait::Timing;
+
+/// The provider's types.
+static TABLE: LazyLock<Arc<Table<Ec2>>> = LazyLock::new(|| {
+    Arc::new(
+        Table::new(config::schema())
+            .resource(Cloud(resources::AwsVpc))
+            .resource(Cloud(resources::AwsSubnet))
+            .resource(Cloud(resources::AwsInternetGateway))
+            .resource(Cloud(resources::AwsRouteTable))
+            .resource(Cloud(resources::AwsRouteTableAssociation))
+            .resource(Cloud(resources::AwsSecurityGroup))
+            .resource(Cloud(resources::AwsLaunchTemplate))
+            .resource(Cloud(resources::AwsInstance))
+            .data_source(data::AwsAmi)
+            .data_source(data::AwsAvailabilityZones)
+            .data_source(data::AwsInstanceType),
+    )
+});
+
+/// The provider's schema, built on first use.
+pub static SCHEMA: LazyLock<&'static ProviderSchema> = LazyLock::new(|| TABLE.schema());
 
 /// The `aws` provider before configuration.
 #[derive(Debug, Clone, Default)]
 pub struct AwsProvider {
     timing: Timing,
     calls: Option<Arc<AtomicU64>>,
+    keep_tokens: bool,
 }
 
 impl AwsProvider {
@@ -70,21 +95,38 @@ impl AwsProvider {
         self
     }
 
-    /// Configures a client for `settings` (what [`Provider::configure`] does with a
-    /// configuration value).
+    /// This provider's clients leaving the create-token tag on new objects
+    /// ([`Ec2::keeping_create_tokens`]).
+    #[must_use]
+    pub fn keeping_create_tokens(mut self) -> Self {
+        self.keep_tokens = true;
+        self
+    }
+
+    /// A client for `settings` (what [`Provider::configure`] sets up for a configuration
+    /// value).
     pub async fn configure_settings(&self, settings: &Settings) -> Ec2 {
-        Ec2::new(
+        let ec2 = Ec2::new(
             settings.client(self.calls.clone()).await,
             settings.region.clone(),
             self.timing,
-        )
+        );
+        if self.keep_tokens {
+            ec2.keeping_create_tokens()
+        } else {
+            ec2
+        }
     }
 }
 
 #[async_trait]
 impl Provider for AwsProvider {
     fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+        TABLE.schema()
+    }
+
+    fn sdk(&self) -> Option<String> {
+        Some(format!("aws-sdk-ec2 {}", aws_sdk_ec2::meta::PKG_VERSION))
     }
 
     async fn configure(
@@ -92,16 +134,17 @@ impl Provider for AwsProvider {
         config: &Value,
     ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
         let settings = Settings::from_config(config)?;
-        Ok(Arc::new(self.configure_settings(&settings).await))
+        let ec2 = self.configure_settings(&settings).await;
+        Ok(Arc::new(Configured::new(ec2, TABLE.clone())))
     }
 }
 
 /// Registers the `aws` provider in `registry` (polling intervals from the environment:
-/// see [`Timing::from_env`]).
+/// `AIC_AWS_POLL_MS`, see [`Timing::from_env`]).
 pub fn register(registry: &mut Registry) {
     registry.register(
         "aws",
-        Arc::new(AwsProvider::new().with_timing(Timing::from_env())),
+        Arc::new(AwsProvider::new().with_timing(Timing::from_env("AIC_AWS_POLL_MS"))),
     );
 }
 
@@ -132,12 +175,17 @@ pub fn reference_markdown() -> String {
          tables) rather than one call per object.\n\
          - **Import** (`aic import ADDR ID` or `import { to = ADDR, id = ID }`) takes the AWS \
          id: `i-…`, `vpc-…`, `subnet-…`, `sg-…`, `igw-…`, `rtb-…`, `lt-…`.\n\
+         - **Lost answers**: every object aic creates is tagged `aic:create-token` with \
+         a token of that create, so that a create whose answer was lost (a timeout, a \
+         dropped connection, a crash of aic) finds its object instead of making a second \
+         one; the tag is taken off once the answer arrives. Tags whose key starts with `aic:` \
+         are not shown in `tags`.\n\
          - **Errors** carry AWS's code and message. Throttling (`RequestLimitExceeded`, \
          `Throttling`) and 5xx answers are retried by the SDK (`max_retries`) and then by \
          aic with backoff. An endpoint that answers an HTML page (an emulator lacking the \
          operation) is reported as not implementing that operation.\n\n",
     );
-    out.push_str(&aic_provider::docs::markdown("aws", &SCHEMA));
+    out.push_str(&aic_provider::docs::markdown("aws", TABLE.schema()));
     while out.ends_with("\n\n") {
         out.pop();
     }

@@ -1,33 +1,33 @@
-//! The `tags` attribute every resource has: as a tag specification at creation, read back
-//! from the API (AWS's own `aws:` tags are left out), and changed in place with
-//! `CreateTags` / `DeleteTags`.
+//! The `tags` attribute every resource has: as a tag specification at creation (with the
+//! create's token, [`TOKEN_TAG`]), read back from the API (AWS's own `aws:` tags and aic's
+//! `aic:` tags are left out), and changed in place with `CreateTags` / `DeleteTags`.
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::ProviderError;
+use aic_provider_kit::CreateToken;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use indexmap::IndexMap;
 
-use crate::ec2::Ec2;
+use crate::ec2::{Ec2, TOKEN_TAG};
 use crate::error::api_error;
+use crate::fields::TAGS;
 
 /// The configured tags of `object`, sorted by key; empty when none.
 pub fn configured(object: &Value) -> Result<IndexMap<String, String>, ProviderError> {
-    let mut tags = Attributes::new(object)
-        .opt_string_map("tags")?
-        .unwrap_or_default();
+    let mut tags = TAGS.get(object)?.unwrap_or_default();
     tags.sort_keys();
     Ok(tags)
 }
 
-/// The tag specification that creates `object`'s tags with the object itself.
-pub fn specification(
+/// The tag specification that creates `object`'s tags, and the create's token, with the
+/// object itself.
+pub fn creating(
     resource_type: ResourceType,
     object: &Value,
+    token: &CreateToken,
 ) -> Result<Option<Vec<TagSpecification>>, ProviderError> {
-    let tags = configured(object)?;
-    if tags.is_empty() {
-        return Ok(None);
-    }
+    let mut tags = configured(object)?;
+    tags.insert(TOKEN_TAG.to_owned(), token.as_str().to_owned());
     Ok(Some(vec![TagSpecification::builder()
         .resource_type(resource_type)
         .set_tags(Some(to_api(&tags)))
@@ -40,19 +40,22 @@ fn to_api(tags: &IndexMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-/// The `tags` value of an object AWS describes: a map sorted by key, or null when it has
-/// none (so that an object without tags matches a configuration without `tags`).
-pub fn value(tags: &[Tag]) -> Value {
+/// The `tags` attribute of an object AWS describes: a map sorted by key, or null when it
+/// has none (so that an object without tags matches a configuration without `tags`).
+pub fn value(tags: &[Tag]) -> (&'static str, Value) {
     let mut entries: Vec<(&str, &str)> = tags
         .iter()
         .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))
-        .filter(|(k, _)| !k.starts_with("aws:"))
+        .filter(|(k, _)| !k.starts_with("aws:") && !k.starts_with("aic:"))
         .collect();
     if entries.is_empty() {
-        return Value::null();
+        return TAGS.null();
     }
     entries.sort_unstable();
-    Value::map(entries.into_iter().map(|(k, v)| (k, Value::string(v))))
+    (
+        TAGS.name(),
+        Value::map(entries.into_iter().map(|(k, v)| (k, Value::string(v)))),
+    )
 }
 
 /// Makes the tags of object `id` go from `prior`'s to `planned`'s: one `DeleteTags` for
@@ -108,9 +111,10 @@ mod tests {
                 .key("aws:cloudformation:stack")
                 .value("x")
                 .build(),
+            Tag::builder().key(TOKEN_TAG).value("t").build(),
             Tag::builder().key("a").value("1").build(),
         ];
-        assert_eq!(value(&tags).to_string(), r#"{ a = "1", b = "2" }"#);
-        assert!(value(&[]).is_null());
+        assert_eq!(value(&tags).1.to_string(), r#"{ a = "1", b = "2" }"#);
+        assert!(value(&[]).1.is_null());
     }
 }

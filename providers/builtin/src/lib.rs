@@ -9,6 +9,9 @@
 //! | `local` | `local_file`, `local_sensitive_file` | `local_file`, `local_sensitive_file` |
 //! | `time` | `time_sleep` | |
 //!
+//! Each is a table of types on the provider kit (`aic-provider-kit`): a type is its
+//! schema, declared with typed fields, and its operations.
+//!
 //! **Architecture invariant**: these providers touch only the local machine (files, the
 //! clock, the random number generator), talk to the engine only through the
 //! `aic-provider` traits, and are reached only through a [`Registry`]
@@ -24,6 +27,8 @@ use std::sync::Arc;
 use aic_lang::value::{AttrPath, PathStep};
 use aic_provider::{Provider, Registry};
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod duration;
 mod entropy;
 mod fsio;
@@ -32,18 +37,13 @@ pub mod null;
 pub mod random;
 pub mod time;
 
-pub use local::LocalProvider;
-pub use null::NullProvider;
-pub use random::RandomProvider;
-pub use time::TimeProvider;
-
 /// The built-in providers with the names they are registered under.
 pub fn providers() -> Vec<(&'static str, Arc<dyn Provider>)> {
     vec![
-        ("null", Arc::new(NullProvider)),
-        ("random", Arc::new(RandomProvider)),
-        ("local", Arc::new(LocalProvider)),
-        ("time", Arc::new(TimeProvider)),
+        ("null", Arc::new(null::provider())),
+        ("random", Arc::new(random::provider())),
+        ("local", Arc::new(local::provider())),
+        ("time", Arc::new(time::provider())),
     ]
 }
 

@@ -12,12 +12,13 @@
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
-use aic_lang::types::Type;
 use aic_lang::value::Value;
 use aic_provider::{
-    data_source_schema, plan_resource, resource_schema, validate_config, with_attributes,
-    AttributeSchema, Attributes, ConfiguredProvider, PlanRequest, PlanResponse, Problem, Provider,
-    ProviderError, ProviderSchema, ResourceSchema,
+    with_attributes, PlanRequest, PlanResponse, Problem, ProviderError, ResourceSchema,
+};
+use aic_provider_kit::bulk::{each, Results};
+use aic_provider_kit::{
+    Attr, CreateToken, DataSource, Declare, Declared, Plugin, Resource, Table, ID,
 };
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
@@ -29,190 +30,101 @@ use sha2::{Digest, Sha256, Sha512};
 use crate::fsio::{blocking, create_parent_dirs, io_error, permission_string, write_atomically};
 use crate::schema_path;
 
-/// The `local` provider. It takes no configuration.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LocalProvider;
+const FILENAME: Attr<String> = Attr::new("filename");
+const CONTENT: Attr<String> = Attr::new("content");
+const CONTENT_BASE64: Attr<String> = Attr::new("content_base64");
+const SOURCE: Attr<String> = Attr::new("source");
+const FILE_PERMISSION: Attr<String> = Attr::new("file_permission");
+const DIRECTORY_PERMISSION: Attr<String> = Attr::new("directory_permission");
+const CONTENT_MD5: Attr<String> = Attr::new("content_md5");
+const CONTENT_SHA1: Attr<String> = Attr::new("content_sha1");
+const CONTENT_SHA256: Attr<String> = Attr::new("content_sha256");
+const CONTENT_BASE64SHA256: Attr<String> = Attr::new("content_base64sha256");
+const CONTENT_SHA512: Attr<String> = Attr::new("content_sha512");
+const CONTENT_BASE64SHA512: Attr<String> = Attr::new("content_base64sha512");
 
 /// What differs between `local_file` and `local_sensitive_file`.
 struct Flavor {
+    type_name: &'static str,
     sensitive: bool,
     default_permission: &'static str,
 }
 
 const FILE: Flavor = Flavor {
+    type_name: "local_file",
     sensitive: false,
     default_permission: "0777",
 };
 
 const SENSITIVE_FILE: Flavor = Flavor {
+    type_name: "local_sensitive_file",
     sensitive: true,
     default_permission: "0700",
 };
 
-fn flavor(type_name: &str) -> &'static Flavor {
-    if type_name == "local_sensitive_file" {
-        &SENSITIVE_FILE
-    } else {
-        &FILE
-    }
-}
+const CONTENT_SOURCES: [Attr<String>; 3] = [CONTENT, CONTENT_BASE64, SOURCE];
 
-const CONTENT_SOURCES: [&str; 3] = ["content", "content_base64", "source"];
+const PERMISSIONS: [Attr<String>; 2] = [FILE_PERMISSION, DIRECTORY_PERMISSION];
 
 /// The computed attributes derived from a file's bytes, with their descriptions.
-const HASHES: [(&str, &str); 7] = [
-    ("id", "The hexadecimal SHA-1 checksum of the content."),
+const HASHES: [(Attr<String>, &str); 7] = [
+    (ID, "The hexadecimal SHA-1 checksum of the content."),
+    (CONTENT_MD5, "The hexadecimal MD5 checksum of the content."),
     (
-        "content_md5",
-        "The hexadecimal MD5 checksum of the content.",
-    ),
-    (
-        "content_sha1",
+        CONTENT_SHA1,
         "The hexadecimal SHA-1 checksum of the content.",
     ),
     (
-        "content_sha256",
+        CONTENT_SHA256,
         "The hexadecimal SHA-256 checksum of the content.",
     ),
     (
-        "content_base64sha256",
+        CONTENT_BASE64SHA256,
         "The base64-encoded SHA-256 checksum of the content.",
     ),
     (
-        "content_sha512",
+        CONTENT_SHA512,
         "The hexadecimal SHA-512 checksum of the content.",
     ),
     (
-        "content_base64sha512",
+        CONTENT_BASE64SHA512,
         "The base64-encoded SHA-512 checksum of the content.",
     ),
 ];
 
-static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {
-    provider: ResourceSchema::new(
-        "Files on the machine that runs aic. A relative `filename` is relative to the \
-         working directory of aic, which is the configuration's directory.",
-    ),
-    resources: [
-        ("local_file".to_owned(), file_resource(&FILE)),
-        (
-            "local_sensitive_file".to_owned(),
-            file_resource(&SENSITIVE_FILE),
-        ),
-    ]
-    .into_iter()
-    .collect(),
-    data_sources: [
-        ("local_file".to_owned(), file_data_source(false)),
-        ("local_sensitive_file".to_owned(), file_data_source(true)),
-    ]
-    .into_iter()
-    .collect(),
+static TABLE: LazyLock<Arc<Table<()>>> = LazyLock::new(|| {
+    Arc::new(
+        Table::new(ResourceSchema::new(
+            "Files on the machine that runs aic. A relative `filename` is relative to the \
+             working directory of aic, which is the configuration's directory.",
+        ))
+        .resource(File(&FILE))
+        .resource(File(&SENSITIVE_FILE))
+        .data_source(FileData(&FILE))
+        .data_source(FileData(&SENSITIVE_FILE)),
+    )
 });
 
-fn file_resource(flavor: &Flavor) -> ResourceSchema {
-    let description = if flavor.sensitive {
-        "A file whose content is secret: like `local_file`, but `content` and \
-         `content_base64` are sensitive and the default permissions are `0700`."
-    } else {
-        "A file with the given content, written atomically. Every argument forces \
-         replacement. Refresh reports the file gone when it was deleted outside aic, and \
-         reports its actual content when it was edited, so the plan replaces it. A file \
-         made from `source` that was edited is reported gone (as Terraform does)."
-    };
-    let mut content = AttributeSchema::optional(Type::String)
-        .force_new()
-        .describe(
-            "The content of the file, as UTF-8 text. Exactly one of `content`, \
-         `content_base64` and `source` must be set.",
-        );
-    let mut content_base64 = AttributeSchema::optional(Type::String)
-        .force_new()
-        .describe(
-            "The content of the file as base64 (standard alphabet, padded), for binary files.",
-        );
-    if flavor.sensitive {
-        content = content.sensitive();
-        content_base64 = content_base64.sensitive();
-    }
-    let mut schema = ResourceSchema::new(description)
-        .attribute(
-            "filename",
-            AttributeSchema::required(Type::String)
-                .force_new()
-                .describe(
-                    "The path of the file, relative to the working directory of aic (the \
-                 configuration's directory). Missing parent directories are created. An \
-                 existing file is overwritten.",
-                ),
-        )
-        .attribute("content", content)
-        .attribute("content_base64", content_base64)
-        .attribute(
-            "source",
-            AttributeSchema::optional(Type::String)
-                .force_new()
-                .describe("The path of a file to copy the content from, read at apply."),
-        )
-        .attribute(
-            "file_permission",
-            AttributeSchema::optional(Type::String)
-                .force_new()
-                .default_value(flavor.default_permission)
-                .describe(
-                    "The permissions of the file in octal notation (`\"0644\"`), before the \
-                     process umask is applied, as Terraform does.",
-                ),
-        )
-        .attribute(
-            "directory_permission",
-            AttributeSchema::optional(Type::String)
-                .force_new()
-                .default_value(flavor.default_permission)
-                .describe(
-                    "The permissions of the parent directories aic creates, in octal \
-                     notation, before the process umask is applied.",
-                ),
-        );
-    for (name, description) in HASHES {
-        schema = schema.attribute(
-            name,
-            AttributeSchema::computed(Type::String).describe(description),
-        );
+/// The `local` provider. It takes no configuration.
+pub fn provider() -> Plugin<()> {
+    Plugin::offline(TABLE.clone())
+}
+
+/// `schema` with the hash attributes.
+fn with_hashes(mut schema: ResourceSchema) -> ResourceSchema {
+    for (field, description) in HASHES {
+        schema = schema.with(field.computed().describe(description));
     }
     schema
 }
 
-fn file_data_source(sensitive: bool) -> ResourceSchema {
-    let mut content = AttributeSchema::computed(Type::String)
-        .describe("The content of the file as UTF-8 text (invalid sequences replaced).");
-    let mut content_base64 =
-        AttributeSchema::computed(Type::String).describe("The content of the file as base64.");
+/// `declared`, sensitive when `sensitive`.
+fn sensitive_if(declared: Declared, sensitive: bool) -> Declared {
     if sensitive {
-        content = content.sensitive();
-        content_base64 = content_base64.sensitive();
-    }
-    let mut schema = ResourceSchema::new(if sensitive {
-        "Reads a file whose content is secret."
+        declared.sensitive()
     } else {
-        "Reads a file."
-    })
-    .attribute(
-        "filename",
-        AttributeSchema::required(Type::String).describe(
-            "The path of the file, relative to the working directory of aic (the \
-             configuration's directory).",
-        ),
-    )
-    .attribute("content", content)
-    .attribute("content_base64", content_base64);
-    for (name, description) in HASHES {
-        schema = schema.attribute(
-            name,
-            AttributeSchema::computed(Type::String).describe(description),
-        );
+        declared
     }
-    schema
 }
 
 /// The hash attributes of `bytes`.
@@ -221,19 +133,13 @@ fn hashes(bytes: &[u8]) -> Vec<(&'static str, Value)> {
     let sha256 = Sha256::digest(bytes);
     let sha512 = Sha512::digest(bytes);
     vec![
-        ("id", Value::string(sha1.clone())),
-        ("content_md5", Value::string(hex(&Md5::digest(bytes)))),
-        ("content_sha1", Value::string(sha1)),
-        ("content_sha256", Value::string(hex(&sha256))),
-        (
-            "content_base64sha256",
-            Value::string(STANDARD.encode(sha256)),
-        ),
-        ("content_sha512", Value::string(hex(&sha512))),
-        (
-            "content_base64sha512",
-            Value::string(STANDARD.encode(sha512)),
-        ),
+        ID.to(sha1.clone()),
+        CONTENT_MD5.to(hex(&Md5::digest(bytes))),
+        CONTENT_SHA1.to(sha1),
+        CONTENT_SHA256.to(hex(&sha256)),
+        CONTENT_BASE64SHA256.to(STANDARD.encode(sha256)),
+        CONTENT_SHA512.to(hex(&sha512)),
+        CONTENT_BASE64SHA512.to(STANDARD.encode(sha512)),
     ]
 }
 
@@ -251,11 +157,14 @@ fn parse_permission(text: &str) -> Option<u32> {
     }
 }
 
-fn permission(attrs: &Attributes<'_>, name: &str, flavor: &Flavor) -> Result<u32, ProviderError> {
-    let text = attrs.opt_string(name)?.unwrap_or(flavor.default_permission);
-    parse_permission(text).ok_or_else(|| {
+fn permission(object: &Value, field: Attr<String>, flavor: &Flavor) -> Result<u32, ProviderError> {
+    let text = field
+        .get(object)?
+        .unwrap_or_else(|| flavor.default_permission.to_owned());
+    parse_permission(&text).ok_or_else(|| {
         ProviderError::invalid_config(format!(
-            "`{name}` must be 3 or 4 octal digits such as \"0644\", found {text:?}"
+            "`{}` must be 3 or 4 octal digits such as \"0644\", found {text:?}",
+            field.name()
         ))
     })
 }
@@ -267,14 +176,13 @@ enum Content {
 }
 
 fn content_of(object: &Value) -> Result<Content, ProviderError> {
-    let attrs = Attributes::new(object);
-    if let Some(text) = attrs.opt_string("content")? {
-        return Ok(Content::Bytes(text.as_bytes().to_vec()));
+    if let Some(text) = CONTENT.get(object)? {
+        return Ok(Content::Bytes(text.into_bytes()));
     }
-    if let Some(encoded) = attrs.opt_string("content_base64")? {
-        return decode_base64(encoded).map(Content::Bytes);
+    if let Some(encoded) = CONTENT_BASE64.get(object)? {
+        return decode_base64(&encoded).map(Content::Bytes);
     }
-    if let Some(source) = attrs.opt_string("source")? {
+    if let Some(source) = SOURCE.get(object)? {
         return Ok(Content::Source(PathBuf::from(source)));
     }
     Err(ProviderError::invalid_config(
@@ -290,16 +198,16 @@ fn decode_base64(encoded: &str) -> Result<Vec<u8>, ProviderError> {
 
 /// The content when the plan already knows it (set inline and known).
 fn known_inline_content(planned: &Value) -> Result<Option<Vec<u8>>, ProviderError> {
-    let known = |name: &str| {
+    let known = |field: Attr<String>| {
         planned
-            .get(name)
+            .get(field.name())
             .filter(|v| v.is_wholly_known())
             .and_then(Value::as_str)
     };
-    if let Some(text) = known("content") {
+    if let Some(text) = known(CONTENT) {
         return Ok(Some(text.as_bytes().to_vec()));
     }
-    if let Some(encoded) = known("content_base64") {
+    if let Some(encoded) = known(CONTENT_BASE64) {
         return decode_base64(encoded).map(Some);
     }
     Ok(None)
@@ -315,15 +223,37 @@ async fn read_file(path: PathBuf) -> Result<Option<Vec<u8>>, ProviderError> {
     .await
 }
 
-impl LocalProvider {
+/// A file object as it is on disk; `None` when the file is gone.
+async fn read_object(prior: &Value) -> Result<Option<Value>, ProviderError> {
+    let filename = PathBuf::from(FILENAME.require(prior)?);
+    let Some(bytes) = read_file(filename).await? else {
+        return Ok(None);
+    };
+    let mut updates = hashes(&bytes);
+    if SOURCE.get(prior)?.is_some() {
+        // Content copied from another file cannot be shown as drift of an argument:
+        // report it gone when it changed, so that it is written again.
+        let same = prior.get(ID.name()).and_then(Value::as_str)
+            == updates.first().and_then(|(_, v)| v.as_str());
+        return Ok(same.then(|| prior.clone()));
+    }
+    if CONTENT_BASE64.get(prior)?.is_some() {
+        updates.push(CONTENT_BASE64.to(STANDARD.encode(&bytes)));
+    } else {
+        updates.push(CONTENT.to(String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    Ok(Some(with_attributes(prior, updates)))
+}
+
+/// `local_file` or `local_sensitive_file`.
+struct File(&'static Flavor);
+
+impl File {
     /// Writes the file `planned` describes and returns the object with its hashes.
-    async fn write(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        let flavor = flavor(type_name);
-        let attrs = Attributes::new(planned);
-        let filename = PathBuf::from(attrs.string("filename")?);
-        let file_mode = permission(&attrs, "file_permission", flavor)?;
-        let dir_mode = permission(&attrs, "directory_permission", flavor)?;
+    async fn write(&self, planned: &Value) -> Result<Value, ProviderError> {
+        let filename = PathBuf::from(FILENAME.require(planned)?);
+        let file_mode = permission(planned, FILE_PERMISSION, self.0)?;
+        let dir_mode = permission(planned, DIRECTORY_PERMISSION, self.0)?;
         let content = content_of(planned)?;
         let written = blocking(move || {
             let bytes = match content {
@@ -338,43 +268,84 @@ impl LocalProvider {
             Ok(bytes)
         })
         .await?;
-        Ok(schema.mark_sensitive(with_attributes(planned, hashes(&written))))
+        Ok(with_attributes(planned, hashes(&written)))
     }
 }
 
 #[async_trait]
-impl Provider for LocalProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+impl Resource<()> for File {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name
     }
 
-    async fn configure(
-        &self,
-        _config: &Value,
-    ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        Ok(Arc::new(*self))
-    }
-}
-
-#[async_trait]
-impl ConfiguredProvider for LocalProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
-    }
-
-    fn validate(&self, type_name: &str, config: &Value) -> Vec<Problem> {
-        let Some(schema) = SCHEMA.resource(type_name) else {
-            return vec![Problem::invalid_value(
-                schema_path(&[]),
-                format!("the `local` provider has no resource type `{type_name}`"),
-            )];
+    fn schema(&self) -> ResourceSchema {
+        let flavor = self.0;
+        let description = if flavor.sensitive {
+            "A file whose content is secret: like `local_file`, but `content` and \
+             `content_base64` are sensitive and the default permissions are `0700`."
+        } else {
+            "A file with the given content, written atomically. Every argument forces \
+             replacement. Refresh reports the file gone when it was deleted outside aic, and \
+             reports its actual content when it was edited, so the plan replaces it. A file \
+             made from `source` that was edited is reported gone (as Terraform does)."
         };
-        let mut problems = validate_config(schema, config);
+        with_hashes(
+            ResourceSchema::new(description)
+                .with(FILENAME.required().force_new().describe(
+                    "The path of the file, relative to the working directory of aic (the \
+                     configuration's directory). Missing parent directories are created. An \
+                     existing file is overwritten.",
+                ))
+                .with(sensitive_if(
+                    CONTENT.optional().force_new().describe(
+                        "The content of the file, as UTF-8 text. Exactly one of `content`, \
+                         `content_base64` and `source` must be set.",
+                    ),
+                    flavor.sensitive,
+                ))
+                .with(sensitive_if(
+                    CONTENT_BASE64.optional().force_new().describe(
+                        "The content of the file as base64 (standard alphabet, padded), for \
+                         binary files.",
+                    ),
+                    flavor.sensitive,
+                ))
+                .with(
+                    SOURCE
+                        .optional()
+                        .force_new()
+                        .describe("The path of a file to copy the content from, read at apply."),
+                )
+                .with(
+                    FILE_PERMISSION
+                        .optional()
+                        .force_new()
+                        .default_value(flavor.default_permission)
+                        .describe(
+                            "The permissions of the file in octal notation (`\"0644\"`), before \
+                             the process umask is applied, as Terraform does.",
+                        ),
+                )
+                .with(
+                    DIRECTORY_PERMISSION
+                        .optional()
+                        .force_new()
+                        .default_value(flavor.default_permission)
+                        .describe(
+                            "The permissions of the parent directories aic creates, in octal \
+                             notation, before the process umask is applied.",
+                        ),
+                ),
+        )
+    }
+
+    fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
         if !config.is_known() {
-            return problems;
+            return;
         }
         let set: Vec<&str> = CONTENT_SOURCES
-            .into_iter()
+            .iter()
+            .map(Attr::name)
             .filter(|name| config.get(name).is_some_and(|v| !v.is_null()))
             .collect();
         match set.as_slice() {
@@ -394,16 +365,16 @@ impl ConfiguredProvider for LocalProvider {
                 .with_help("Set exactly one of `content`, `content_base64` and `source`."),
             ),
         }
-        for name in ["file_permission", "directory_permission"] {
+        for field in PERMISSIONS {
             if let Some(text) = config
-                .get(name)
+                .get(field.name())
                 .filter(|v| v.is_known())
                 .and_then(Value::as_str)
             {
                 if parse_permission(text).is_none() {
                     problems.push(
                         Problem::invalid_value(
-                            schema_path(&[name]),
+                            schema_path(&[field.name()]),
                             format!("{text:?} is not a permission in octal notation"),
                         )
                         .with_help("Write 3 or 4 octal digits, such as \"0644\"."),
@@ -412,26 +383,32 @@ impl ConfiguredProvider for LocalProvider {
             }
         }
         if let Some(encoded) = config
-            .get("content_base64")
+            .get(CONTENT_BASE64.name())
             .filter(|v| v.is_known())
             .and_then(Value::as_str)
         {
             if let Err(err) = STANDARD.decode(encoded) {
                 problems.push(Problem::invalid_value(
-                    schema_path(&["content_base64"]),
+                    schema_path(&[CONTENT_BASE64.name()]),
                     format!("`content_base64` is not valid base64: {err}"),
                 ));
             }
         }
-        problems
     }
 
     /// The default plan, plus the hashes when the content is known at plan time (so that
     /// other resources can use `id` and the checksums before apply).
-    async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, ProviderError> {
-        let schema = resource_schema(&SCHEMA, &request.type_name)?;
-        let mut response = plan_resource(schema, &request)?;
-        let new_object = response.planned.get("id").is_some_and(|id| !id.is_known());
+    async fn plan(
+        &self,
+        _: &(),
+        schema: &ResourceSchema,
+        request: PlanRequest,
+    ) -> Result<PlanResponse, ProviderError> {
+        let mut response = aic_provider::plan_resource(schema, &request)?;
+        let new_object = response
+            .planned
+            .get(ID.name())
+            .is_some_and(|id| !id.is_known());
         if new_object {
             if let Some(bytes) = known_inline_content(&response.planned)? {
                 response.planned = with_attributes(&response.planned, hashes(&bytes));
@@ -440,49 +417,31 @@ impl ConfiguredProvider for LocalProvider {
         Ok(response)
     }
 
-    async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
-        self.write(type_name, planned).await
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _: &CreateToken,
+    ) -> Result<Value, ProviderError> {
+        self.write(planned).await
     }
 
-    async fn read(&self, type_name: &str, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        let attrs = Attributes::new(prior);
-        let filename = PathBuf::from(attrs.string("filename")?);
-        let Some(bytes) = read_file(filename).await? else {
-            return Ok(None);
-        };
-        let mut updates = hashes(&bytes);
-        if attrs.opt_string("source")?.is_some() {
-            // Content copied from another file cannot be shown as drift of an argument:
-            // report it gone when it changed, so that it is written again.
-            let same = prior.get("id").and_then(Value::as_str)
-                == updates.first().and_then(|(_, v)| v.as_str());
-            return Ok(same.then(|| schema.mark_sensitive(prior.clone())));
-        }
-        if attrs.opt_string("content_base64")?.is_some() {
-            updates.push(("content_base64", Value::string(STANDARD.encode(&bytes))));
-        } else {
-            updates.push((
-                "content",
-                Value::string(String::from_utf8_lossy(&bytes).into_owned()),
-            ));
-        }
-        Ok(Some(schema.mark_sensitive(with_attributes(prior, updates))))
+    async fn read_many(&self, _: &(), priors: &[Value]) -> Results {
+        each(priors, read_object).await
     }
 
     async fn update(
         &self,
-        type_name: &str,
+        _: &(),
         _prior: &Value,
         planned: &Value,
     ) -> Result<Value, ProviderError> {
         // Every argument forces replacement, so an update only rewrites the same file.
-        self.write(type_name, planned).await
+        self.write(planned).await
     }
 
-    async fn delete(&self, type_name: &str, prior: &Value) -> Result<(), ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        let filename = PathBuf::from(Attributes::new(prior).string("filename")?);
+    async fn delete(&self, _: &(), prior: &Value) -> Result<(), ProviderError> {
+        let filename = PathBuf::from(FILENAME.require(prior)?);
         blocking(move || match std::fs::remove_file(&filename) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -494,9 +453,8 @@ impl ConfiguredProvider for LocalProvider {
     /// Imports a file by its filename. The content is taken as `content` when it is UTF-8
     /// and as `content_base64` otherwise; `file_permission` is the file's actual mode and
     /// `directory_permission` the default (it cannot be known).
-    async fn import(&self, type_name: &str, id: &str) -> Result<Option<Value>, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        let flavor = flavor(type_name);
+    async fn import(&self, _: &(), id: &str) -> Result<Option<Value>, ProviderError> {
+        let flavor = self.0;
         let path = PathBuf::from(id);
         let found = blocking(move || {
             let bytes = match std::fs::read(&path) {
@@ -513,28 +471,56 @@ impl ConfiguredProvider for LocalProvider {
             return Ok(None);
         };
         let mut values = hashes(&bytes);
-        values.push(("filename", Value::string(id)));
+        values.push(FILENAME.to(id));
         match String::from_utf8(bytes) {
-            Ok(text) => values.push(("content", Value::string(text))),
-            Err(err) => values.push((
-                "content_base64",
-                Value::string(STANDARD.encode(err.as_bytes())),
-            )),
+            Ok(text) => values.push(CONTENT.to(text)),
+            Err(err) => values.push(CONTENT_BASE64.to(STANDARD.encode(err.as_bytes()))),
         }
-        values.push((
-            "file_permission",
-            Value::string(mode.unwrap_or_else(|| flavor.default_permission.to_owned())),
-        ));
-        values.push((
-            "directory_permission",
-            Value::string(flavor.default_permission),
-        ));
-        Ok(Some(schema.mark_sensitive(schema.instance(values))))
+        values
+            .push(FILE_PERMISSION.to(mode.unwrap_or_else(|| flavor.default_permission.to_owned())));
+        values.push(DIRECTORY_PERMISSION.to(flavor.default_permission));
+        Ok(Some(self.schema().instance(values)))
+    }
+}
+
+/// The `local_file` and `local_sensitive_file` data sources.
+struct FileData(&'static Flavor);
+
+#[async_trait]
+impl DataSource<()> for FileData {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name
     }
 
-    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
-        let schema = data_source_schema(&SCHEMA, type_name)?;
-        let filename = Attributes::new(config).string("filename")?.to_owned();
+    fn schema(&self) -> ResourceSchema {
+        let sensitive = self.0.sensitive;
+        with_hashes(
+            ResourceSchema::new(if sensitive {
+                "Reads a file whose content is secret."
+            } else {
+                "Reads a file."
+            })
+            .with(FILENAME.required().describe(
+                "The path of the file, relative to the working directory of aic (the \
+                 configuration's directory).",
+            ))
+            .with(sensitive_if(
+                CONTENT.computed().describe(
+                    "The content of the file as UTF-8 text (invalid sequences replaced).",
+                ),
+                sensitive,
+            ))
+            .with(sensitive_if(
+                CONTENT_BASE64
+                    .computed()
+                    .describe("The content of the file as base64."),
+                sensitive,
+            )),
+        )
+    }
+
+    async fn read(&self, _: &(), config: &Value) -> Result<Value, ProviderError> {
+        let filename = FILENAME.require(config)?;
         let Some(bytes) = read_file(PathBuf::from(&filename)).await? else {
             return Err(ProviderError::not_found(format!(
                 "could not read `{filename}`: no such file"
@@ -544,13 +530,10 @@ impl ConfiguredProvider for LocalProvider {
             ));
         };
         let mut values = hashes(&bytes);
-        values.push(("filename", Value::string(filename)));
-        values.push(("content_base64", Value::string(STANDARD.encode(&bytes))));
-        values.push((
-            "content",
-            Value::string(String::from_utf8_lossy(&bytes).into_owned()),
-        ));
-        Ok(schema.mark_sensitive(schema.instance(values)))
+        values.push(FILENAME.to(filename));
+        values.push(CONTENT_BASE64.to(STANDARD.encode(&bytes)));
+        values.push(CONTENT.to(String::from_utf8_lossy(&bytes).into_owned()));
+        Ok(self.schema().instance(values))
     }
 }
 

@@ -6,148 +6,137 @@
 
 use std::sync::{Arc, LazyLock};
 
-use aic_lang::types::Type;
 use aic_lang::value::Value;
-use aic_provider::{
-    data_source_schema, resource_schema, with_attributes, AttributeSchema, ConfiguredProvider,
-    Provider, ProviderError, ProviderSchema, ResourceSchema,
+use aic_provider::{with_attributes, ProviderError, ResourceSchema};
+use aic_provider_kit::bulk::{as_recorded, Results};
+use aic_provider_kit::{
+    not_importable, Attr, CreateToken, DataSource, Declare, Plugin, Resource, Table, ID,
 };
 use async_trait::async_trait;
+use indexmap::IndexMap;
 
 use crate::entropy::Entropy;
 
-/// The `null` provider. It takes no configuration.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NullProvider;
+const TRIGGERS: Attr<IndexMap<String, String>> = Attr::new("triggers");
+const INPUTS: Attr<IndexMap<String, String>> = Attr::new("inputs");
+const OUTPUTS: Attr<IndexMap<String, String>> = Attr::new("outputs");
+const HAS_COMPUTED_DEFAULT: Attr<String> = Attr::new("has_computed_default");
+const RANDOM: Attr<String> = Attr::new("random");
 
-static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {
-    provider: ResourceSchema::new(
-        "Resources that do nothing, to hang dependencies and triggers on.",
-    ),
-    resources: [(
-        "null_resource".to_owned(),
+static TABLE: LazyLock<Arc<Table<()>>> = LazyLock::new(|| {
+    Arc::new(
+        Table::new(ResourceSchema::new(
+            "Resources that do nothing, to hang dependencies and triggers on.",
+        ))
+        .resource(NullResource)
+        .data_source(NullDataSource),
+    )
+});
+
+/// The `null` provider. It takes no configuration.
+pub fn provider() -> Plugin<()> {
+    Plugin::offline(TABLE.clone())
+}
+
+struct NullResource;
+
+#[async_trait]
+impl Resource<()> for NullResource {
+    fn type_name(&self) -> &'static str {
+        "null_resource"
+    }
+
+    fn schema(&self) -> ResourceSchema {
         ResourceSchema::new(
             "A resource that manages nothing. Changing `triggers` replaces it, and with it \
              whatever depends on it.",
         )
-        .attribute(
-            "triggers",
-            AttributeSchema::optional(Type::map(Type::String))
-                .force_new()
-                .describe(
-                    "Arbitrary values that, when changed, force the resource to be replaced.",
-                ),
+        .with(
+            TRIGGERS.optional().force_new().describe(
+                "Arbitrary values that, when changed, force the resource to be replaced.",
+            ),
         )
-        .attribute(
-            "id",
-            AttributeSchema::computed(Type::String)
+        .with(
+            ID.computed()
                 .describe("A random decimal number chosen at creation."),
-        ),
-    )]
-    .into_iter()
-    .collect(),
-    data_sources: [(
-        "null_data_source".to_owned(),
+        )
+    }
+
+    /// Its objects exist only in the state: nothing outside can be orphaned.
+    fn objects_outside_state(&self) -> bool {
+        false
+    }
+
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _: &CreateToken,
+    ) -> Result<Value, ProviderError> {
+        // As Terraform: a non-negative 63-bit random number in decimal.
+        let id = Entropy::os().next_u64()? >> 1;
+        Ok(with_attributes(planned, [ID.to(id.to_string())]))
+    }
+
+    async fn read_many(&self, _: &(), priors: &[Value]) -> Results {
+        as_recorded(priors)
+    }
+
+    async fn update(&self, _: &(), prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
+        Ok(with_attributes(planned, [ID.copied(prior)]))
+    }
+
+    async fn delete(&self, _: &(), _prior: &Value) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    async fn import(&self, _: &(), _id: &str) -> Result<Option<Value>, ProviderError> {
+        Err(not_importable(
+            self.type_name(),
+            "A `null_resource` holds nothing to import; declare it instead.",
+        ))
+    }
+}
+
+/// `null_data_source`: returns its `inputs` as `outputs`.
+struct NullDataSource;
+
+#[async_trait]
+impl DataSource<()> for NullDataSource {
+    fn type_name(&self) -> &'static str {
+        "null_data_source"
+    }
+
+    fn schema(&self) -> ResourceSchema {
         ResourceSchema::new(
             "A data source that returns its `inputs` as `outputs`: a read that depends on \
              whatever its inputs reference, and is deferred to apply while they are unknown.",
         )
-        .attribute(
-            "inputs",
-            AttributeSchema::optional(Type::map(Type::String)).describe("Values to pass through."),
-        )
-        .attribute(
-            "outputs",
-            AttributeSchema::computed(Type::map(Type::String)).describe("The `inputs`, as read."),
-        )
-        .attribute(
-            "has_computed_default",
-            AttributeSchema::optional_computed(Type::String)
+        .with(INPUTS.optional().describe("Values to pass through."))
+        .with(OUTPUTS.computed().describe("The `inputs`, as read."))
+        .with(
+            HAS_COMPUTED_DEFAULT
+                .optional_computed()
                 .describe("Given, or `\"default\"` when not."),
         )
-        .attribute(
-            "random",
-            AttributeSchema::computed(Type::String)
+        .with(
+            RANDOM
+                .computed()
                 .describe("A random decimal number chosen at every read."),
         )
-        .attribute(
-            "id",
-            AttributeSchema::computed(Type::String).describe("Always `\"static\"`."),
-        ),
-    )]
-    .into_iter()
-    .collect(),
-});
-
-#[async_trait]
-impl Provider for NullProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+        .with(ID.computed().describe("Always `\"static\"`."))
     }
 
-    async fn configure(
-        &self,
-        _config: &Value,
-    ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        Ok(Arc::new(*self))
-    }
-}
-
-#[async_trait]
-impl ConfiguredProvider for NullProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
-    }
-
-    /// Its objects exist only in the state: nothing outside can be orphaned.
-    fn objects_outside_state(&self, _type_name: &str) -> bool {
-        false
-    }
-
-    async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        // As Terraform: a non-negative 63-bit random number in decimal.
-        let id = Entropy::os().next_u64()? >> 1;
-        Ok(with_attributes(
-            planned,
-            [("id", Value::string(id.to_string()))],
-        ))
-    }
-
-    async fn read(&self, type_name: &str, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        Ok(Some(prior.clone()))
-    }
-
-    async fn update(
-        &self,
-        type_name: &str,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        let id = prior.get("id").cloned().unwrap_or_else(Value::null);
-        Ok(with_attributes(planned, [("id", id)]))
-    }
-
-    async fn delete(&self, type_name: &str, _prior: &Value) -> Result<(), ProviderError> {
-        resource_schema(&SCHEMA, type_name).map(|_| ())
-    }
-
-    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
-        let schema = data_source_schema(&SCHEMA, type_name)?;
+    async fn read(&self, _: &(), config: &Value) -> Result<Value, ProviderError> {
         let inputs = config.get("inputs").cloned().unwrap_or_else(Value::null);
-        let has_default = match config.get("has_computed_default") {
-            Some(v) if !v.is_null() => v.clone(),
-            _ => Value::string("default"),
-        };
+        let has_default = HAS_COMPUTED_DEFAULT.or(config, "default".to_owned())?;
         let random = Entropy::os().next_u64()? >> 1;
-        Ok(schema.instance([
-            ("inputs", inputs.clone()),
-            ("outputs", inputs),
-            ("has_computed_default", has_default),
-            ("random", Value::string(random.to_string())),
-            ("id", Value::string("static")),
+        Ok(self.schema().instance([
+            (INPUTS.name(), inputs.clone()),
+            (OUTPUTS.name(), inputs),
+            HAS_COMPUTED_DEFAULT.to(has_default),
+            RANDOM.to(random.to_string()),
+            ID.to("static"),
         ]))
     }
 }

@@ -10,12 +10,10 @@
 
 use std::sync::{Arc, LazyLock};
 
-use aic_lang::types::Type;
 use aic_lang::value::Value;
-use aic_provider::{
-    resource_schema, validate_config, with_attributes, AttributeSchema, Attributes,
-    ConfiguredProvider, Problem, Provider, ProviderError, ProviderSchema, ResourceSchema,
-};
+use aic_provider::{with_attributes, Problem, ProviderError, ResourceSchema};
+use aic_provider_kit::bulk::{as_recorded, Results};
+use aic_provider_kit::{Attr, CreateToken, Declare, Declared, Plugin, Resource, Table, ID};
 use async_trait::async_trait;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -24,185 +22,83 @@ use indexmap::IndexMap;
 use crate::entropy::Entropy;
 use crate::schema_path;
 
-/// The `random` provider. It takes no configuration.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RandomProvider;
-
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const NUMERIC: &str = "0123456789";
 /// Terraform's default special characters.
 const SPECIAL: &str = "!@#$%&*()-_=+[]{}<>:?";
 
-const KEEPERS: &str = "Arbitrary values that, when changed, force a new random value to be \
-                       generated.";
+const KEEPERS: Attr<IndexMap<String, String>> = Attr::new("keepers");
+
+/// `random_id`'s fields.
+mod id {
+    use aic_provider_kit::Attr;
+
+    pub const BYTE_LENGTH: Attr<i64> = Attr::new("byte_length");
+    pub const PREFIX: Attr<String> = Attr::new("prefix");
+    pub const B64_URL: Attr<String> = Attr::new("b64_url");
+    pub const B64_STD: Attr<String> = Attr::new("b64_std");
+    pub const HEX: Attr<String> = Attr::new("hex");
+    pub const DEC: Attr<String> = Attr::new("dec");
+}
+
+/// `random_string`'s fields.
+mod string {
+    use aic_provider_kit::Attr;
+
+    pub const LENGTH: Attr<i64> = Attr::new("length");
+    pub const SPECIAL: Attr<bool> = Attr::new("special");
+    pub const UPPER: Attr<bool> = Attr::new("upper");
+    pub const LOWER: Attr<bool> = Attr::new("lower");
+    pub const NUMERIC: Attr<bool> = Attr::new("numeric");
+    pub const MIN_SPECIAL: Attr<i64> = Attr::new("min_special");
+    pub const MIN_UPPER: Attr<i64> = Attr::new("min_upper");
+    pub const MIN_LOWER: Attr<i64> = Attr::new("min_lower");
+    pub const MIN_NUMERIC: Attr<i64> = Attr::new("min_numeric");
+    pub const OVERRIDE_SPECIAL: Attr<String> = Attr::new("override_special");
+    pub const RESULT: Attr<String> = Attr::new("result");
+}
+
+/// `random_integer`'s fields.
+mod integer {
+    use aic_provider_kit::Attr;
+
+    pub const MIN: Attr<i64> = Attr::new("min");
+    pub const MAX: Attr<i64> = Attr::new("max");
+    pub const SEED: Attr<String> = Attr::new("seed");
+    pub const RESULT: Attr<i64> = Attr::new("result");
+}
 
 /// The character classes of `random_string`: the switch, its minimum count and its
 /// default alphabet.
-const CLASSES: [(&str, &str, &str); 4] = [
-    ("lower", "min_lower", LOWER),
-    ("upper", "min_upper", UPPER),
-    ("numeric", "min_numeric", NUMERIC),
-    ("special", "min_special", SPECIAL),
+const CLASSES: [(Attr<bool>, Attr<i64>, &str); 4] = [
+    (string::LOWER, string::MIN_LOWER, LOWER),
+    (string::UPPER, string::MIN_UPPER, UPPER),
+    (string::NUMERIC, string::MIN_NUMERIC, NUMERIC),
+    (string::SPECIAL, string::MIN_SPECIAL, SPECIAL),
 ];
 
-static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {
-    provider: ResourceSchema::new(
-        "Random values generated once at creation and kept until the resource is replaced.",
-    ),
-    resources: [
-        ("random_id".to_owned(), random_id_schema()),
-        ("random_string".to_owned(), random_string_schema()),
-        ("random_integer".to_owned(), random_integer_schema()),
-    ]
-    .into_iter()
-    .collect(),
-    data_sources: IndexMap::new(),
+static TABLE: LazyLock<Arc<Table<()>>> = LazyLock::new(|| {
+    Arc::new(
+        Table::new(ResourceSchema::new(
+            "Random values generated once at creation and kept until the resource is replaced.",
+        ))
+        .resource(RandomId)
+        .resource(RandomString)
+        .resource(RandomInteger),
+    )
 });
 
-fn keepers() -> AttributeSchema {
-    AttributeSchema::optional(Type::map(Type::String))
+/// The `random` provider. It takes no configuration.
+pub fn provider() -> Plugin<()> {
+    Plugin::offline(TABLE.clone())
+}
+
+fn keepers() -> Declared {
+    KEEPERS
+        .optional()
         .force_new()
-        .describe(KEEPERS)
-}
-
-fn random_id_schema() -> ResourceSchema {
-    let computed =
-        |description: &str| AttributeSchema::computed(Type::String).describe(description);
-    ResourceSchema::new(
-        "Random bytes, in several encodings, suitable as unique identifiers. The encodings \
-         other than `id` start with `prefix`.",
-    )
-    .attribute(
-        "byte_length",
-        AttributeSchema::required(Type::Number)
-            .force_new()
-            .describe("The number of random bytes to generate; at least 1."),
-    )
-    .attribute(
-        "prefix",
-        AttributeSchema::optional(Type::String)
-            .force_new()
-            .describe("Text put before `b64_url`, `b64_std`, `hex` and `dec`."),
-    )
-    .attribute("keepers", keepers())
-    .attribute(
-        "id",
-        computed("The bytes in URL-safe base64 without padding, without the prefix."),
-    )
-    .attribute(
-        "b64_url",
-        computed("The prefix and the bytes in URL-safe base64 without padding."),
-    )
-    .attribute(
-        "b64_std",
-        computed("The prefix and the bytes in standard padded base64."),
-    )
-    .attribute(
-        "hex",
-        computed("The prefix and the bytes in lowercase hexadecimal."),
-    )
-    .attribute(
-        "dec",
-        computed("The prefix and the bytes as a big-endian unsigned decimal number."),
-    )
-}
-
-fn random_string_schema() -> ResourceSchema {
-    let class = |description: &str| {
-        AttributeSchema::optional(Type::Bool)
-            .force_new()
-            .default_value(true)
-            .describe(description)
-    };
-    let minimum = |description: &str| {
-        AttributeSchema::optional(Type::Number)
-            .force_new()
-            .default_value(0)
-            .describe(description)
-    };
-    ResourceSchema::new(
-        "A random string of characters from the enabled classes. The result is sensitive.",
-    )
-    .attribute(
-        "length",
-        AttributeSchema::required(Type::Number)
-            .force_new()
-            .describe(
-            "The number of characters; at least 1 and at least the sum of the `min_*` arguments.",
-        ),
-    )
-    .attribute("keepers", keepers())
-    .attribute(
-        "special",
-        class("Include special characters (`override_special`, or `!@#$%&*()-_=+[]{}<>:?`)."),
-    )
-    .attribute("upper", class("Include uppercase letters."))
-    .attribute("lower", class("Include lowercase letters."))
-    .attribute("numeric", class("Include digits."))
-    .attribute(
-        "min_special",
-        minimum("At least this many special characters."),
-    )
-    .attribute(
-        "min_upper",
-        minimum("At least this many uppercase letters."),
-    )
-    .attribute(
-        "min_lower",
-        minimum("At least this many lowercase letters."),
-    )
-    .attribute("min_numeric", minimum("At least this many digits."))
-    .attribute(
-        "override_special",
-        AttributeSchema::optional(Type::String)
-            .force_new()
-            .describe("The special characters to use instead of the default ones."),
-    )
-    .attribute(
-        "result",
-        AttributeSchema::computed(Type::String)
-            .sensitive()
-            .describe("The generated string."),
-    )
-    .attribute(
-        "id",
-        AttributeSchema::computed(Type::String)
-            .describe("Always `\"none\"`: the result is secret, so it is not the identifier."),
-    )
-}
-
-fn random_integer_schema() -> ResourceSchema {
-    ResourceSchema::new("A random whole number between `min` and `max`, both included.")
-        .attribute(
-            "min",
-            AttributeSchema::required(Type::Number)
-                .force_new()
-                .describe("The smallest possible result."),
-        )
-        .attribute(
-            "max",
-            AttributeSchema::required(Type::Number)
-                .force_new()
-                .describe("The largest possible result."),
-        )
-        .attribute(
-            "seed",
-            AttributeSchema::optional(Type::String)
-                .force_new()
-                .describe(
-                    "Makes the result a fixed function of this text (and of `min` and `max`).",
-                ),
-        )
-        .attribute("keepers", keepers())
-        .attribute(
-            "result",
-            AttributeSchema::computed(Type::Number).describe("The random number."),
-        )
-        .attribute(
-            "id",
-            AttributeSchema::computed(Type::String).describe("The result as a string."),
-        )
+        .describe("Arbitrary values that, when changed, force a new random value to be generated.")
 }
 
 /// The bytes as a big-endian unsigned decimal number.
@@ -235,16 +131,13 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The encodings of a `random_id`'s bytes.
 fn id_encodings(bytes: &[u8], prefix: &str) -> Vec<(&'static str, Value)> {
-    let id = URL_SAFE_NO_PAD.encode(bytes);
+    let encoded = URL_SAFE_NO_PAD.encode(bytes);
     vec![
-        ("b64_url", Value::string(format!("{prefix}{id}"))),
-        (
-            "b64_std",
-            Value::string(format!("{prefix}{}", STANDARD.encode(bytes))),
-        ),
-        ("hex", Value::string(format!("{prefix}{}", hex(bytes)))),
-        ("dec", Value::string(format!("{prefix}{}", decimal(bytes)))),
-        ("id", Value::string(id)),
+        id::B64_URL.to(format!("{prefix}{encoded}")),
+        id::B64_STD.to(format!("{prefix}{}", STANDARD.encode(bytes))),
+        id::HEX.to(format!("{prefix}{}", hex(bytes))),
+        id::DEC.to(format!("{prefix}{}", decimal(bytes))),
+        ID.to(encoded),
     ]
 }
 
@@ -255,35 +148,40 @@ struct StringRules {
     classes: Vec<(Vec<char>, usize)>,
 }
 
-fn count(attrs: &Attributes<'_>, name: &str, default: i64) -> Result<usize, ProviderError> {
-    let n = attrs.opt_integer(name)?.unwrap_or(default);
+fn count(object: &Value, field: Attr<i64>) -> Result<usize, ProviderError> {
+    let n = field.or(object, 0)?;
     usize::try_from(n).map_err(|_| {
-        ProviderError::invalid_config(format!("`{name}` must not be negative, found {n}"))
+        ProviderError::invalid_config(format!(
+            "`{}` must not be negative, found {n}",
+            field.name()
+        ))
     })
 }
 
 fn string_rules(planned: &Value) -> Result<StringRules, ProviderError> {
-    let attrs = Attributes::new(planned);
-    let length = count(&attrs, "length", 0)?;
+    let length = count(planned, string::LENGTH)?;
     if length == 0 {
         return Err(ProviderError::invalid_config("`length` must be at least 1"));
     }
     let mut classes = Vec::new();
     let mut minimum_total = 0;
-    for (switch, min_name, alphabet) in CLASSES {
-        let enabled = attrs.bool_or(switch, true)?;
-        let minimum = count(&attrs, min_name, 0)?;
+    for (switch, min, alphabet) in CLASSES {
+        let enabled = switch.or(planned, true)?;
+        let minimum = count(planned, min)?;
         if !enabled {
             if minimum > 0 {
                 return Err(ProviderError::invalid_config(format!(
-                    "`{min_name}` is {minimum} but `{switch}` is false"
+                    "`{}` is {minimum} but `{}` is false",
+                    min.name(),
+                    switch.name()
                 )));
             }
             continue;
         }
-        let alphabet: Vec<char> = if switch == "special" {
-            attrs
-                .opt_string("override_special")?
+        let alphabet: Vec<char> = if switch.name() == string::SPECIAL.name() {
+            string::OVERRIDE_SPECIAL
+                .get(planned)?
+                .as_deref()
                 .unwrap_or(alphabet)
                 .chars()
                 .collect()
@@ -293,7 +191,8 @@ fn string_rules(planned: &Value) -> Result<StringRules, ProviderError> {
         if alphabet.is_empty() {
             if minimum > 0 {
                 return Err(ProviderError::invalid_config(format!(
-                    "`{min_name}` is {minimum} but `override_special` is empty"
+                    "`{}` is {minimum} but `override_special` is empty",
+                    min.name()
                 )));
             }
             continue;
@@ -328,9 +227,9 @@ fn generate_string(rules: &StringRules, entropy: &mut Entropy) -> Result<String,
     Ok(chars.into_iter().collect())
 }
 
-fn integer_bounds(attrs: &Attributes<'_>) -> Result<(i64, i64), ProviderError> {
-    let min = attrs.integer("min")?;
-    let max = attrs.integer("max")?;
+fn integer_bounds(object: &Value) -> Result<(i64, i64), ProviderError> {
+    let min = integer::MIN.require(object)?;
+    let max = integer::MAX.require(object)?;
     if min > max {
         return Err(ProviderError::invalid_config(format!(
             "`min` ({min}) is greater than `max` ({max})"
@@ -355,230 +254,397 @@ fn import_error(type_name: &str, id: &str, expected: &str) -> ProviderError {
         .with_help(format!("The import id of `{type_name}` is {expected}."))
 }
 
-#[async_trait]
-impl Provider for RandomProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+/// Checks `rule` on a wholly known configuration whose schema check passed, with the
+/// schema's defaults filled in; its error becomes a problem at `path` (the resource when
+/// the rule combines several arguments).
+fn check_rule(
+    schema: &ResourceSchema,
+    config: &Value,
+    problems: &mut Vec<Problem>,
+    path: &[&str],
+    rule: impl FnOnce(&Value) -> Result<(), ProviderError>,
+) {
+    if !problems.is_empty() || !config.is_wholly_known() {
+        // The rules need every value; apply checks again what is unknown now.
+        return;
     }
-
-    async fn configure(
-        &self,
-        _config: &Value,
-    ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        Ok(Arc::new(*self))
+    let conformed = schema.instance(schema.attributes.iter().map(|(name, a)| {
+        let given = config.get(name).filter(|v| !v.is_null()).cloned();
+        (
+            name.clone(),
+            given
+                .or_else(|| a.default.clone())
+                .unwrap_or_else(Value::null),
+        )
+    }));
+    if let Err(err) = rule(&conformed) {
+        problems.push(Problem::invalid_value(schema_path(path), err.message()));
     }
 }
 
+/// Every argument forces replacement, so an update keeps the generated values.
+fn keep_generated(schema: &ResourceSchema, prior: &Value, planned: &Value) -> Value {
+    let generated: Vec<(String, Value)> = schema
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.is_read_only())
+        .filter_map(|(name, _)| Some((name.clone(), prior.get(name)?.clone())))
+        .collect();
+    with_attributes(planned, generated)
+}
+
+struct RandomId;
+
 #[async_trait]
-impl ConfiguredProvider for RandomProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+impl Resource<()> for RandomId {
+    fn type_name(&self) -> &'static str {
+        "random_id"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new(
+            "Random bytes, in several encodings, suitable as unique identifiers. The encodings \
+             other than `id` start with `prefix`.",
+        )
+        .with(
+            id::BYTE_LENGTH
+                .required()
+                .force_new()
+                .describe("The number of random bytes to generate; at least 1."),
+        )
+        .with(
+            id::PREFIX
+                .optional()
+                .force_new()
+                .describe("Text put before `b64_url`, `b64_std`, `hex` and `dec`."),
+        )
+        .with(keepers())
+        .with(
+            ID.computed()
+                .describe("The bytes in URL-safe base64 without padding, without the prefix."),
+        )
+        .with(
+            id::B64_URL
+                .computed()
+                .describe("The prefix and the bytes in URL-safe base64 without padding."),
+        )
+        .with(
+            id::B64_STD
+                .computed()
+                .describe("The prefix and the bytes in standard padded base64."),
+        )
+        .with(
+            id::HEX
+                .computed()
+                .describe("The prefix and the bytes in lowercase hexadecimal."),
+        )
+        .with(
+            id::DEC
+                .computed()
+                .describe("The prefix and the bytes as a big-endian unsigned decimal number."),
+        )
     }
 
     /// Its objects exist only in the state: nothing outside can be orphaned.
-    fn objects_outside_state(&self, _type_name: &str) -> bool {
+    fn objects_outside_state(&self) -> bool {
         false
     }
 
-    fn validate(&self, type_name: &str, config: &Value) -> Vec<Problem> {
-        let Some(schema) = SCHEMA.resource(type_name) else {
-            return vec![Problem::invalid_value(
-                schema_path(&[]),
-                format!("the `random` provider has no resource type `{type_name}`"),
-            )];
-        };
-        let mut problems = validate_config(schema, config);
-        if !problems.is_empty() || !config.is_wholly_known() {
-            // The remaining rules need every value; apply re-checks what is unknown now.
-            return problems;
-        }
-        let conformed = schema.instance(schema.attributes.iter().map(|(name, a)| {
-            let given = config.get(name).filter(|v| !v.is_null()).cloned();
-            (
-                name.clone(),
-                given
-                    .or_else(|| a.default.clone())
-                    .unwrap_or_else(Value::null),
-            )
-        }));
-        let rule = match type_name {
-            "random_id" => Attributes::new(&conformed)
-                .integer("byte_length")
-                .and_then(|n| {
-                    if n < 1 {
-                        Err(ProviderError::invalid_config(
-                            "`byte_length` must be at least 1",
-                        ))
-                    } else {
-                        Ok(())
-                    }
-                })
-                .map_err(|e| ("byte_length", e)),
-            // The rules combine several arguments: the problem is the resource's.
-            "random_string" => string_rules(&conformed).map(|_| ()).map_err(|e| ("", e)),
-            "random_integer" => integer_bounds(&Attributes::new(&conformed))
-                .map(|_| ())
-                .map_err(|e| ("min", e)),
-            _ => Ok(()),
-        };
-        if let Err((name, err)) = rule {
-            let path = if name.is_empty() {
-                schema_path(&[])
-            } else {
-                schema_path(&[name])
-            };
-            problems.push(Problem::invalid_value(path, err.message()));
-        }
-        problems
-    }
-
-    async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        let attrs = Attributes::new(planned);
-        let updates = match type_name {
-            "random_id" => {
-                let length = count(&attrs, "byte_length", 0)?;
-                if length == 0 {
-                    return Err(ProviderError::invalid_config(
-                        "`byte_length` must be at least 1",
-                    ));
-                }
-                let mut bytes = vec![0u8; length];
-                Entropy::os().fill(&mut bytes)?;
-                id_encodings(&bytes, attrs.opt_string("prefix")?.unwrap_or(""))
-            }
-            "random_string" => {
-                let rules = string_rules(planned)?;
-                let result = generate_string(&rules, &mut Entropy::os())?;
-                vec![
-                    ("result", Value::string(result)),
-                    ("id", Value::string("none")),
-                ]
-            }
-            _ => {
-                let (min, max) = integer_bounds(&attrs)?;
-                let mut entropy = match attrs.opt_string("seed")? {
-                    Some(seed) => Entropy::seeded(seed),
-                    None => Entropy::os(),
-                };
-                let result = generate_integer(min, max, &mut entropy)?;
-                vec![
-                    ("result", Value::number(result as f64)),
-                    ("id", Value::string(result.to_string())),
-                ]
-            }
-        };
-        Ok(schema.mark_sensitive(with_attributes(planned, updates)))
-    }
-
-    async fn read(&self, type_name: &str, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        Ok(Some(schema.mark_sensitive(prior.clone())))
-    }
-
-    async fn update(
-        &self,
-        type_name: &str,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, ProviderError> {
-        // Every argument forces replacement; keep the generated values whatever happens.
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        let generated: Vec<(String, Value)> = schema
-            .attributes
-            .iter()
-            .filter(|(_, a)| a.is_read_only())
-            .filter_map(|(name, _)| Some((name.clone(), prior.get(name)?.clone())))
-            .collect();
-        Ok(schema.mark_sensitive(with_attributes(planned, generated)))
-    }
-
-    async fn delete(&self, type_name: &str, _prior: &Value) -> Result<(), ProviderError> {
-        resource_schema(&SCHEMA, type_name).map(|_| ())
-    }
-
-    /// Import ids, as Terraform's: `random_id` — the `id` (URL-safe base64), optionally
-    /// after `PREFIX,`; `random_string` — the result itself; `random_integer` —
-    /// `RESULT,MIN,MAX` or `RESULT,MIN,MAX,SEED`.
-    async fn import(&self, type_name: &str, id: &str) -> Result<Option<Value>, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
-        let defaults = schema
-            .attributes
-            .iter()
-            .filter_map(|(name, a)| Some((name.clone(), a.default.clone()?)));
-        let values: Vec<(String, Value)> = match type_name {
-            "random_id" => {
-                let (prefix, encoded) = match id.rsplit_once(',') {
-                    Some((prefix, encoded)) => (Some(prefix), encoded),
-                    None => (None, id),
-                };
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(encoded)
-                    .ok()
-                    .filter(|b| !b.is_empty())
-                    .ok_or_else(|| {
-                        import_error(
-                            type_name,
-                            id,
-                            "the `id` in URL-safe base64, optionally preceded by `PREFIX,`",
-                        )
-                    })?;
-                let mut values: Vec<(String, Value)> = id_encodings(&bytes, prefix.unwrap_or(""))
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect();
-                values.push(("byte_length".into(), Value::number(bytes.len() as f64)));
-                values.push((
-                    "prefix".into(),
-                    prefix.map(Value::string).unwrap_or_else(Value::null),
+    fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
+        check_rule(&self.schema(), config, problems, &["byte_length"], |c| {
+            if id::BYTE_LENGTH.require(c)? < 1 {
+                return Err(ProviderError::invalid_config(
+                    "`byte_length` must be at least 1",
                 ));
-                values
             }
-            "random_string" => {
-                if id.is_empty() {
-                    return Err(import_error(type_name, id, "the string itself"));
-                }
-                let mut values: Vec<(String, Value)> = defaults.collect();
-                values.push(("length".into(), Value::number(id.chars().count() as f64)));
-                values.push(("result".into(), Value::string(id)));
-                values.push(("id".into(), Value::string("none")));
-                values
-            }
-            _ => {
-                let parts: Vec<&str> = id.split(',').collect();
-                let number = |i: usize| parts.get(i).and_then(|s| s.trim().parse::<i64>().ok());
-                let (Some(result), Some(min), Some(max), true) =
-                    (number(0), number(1), number(2), parts.len() <= 4)
-                else {
-                    return Err(import_error(
-                        type_name,
-                        id,
-                        "`RESULT,MIN,MAX` or `RESULT,MIN,MAX,SEED`",
-                    ));
-                };
-                if !(min <= result && result <= max) {
-                    return Err(import_error(
-                        type_name,
-                        id,
-                        "`RESULT,MIN,MAX` with MIN <= RESULT <= MAX",
-                    ));
-                }
-                vec![
-                    ("result".into(), Value::number(result as f64)),
-                    ("id".into(), Value::string(result.to_string())),
-                    ("min".into(), Value::number(min as f64)),
-                    ("max".into(), Value::number(max as f64)),
-                    (
-                        "seed".into(),
-                        parts
-                            .get(3)
-                            .map(|s| Value::string(*s))
-                            .unwrap_or_else(Value::null),
-                    ),
-                ]
-            }
+            Ok(())
+        });
+    }
+
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _: &CreateToken,
+    ) -> Result<Value, ProviderError> {
+        let length = count(planned, id::BYTE_LENGTH)?;
+        if length == 0 {
+            return Err(ProviderError::invalid_config(
+                "`byte_length` must be at least 1",
+            ));
+        }
+        let mut bytes = vec![0u8; length];
+        Entropy::os().fill(&mut bytes)?;
+        let prefix = id::PREFIX.get(planned)?.unwrap_or_default();
+        Ok(with_attributes(planned, id_encodings(&bytes, &prefix)))
+    }
+
+    async fn read_many(&self, _: &(), priors: &[Value]) -> Results {
+        as_recorded(priors)
+    }
+
+    async fn update(&self, _: &(), prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
+        Ok(keep_generated(&self.schema(), prior, planned))
+    }
+
+    async fn delete(&self, _: &(), _prior: &Value) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// As Terraform: the `id` (URL-safe base64), optionally after `PREFIX,`.
+    async fn import(&self, _: &(), import_id: &str) -> Result<Option<Value>, ProviderError> {
+        let (prefix, encoded) = match import_id.rsplit_once(',') {
+            Some((prefix, encoded)) => (Some(prefix), encoded),
+            None => (None, import_id),
         };
-        Ok(Some(schema.mark_sensitive(schema.instance(values))))
+        let bytes = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .ok()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| {
+                import_error(
+                    self.type_name(),
+                    import_id,
+                    "the `id` in URL-safe base64, optionally preceded by `PREFIX,`",
+                )
+            })?;
+        let mut values = id_encodings(&bytes, prefix.unwrap_or(""));
+        values.push(id::BYTE_LENGTH.to(i64::try_from(bytes.len()).unwrap_or(i64::MAX)));
+        values.push(id::PREFIX.to_opt(prefix));
+        Ok(Some(self.schema().instance(values)))
+    }
+}
+
+struct RandomString;
+
+#[async_trait]
+impl Resource<()> for RandomString {
+    fn type_name(&self) -> &'static str {
+        "random_string"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        let class = |field: Attr<bool>, description: &str| {
+            field
+                .optional()
+                .force_new()
+                .default_value(true)
+                .describe(description)
+        };
+        let minimum = |field: Attr<i64>, description: &str| {
+            field
+                .optional()
+                .force_new()
+                .default_value(0)
+                .describe(description)
+        };
+        ResourceSchema::new(
+            "A random string of characters from the enabled classes. The result is sensitive.",
+        )
+        .with(string::LENGTH.required().force_new().describe(
+            "The number of characters; at least 1 and at least the sum of the `min_*` arguments.",
+        ))
+        .with(keepers())
+        .with(class(
+            string::SPECIAL,
+            "Include special characters (`override_special`, or `!@#$%&*()-_=+[]{}<>:?`).",
+        ))
+        .with(class(string::UPPER, "Include uppercase letters."))
+        .with(class(string::LOWER, "Include lowercase letters."))
+        .with(class(string::NUMERIC, "Include digits."))
+        .with(minimum(
+            string::MIN_SPECIAL,
+            "At least this many special characters.",
+        ))
+        .with(minimum(
+            string::MIN_UPPER,
+            "At least this many uppercase letters.",
+        ))
+        .with(minimum(
+            string::MIN_LOWER,
+            "At least this many lowercase letters.",
+        ))
+        .with(minimum(string::MIN_NUMERIC, "At least this many digits."))
+        .with(
+            string::OVERRIDE_SPECIAL
+                .optional()
+                .force_new()
+                .describe("The special characters to use instead of the default ones."),
+        )
+        .with(
+            string::RESULT
+                .computed()
+                .sensitive()
+                .describe("The generated string."),
+        )
+        .with(
+            ID.computed()
+                .describe("Always `\"none\"`: the result is secret, so it is not the identifier."),
+        )
+    }
+
+    /// Its objects exist only in the state: nothing outside can be orphaned.
+    fn objects_outside_state(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
+        check_rule(&self.schema(), config, problems, &[], |c| {
+            string_rules(c).map(|_| ())
+        });
+    }
+
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _: &CreateToken,
+    ) -> Result<Value, ProviderError> {
+        let rules = string_rules(planned)?;
+        let result = generate_string(&rules, &mut Entropy::os())?;
+        Ok(with_attributes(
+            planned,
+            [string::RESULT.to(result), ID.to("none")],
+        ))
+    }
+
+    async fn read_many(&self, _: &(), priors: &[Value]) -> Results {
+        as_recorded(priors)
+    }
+
+    async fn update(&self, _: &(), prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
+        Ok(keep_generated(&self.schema(), prior, planned))
+    }
+
+    async fn delete(&self, _: &(), _prior: &Value) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// As Terraform: the result itself.
+    async fn import(&self, _: &(), import_id: &str) -> Result<Option<Value>, ProviderError> {
+        if import_id.is_empty() {
+            return Err(import_error(
+                self.type_name(),
+                import_id,
+                "the string itself",
+            ));
+        }
+        let schema = self.schema();
+        let mut values: Vec<(String, Value)> = schema
+            .attributes
+            .iter()
+            .filter_map(|(name, a)| Some((name.clone(), a.default.clone()?)))
+            .collect();
+        let length = i64::try_from(import_id.chars().count()).unwrap_or(i64::MAX);
+        for (name, value) in [
+            string::LENGTH.to(length),
+            string::RESULT.to(import_id),
+            ID.to("none"),
+        ] {
+            values.push((name.to_owned(), value));
+        }
+        Ok(Some(schema.instance(values)))
+    }
+}
+
+struct RandomInteger;
+
+#[async_trait]
+impl Resource<()> for RandomInteger {
+    fn type_name(&self) -> &'static str {
+        "random_integer"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new("A random whole number between `min` and `max`, both included.")
+            .with(
+                integer::MIN
+                    .required()
+                    .force_new()
+                    .describe("The smallest possible result."),
+            )
+            .with(
+                integer::MAX
+                    .required()
+                    .force_new()
+                    .describe("The largest possible result."),
+            )
+            .with(integer::SEED.optional().force_new().describe(
+                "Makes the result a fixed function of this text (and of `min` and `max`).",
+            ))
+            .with(keepers())
+            .with(integer::RESULT.computed().describe("The random number."))
+            .with(ID.computed().describe("The result as a string."))
+    }
+
+    /// Its objects exist only in the state: nothing outside can be orphaned.
+    fn objects_outside_state(&self) -> bool {
+        false
+    }
+
+    fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
+        check_rule(&self.schema(), config, problems, &["min"], |c| {
+            integer_bounds(c).map(|_| ())
+        });
+    }
+
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _: &CreateToken,
+    ) -> Result<Value, ProviderError> {
+        let (min, max) = integer_bounds(planned)?;
+        let mut entropy = match integer::SEED.get(planned)? {
+            Some(seed) => Entropy::seeded(&seed),
+            None => Entropy::os(),
+        };
+        let result = generate_integer(min, max, &mut entropy)?;
+        Ok(with_attributes(
+            planned,
+            [integer::RESULT.to(result), ID.to(result.to_string())],
+        ))
+    }
+
+    async fn read_many(&self, _: &(), priors: &[Value]) -> Results {
+        as_recorded(priors)
+    }
+
+    async fn update(&self, _: &(), prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
+        Ok(keep_generated(&self.schema(), prior, planned))
+    }
+
+    async fn delete(&self, _: &(), _prior: &Value) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// As Terraform: `RESULT,MIN,MAX` or `RESULT,MIN,MAX,SEED`.
+    async fn import(&self, _: &(), import_id: &str) -> Result<Option<Value>, ProviderError> {
+        let parts: Vec<&str> = import_id.split(',').collect();
+        let number = |i: usize| parts.get(i).and_then(|s| s.trim().parse::<i64>().ok());
+        let (Some(result), Some(min), Some(max), true) =
+            (number(0), number(1), number(2), parts.len() <= 4)
+        else {
+            return Err(import_error(
+                self.type_name(),
+                import_id,
+                "`RESULT,MIN,MAX` or `RESULT,MIN,MAX,SEED`",
+            ));
+        };
+        if !(min <= result && result <= max) {
+            return Err(import_error(
+                self.type_name(),
+                import_id,
+                "`RESULT,MIN,MAX` with MIN <= RESULT <= MAX",
+            ));
+        }
+        Ok(Some(self.schema().instance([
+            integer::RESULT.to(result),
+            ID.to(result.to_string()),
+            integer::MIN.to(min),
+            integer::MAX.to(max),
+            integer::SEED.to_opt(parts.get(3).copied()),
+        ])))
     }
 }
 

@@ -6,12 +6,10 @@
 
 use std::sync::{Arc, LazyLock};
 
-use aic_lang::types::Type;
 use aic_lang::value::Value;
-use aic_provider::{
-    resource_schema, validate_config, with_attributes, AttributeSchema, Attributes,
-    ConfiguredProvider, Problem, Provider, ProviderError, ProviderSchema, ResourceSchema,
-};
+use aic_provider::{with_attributes, Problem, ProviderError, ResourceSchema};
+use aic_provider_kit::bulk::{as_recorded, Results};
+use aic_provider_kit::{Attr, CreateToken, Declare, Plugin, Resource, Table, ID};
 use async_trait::async_trait;
 use indexmap::IndexMap;
 use time::format_description::well_known::Rfc3339;
@@ -20,64 +18,28 @@ use time::OffsetDateTime;
 use crate::duration::GoDuration;
 use crate::schema_path;
 
-/// The `time` provider. It takes no configuration.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TimeProvider;
+const CREATE_DURATION: Attr<String> = Attr::new("create_duration");
+const DESTROY_DURATION: Attr<String> = Attr::new("destroy_duration");
+const TRIGGERS: Attr<IndexMap<String, String>> = Attr::new("triggers");
 
-const DURATIONS: [&str; 2] = ["create_duration", "destroy_duration"];
+const DURATIONS: [Attr<String>; 2] = [CREATE_DURATION, DESTROY_DURATION];
 
-static SCHEMA: LazyLock<ProviderSchema> = LazyLock::new(|| ProviderSchema {
-    provider: ResourceSchema::new("Time-based resources."),
-    resources: [(
-        "time_sleep".to_owned(),
-        ResourceSchema::new(
-            "Waits when created and/or destroyed, to delay the resources that depend on it. \
-             At least one of `create_duration` and `destroy_duration` must be set. Changing \
-             a duration alone waits nothing; changing `triggers` replaces the resource and \
-             waits again.",
-        )
-        .attribute(
-            "create_duration",
-            AttributeSchema::optional(Type::String).describe(
-                "How long to wait when creating, such as `\"30s\"` or `\"5m\"` (Go duration \
-                 syntax: a number and one of `ns`, `us`, `ms`, `s`, `m`, `h`, possibly \
-                 repeated, as in `\"1m30s\"`).",
-            ),
-        )
-        .attribute(
-            "destroy_duration",
-            AttributeSchema::optional(Type::String).describe(
-                "How long to wait when destroying, in the same syntax. The value in the state \
-                 is used, so a change must be applied before it takes effect.",
-            ),
-        )
-        .attribute(
-            "triggers",
-            AttributeSchema::optional(Type::map(Type::String))
-                .force_new()
-                .describe(
-                    "Arbitrary values that, when changed, replace the resource and wait again.",
-                ),
-        )
-        .attribute(
-            "id",
-            AttributeSchema::computed(Type::String).describe(
-                "The time of creation in RFC 3339 format, such as `2020-02-12T06:36:13Z`.",
-            ),
-        ),
-    )]
-    .into_iter()
-    .collect(),
-    data_sources: IndexMap::new(),
+static TABLE: LazyLock<Arc<Table<()>>> = LazyLock::new(|| {
+    Arc::new(Table::new(ResourceSchema::new("Time-based resources.")).resource(TimeSleep))
 });
 
-/// The duration attribute `name` of `object`, parsed; `None` when unset.
-fn duration(object: &Value, name: &str) -> Result<Option<GoDuration>, ProviderError> {
-    Attributes::new(object)
-        .opt_string(name)?
+/// The `time` provider. It takes no configuration.
+pub fn provider() -> Plugin<()> {
+    Plugin::offline(TABLE.clone())
+}
+
+/// The duration `field` of `object`, parsed; `None` when unset.
+fn duration(object: &Value, field: Attr<String>) -> Result<Option<GoDuration>, ProviderError> {
+    field
+        .get(object)?
         .map(|text| {
             text.parse::<GoDuration>()
-                .map_err(|err| ProviderError::invalid_config(format!("`{name}`: {err}")))
+                .map_err(|err| ProviderError::invalid_config(format!("`{}`: {err}", field.name())))
         })
         .transpose()
 }
@@ -90,44 +52,53 @@ fn now_rfc3339() -> Result<String, ProviderError> {
         .map_err(|err| ProviderError::other(format!("could not format the current time: {err}")))
 }
 
-#[async_trait]
-impl Provider for TimeProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
-    }
-
-    async fn configure(
-        &self,
-        _config: &Value,
-    ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        Ok(Arc::new(*self))
-    }
-}
+struct TimeSleep;
 
 #[async_trait]
-impl ConfiguredProvider for TimeProvider {
-    fn schema(&self) -> &ProviderSchema {
-        &SCHEMA
+impl Resource<()> for TimeSleep {
+    fn type_name(&self) -> &'static str {
+        "time_sleep"
+    }
+
+    fn schema(&self) -> ResourceSchema {
+        ResourceSchema::new(
+            "Waits when created and/or destroyed, to delay the resources that depend on it. \
+             At least one of `create_duration` and `destroy_duration` must be set. Changing \
+             a duration alone waits nothing; changing `triggers` replaces the resource and \
+             waits again.",
+        )
+        .with(CREATE_DURATION.optional().describe(
+            "How long to wait when creating, such as `\"30s\"` or `\"5m\"` (Go duration \
+             syntax: a number and one of `ns`, `us`, `ms`, `s`, `m`, `h`, possibly \
+             repeated, as in `\"1m30s\"`).",
+        ))
+        .with(DESTROY_DURATION.optional().describe(
+            "How long to wait when destroying, in the same syntax. The value in the state \
+             is used, so a change must be applied before it takes effect.",
+        ))
+        .with(
+            TRIGGERS.optional().force_new().describe(
+                "Arbitrary values that, when changed, replace the resource and wait again.",
+            ),
+        )
+        .with(
+            ID.computed().describe(
+                "The time of creation in RFC 3339 format, such as `2020-02-12T06:36:13Z`.",
+            ),
+        )
     }
 
     /// Its objects exist only in the state: nothing outside can be orphaned.
-    fn objects_outside_state(&self, _type_name: &str) -> bool {
+    fn objects_outside_state(&self) -> bool {
         false
     }
 
-    fn validate(&self, type_name: &str, config: &Value) -> Vec<Problem> {
-        let Some(schema) = SCHEMA.resource(type_name) else {
-            return vec![Problem::invalid_value(
-                schema_path(&[]),
-                format!("the `time` provider has no resource type `{type_name}`"),
-            )];
-        };
-        let mut problems = validate_config(schema, config);
+    fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
         if !config.is_known() {
-            return problems;
+            return;
         }
-        let unset = |name: &str| config.get(name).is_none_or(Value::is_null);
-        if DURATIONS.iter().all(|name| unset(name)) {
+        let unset = |field: &Attr<String>| config.get(field.name()).is_none_or(Value::is_null);
+        if DURATIONS.iter().all(unset) {
             problems.push(
                 Problem::conflicting_attributes(
                     schema_path(&[]),
@@ -136,9 +107,9 @@ impl ConfiguredProvider for TimeProvider {
                 .with_help("Set `create_duration`, `destroy_duration` or both, such as `create_duration = \"30s\"`."),
             );
         }
-        for name in DURATIONS {
+        for field in DURATIONS {
             let Some(text) = config
-                .get(name)
+                .get(field.name())
                 .filter(|v| v.is_known())
                 .and_then(Value::as_str)
             else {
@@ -146,44 +117,35 @@ impl ConfiguredProvider for TimeProvider {
             };
             if let Err(err) = text.parse::<GoDuration>() {
                 problems.push(Problem::invalid_value(
-                    schema_path(&[name]),
+                    schema_path(&[field.name()]),
                     err.to_string(),
                 ));
             }
         }
-        problems
     }
 
-    async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        if let Some(wait) = duration(planned, "create_duration")? {
+    async fn create(
+        &self,
+        _: &(),
+        planned: &Value,
+        _: &CreateToken,
+    ) -> Result<Value, ProviderError> {
+        if let Some(wait) = duration(planned, CREATE_DURATION)? {
             tokio::time::sleep(wait.as_duration()).await;
         }
-        Ok(with_attributes(
-            planned,
-            [("id", Value::string(now_rfc3339()?))],
-        ))
+        Ok(with_attributes(planned, [ID.to(now_rfc3339()?)]))
     }
 
-    async fn read(&self, type_name: &str, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        Ok(Some(prior.clone()))
+    async fn read_many(&self, _: &(), priors: &[Value]) -> Results {
+        as_recorded(priors)
     }
 
-    async fn update(
-        &self,
-        type_name: &str,
-        prior: &Value,
-        planned: &Value,
-    ) -> Result<Value, ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        let id = prior.get("id").cloned().unwrap_or_else(Value::null);
-        Ok(with_attributes(planned, [("id", id)]))
+    async fn update(&self, _: &(), prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
+        Ok(with_attributes(planned, [ID.copied(prior)]))
     }
 
-    async fn delete(&self, type_name: &str, prior: &Value) -> Result<(), ProviderError> {
-        resource_schema(&SCHEMA, type_name)?;
-        if let Some(wait) = duration(prior, "destroy_duration")? {
+    async fn delete(&self, _: &(), prior: &Value) -> Result<(), ProviderError> {
+        if let Some(wait) = duration(prior, DESTROY_DURATION)? {
             tokio::time::sleep(wait.as_duration()).await;
         }
         Ok(())
@@ -191,8 +153,7 @@ impl ConfiguredProvider for TimeProvider {
 
     /// The import id is `CREATE_DURATION,DESTROY_DURATION[,KEY=VALUE…]` (either duration
     /// may be empty, not both), as Terraform's; `id` becomes the time of the import.
-    async fn import(&self, type_name: &str, id: &str) -> Result<Option<Value>, ProviderError> {
-        let schema = resource_schema(&SCHEMA, type_name)?;
+    async fn import(&self, _: &(), id: &str) -> Result<Option<Value>, ProviderError> {
         let invalid = |why: &str| {
             ProviderError::invalid_config(format!("cannot import `time_sleep` from {id:?}: {why}"))
                 .with_help("The import id is `CREATE_DURATION,DESTROY_DURATION[,KEY=VALUE...]`, such as `30s,` or `,1m,run=2`.")
@@ -204,25 +165,25 @@ impl ConfiguredProvider for TimeProvider {
         if create.is_empty() && destroy.is_empty() {
             return Err(invalid("both durations are empty"));
         }
-        let mut values = vec![("id".to_owned(), Value::string(now_rfc3339()?))];
-        for (name, text) in [("create_duration", create), ("destroy_duration", destroy)] {
+        let mut values = vec![ID.to(now_rfc3339()?)];
+        for (field, text) in [(CREATE_DURATION, create), (DESTROY_DURATION, destroy)] {
             if text.is_empty() {
                 continue;
             }
             text.parse::<GoDuration>()
                 .map_err(|err| invalid(&err.to_string()))?;
-            values.push((name.to_owned(), Value::string(text)));
+            values.push(field.to(text));
         }
         let mut triggers = IndexMap::new();
         for trigger in parts {
             let (key, value) = trigger
                 .split_once('=')
                 .ok_or_else(|| invalid(&format!("trigger {trigger:?} is not KEY=VALUE")))?;
-            triggers.insert(key.to_owned(), Value::string(value));
+            triggers.insert(key.to_owned(), value.to_owned());
         }
         if !triggers.is_empty() {
-            values.push(("triggers".to_owned(), Value::map(triggers)));
+            values.push(TRIGGERS.to(triggers));
         }
-        Ok(Some(schema.instance(values)))
+        Ok(Some(self.schema().instance(values)))
     }
 }

@@ -9,7 +9,7 @@ use common::{action, configured, create, object, string_map, Action, TestResult}
 #[tokio::test]
 async fn create_read_and_replace_on_trigger_change() -> TestResult {
     let null = configured("null").await?;
-    let config = object([("triggers", string_map([("version", "1")]))]);
+    let config = object([("triggers", string_map(&[("version", "1")]))]);
     let state = create(&*null, "null_resource", &config).await?;
     let id = state
         .get("id")
@@ -29,7 +29,7 @@ async fn create_read_and_replace_on_trigger_change() -> TestResult {
     let (same, _) = action(&*null, "null_resource", &state, &config).await?;
     assert_eq!(same, Action::NoOp);
 
-    let changed = object([("triggers", string_map([("version", "2")]))]);
+    let changed = object([("triggers", string_map(&[("version", "2")]))]);
     let (replace, response) = action(&*null, "null_resource", &state, &changed).await?;
     assert_eq!(replace, Action::Replace(vec!["triggers".into()]));
     assert_eq!(
@@ -58,7 +58,7 @@ async fn unknown_trigger_forces_replacement() -> TestResult {
     let state = create(
         &*null,
         "null_resource",
-        &object([("triggers", string_map([("a", "1")]))]),
+        &object([("triggers", string_map(&[("a", "1")]))]),
     )
     .await?;
     let unknown = object([(
@@ -84,7 +84,7 @@ async fn unknown_types_and_unsupported_operations_are_errors() -> TestResult {
         import.map(|e| e.kind()),
         Some(aic_provider::ErrorKind::Unsupported)
     );
-    let problems = null.validate("null_resource", &object([("trigers", string_map([]))]));
+    let problems = null.validate("null_resource", &object([("trigers", string_map(&[]))]));
     assert_eq!(problems.len(), 1);
     assert_eq!(
         problems.first().and_then(|p| p.help.as_deref()),

@@ -42,7 +42,7 @@ async fn random_id_is_stable_until_replaced() -> TestResult {
     let random = configured("random").await?;
     let config = object([
         ("byte_length", Value::number(4.0)),
-        ("keepers", string_map([("ami", "ami-1")])),
+        ("keepers", string_map(&[("ami", "ami-1")])),
     ]);
     let state = create(&*random, "random_id", &config).await?;
     for _ in 0..3 {
@@ -54,7 +54,7 @@ async fn random_id_is_stable_until_replaced() -> TestResult {
     }
     let rotated = object([
         ("byte_length", Value::number(4.0)),
-        ("keepers", string_map([("ami", "ami-2")])),
+        ("keepers", string_map(&[("ami", "ami-2")])),
     ]);
     let (replace, response) = action(&*random, "random_id", &state, &rotated).await?;
     assert_eq!(replace, Action::Replace(vec!["keepers".into()]));

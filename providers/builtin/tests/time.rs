@@ -45,7 +45,7 @@ async fn duration_change_updates_in_place_and_triggers_replace() -> TestResult {
     let time = configured("time").await?;
     let config = object([
         ("create_duration", Value::string("1ms")),
-        ("triggers", string_map([("v", "1")])),
+        ("triggers", string_map(&[("v", "1")])),
     ]);
     let state = create(&*time, "time_sleep", &config).await?;
     assert_eq!(time.read("time_sleep", &state).await?, Some(state.clone()));
@@ -54,7 +54,7 @@ async fn duration_change_updates_in_place_and_triggers_replace() -> TestResult {
 
     let longer = object([
         ("create_duration", Value::string("10m")),
-        ("triggers", string_map([("v", "1")])),
+        ("triggers", string_map(&[("v", "1")])),
     ]);
     let (update, response) = action(&*time, "time_sleep", &state, &longer).await?;
     assert_eq!(update, Action::Update);
@@ -69,7 +69,7 @@ async fn duration_change_updates_in_place_and_triggers_replace() -> TestResult {
 
     let retriggered = object([
         ("create_duration", Value::string("1ms")),
-        ("triggers", string_map([("v", "2")])),
+        ("triggers", string_map(&[("v", "2")])),
     ]);
     let (replace, _) = action(&*time, "time_sleep", &state, &retriggered).await?;
     assert_eq!(replace, Action::Replace(vec!["triggers".into()]));
@@ -99,7 +99,7 @@ async fn validation_and_import() -> TestResult {
         .unwrap_or_else(Value::null);
     assert_eq!(imported.get("create_duration"), Some(&Value::string("30s")));
     assert_eq!(imported.get("destroy_duration"), Some(&Value::null()));
-    assert_eq!(imported.get("triggers"), Some(&string_map([("run", "2")])));
+    assert_eq!(imported.get("triggers"), Some(&string_map(&[("run", "2")])));
     for bad in ["30s", ",", "x,", "1s,2s,novalue"] {
         assert!(time.import("time_sleep", bad).await.is_err(), "{bad:?}");
     }

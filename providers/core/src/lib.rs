@@ -35,7 +35,9 @@ pub mod validate;
 pub use attrs::{with_attributes, Attributes};
 pub use error::{CloudError, ErrorDetail, ErrorKind, ProviderError};
 pub use plan::{plan_resource, PlanRequest, PlanResponse};
-pub use provider::{data_source_schema, resource_schema, ConfiguredProvider, Provider};
+pub use provider::{
+    data_source_schema, resource_schema, unknown_type_problem, ConfiguredProvider, Provider,
+};
 pub use registry::Registry;
 pub use schema::{
     did_you_mean, schema_type, AttributeSchema, ConfigSchema, NestedBlockSchema, Nesting,

@@ -26,6 +26,12 @@ pub trait Provider: Send + Sync {
     /// Everything the provider offers; the same for every configuration.
     fn schema(&self) -> &ProviderSchema;
 
+    /// The SDK this provider is built on, with its version (`aws-sdk-ec2 1.274.0`), for
+    /// `aic version`; `None` for providers that call no cloud SDK (the default).
+    fn sdk(&self) -> Option<String> {
+        None
+    }
+
     /// Checks a provider configuration without calling any API. The default checks it
     /// against [`ProviderSchema::provider`].
     fn validate_config(&self, config: &Value) -> Vec<Problem> {
@@ -73,7 +79,10 @@ pub trait ConfiguredProvider: Send + Sync {
     fn validate(&self, type_name: &str, config: &Value) -> Vec<Problem> {
         match self.schema().resource(type_name) {
             Some(schema) => validate_config(schema, config),
-            None => vec![unknown_type(type_name, self.schema().resources.keys())],
+            None => vec![unknown_type_problem(
+                type_name,
+                self.schema().resources.keys(),
+            )],
         }
     }
 
@@ -82,7 +91,10 @@ pub trait ConfiguredProvider: Send + Sync {
     fn validate_data(&self, type_name: &str, config: &Value) -> Vec<Problem> {
         match self.schema().data_source(type_name) {
             Some(schema) => validate_config(schema, config),
-            None => vec![unknown_type(type_name, self.schema().data_sources.keys())],
+            None => vec![unknown_type_problem(
+                type_name,
+                self.schema().data_sources.keys(),
+            )],
         }
     }
 
@@ -96,6 +108,34 @@ pub trait ConfiguredProvider: Send + Sync {
     /// Creates the object described by `planned` (wholly known, from
     /// [`ConfiguredProvider::plan`]) and returns it with its computed attributes.
     async fn create(&self, type_name: &str, planned: &Value) -> Result<Value, ProviderError>;
+
+    /// Creates as [`ConfiguredProvider::create`] does, knowing `token`: a unique string the
+    /// engine journaled with its intent before the call. A provider that can puts it on the
+    /// object (a tag, a label), so that [`ConfiguredProvider::find_created`] finds the
+    /// object when a crash lost the answer. The default ignores the token.
+    async fn create_with_token(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        token: &str,
+    ) -> Result<Value, ProviderError> {
+        let _ = token;
+        self.create(type_name, planned).await
+    }
+
+    /// The object a [`ConfiguredProvider::create_with_token`] of `planned` with `token`
+    /// made, when it exists. The engine asks after a crash lost a create's answer and
+    /// adopts what is found. `None`: nothing was found, or the provider cannot tell (the
+    /// default); the engine then reads the recorded intent as any other object.
+    async fn find_created(
+        &self,
+        type_name: &str,
+        planned: &Value,
+        token: &str,
+    ) -> Result<Option<Value>, ProviderError> {
+        let _ = (type_name, planned, token);
+        Ok(None)
+    }
 
     /// Reads the object as it is now; `None` when it no longer exists. Attributes that
     /// changed outside aic come back changed, so that the engine shows the drift.
@@ -178,7 +218,12 @@ fn unsupported_type<'a>(type_name: &str, known: impl Iterator<Item = &'a String>
     }
 }
 
-fn unknown_type<'a>(type_name: &str, known: impl Iterator<Item = &'a String>) -> Problem {
+/// The validation problem for a type the provider does not have, with a "did you mean"
+/// among `known`.
+pub fn unknown_type_problem<'a>(
+    type_name: &str,
+    known: impl Iterator<Item = &'a String>,
+) -> Problem {
     let problem = Problem::invalid_value(
         AttrPath::root(),
         format!("this provider has no type `{type_name}`"),

@@ -7,23 +7,83 @@
 //! terminating instances are gone. `user_data` is not returned by `DescribeInstances`:
 //! reads keep the prior value, and import reads it with `DescribeInstanceAttribute`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{with_attributes, ProviderError, ResourceSchema};
+use aic_provider_kit::{Attr, CloudType, Context, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeValue, Instance, InstanceAttributeName, InstanceStateName, InstanceType, ResourceType,
+    AttributeValue, Filter, Instance, InstanceAttributeName, InstanceStateName, InstanceType,
+    ResourceType,
 };
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use super::{filter, id_chunks, results};
-use crate::ec2::{incomplete, object, Ec2, IDS_PER_CALL};
-use crate::error::{api_error, gone_as_none, reference_not_found};
-use crate::values::{arn, attr, opt_string, string_set, strings};
-use crate::{tags, values, wait};
+use crate::ec2::{created, ec2_type, filter, pages, send_once, which_filter, Ec2, Found};
+use crate::error::{api_error, reference_not_found, EC2};
+use crate::fields::{tagged, ARN, AVAILABILITY_ZONE, INSTANCE_TYPE, SUBNET_ID, USER_DATA};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_instance";
+const AMI: Attr<String> = Attr::new("ami");
+const VPC_SECURITY_GROUP_IDS: Attr<BTreeSet<String>> = Attr::new("vpc_security_group_ids");
+const PRIVATE_IP: Attr<String> = Attr::new("private_ip");
+const PUBLIC_IP: Attr<String> = Attr::new("public_ip");
+const PRIVATE_DNS: Attr<String> = Attr::new("private_dns");
+const INSTANCE_STATE: Attr<String> = Attr::new("instance_state");
+
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
+    let schema = ResourceSchema::new(
+        "An EC2 instance. Creation waits until it is `running`, deletion until it is \
+         `terminated`. Changing `instance_type` stops it, changes the type and starts it \
+         again; tags and security groups change without a restart; `ami`, `subnet_id` and \
+         `user_data` force a replacement. `user_data` is sent as given (aic encodes it) and \
+         read back only on import.",
+    )
+    .with(AMI.required().force_new().describe("The AMI to launch."))
+    .with(
+        INSTANCE_TYPE
+            .required()
+            .describe("The instance type, e.g. `t3.micro`; changed with a stop and start."),
+    )
+    .with(
+        SUBNET_ID
+            .optional_computed()
+            .force_new()
+            .describe("The subnet to launch in; the default VPC's when left out."),
+    )
+    .with(
+        VPC_SECURITY_GROUP_IDS
+            .optional_computed()
+            .describe("The security groups; the VPC's default group when left out."),
+    )
+    .with(
+        USER_DATA
+            .optional()
+            .force_new()
+            .describe("Data for cloud-init or the like, as plain text."),
+    );
+    tagged(schema, false)
+        .with(
+            AVAILABILITY_ZONE
+                .computed()
+                .describe("The zone the instance runs in."),
+        )
+        .with(PRIVATE_IP.computed().describe("The private IPv4 address."))
+        .with(
+            PUBLIC_IP
+                .computed()
+                .describe("The public IPv4 address, if it has one."),
+        )
+        .with(PRIVATE_DNS.computed().describe("The private DNS name."))
+        .with(
+            INSTANCE_STATE
+                .computed()
+                .describe("`pending`, `running`, `stopping`, `stopped`, …"),
+        )
+});
 
 /// An instance as described, with the account of its reservation.
 struct Described {
@@ -44,73 +104,60 @@ impl Described {
         )
     }
 
-    /// The instance's value; `user_data` comes from elsewhere (see the module doc).
-    fn value(&self, ec2: &Ec2, user_data: Value) -> Value {
+    /// The instance's value; `user_data` is null (see the module doc).
+    fn value(&self, ec2: &Ec2) -> Value {
         let i = &self.instance;
         let id = i.instance_id().unwrap_or_default();
-        object(
-            TYPE,
-            [
-                ("ami", opt_string(i.image_id())),
-                (
-                    "instance_type",
-                    opt_string(i.instance_type().map(InstanceType::as_str)),
-                ),
-                ("subnet_id", opt_string(i.subnet_id())),
-                (
-                    "vpc_security_group_ids",
-                    string_set(i.security_groups().iter().filter_map(|g| g.group_id())),
-                ),
-                ("user_data", user_data),
-                ("tags", tags::value(i.tags())),
-                ("id", Value::string(id)),
-                (
-                    "arn",
-                    arn(&ec2.region, self.owner.as_deref(), "instance", id),
-                ),
-                (
-                    "availability_zone",
-                    opt_string(i.placement().and_then(|p| p.availability_zone())),
-                ),
-                ("private_ip", opt_string(i.private_ip_address())),
-                ("public_ip", opt_string(i.public_ip_address())),
-                ("private_dns", opt_string(i.private_dns_name())),
-                (
-                    "instance_state",
-                    opt_string(self.state().map(InstanceStateName::as_str)),
-                ),
-            ],
-        )
+        SCHEMA.instance([
+            AMI.text(i.image_id()),
+            INSTANCE_TYPE.text(i.instance_type().map(InstanceType::as_str)),
+            SUBNET_ID.text(i.subnet_id()),
+            VPC_SECURITY_GROUP_IDS.to(i
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_owned))
+                .collect::<BTreeSet<_>>()),
+            USER_DATA.null(),
+            tags::value(i.tags()),
+            ID.to(id),
+            (
+                ARN.name(),
+                arn(&ec2.region, self.owner.as_deref(), "instance", id),
+            ),
+            AVAILABILITY_ZONE.text(i.placement().and_then(|p| p.availability_zone())),
+            PRIVATE_IP.text(i.private_ip_address()),
+            PUBLIC_IP.text(i.public_ip_address()),
+            PRIVATE_DNS.text(i.private_dns_name()),
+            INSTANCE_STATE.text(self.state().map(InstanceStateName::as_str)),
+        ])
     }
 }
 
-/// Describes instances by id, in calls of at most [`IDS_PER_CALL`] ids, paged.
-async fn describe(ec2: &Ec2, ids: &[String]) -> Result<HashMap<String, Described>, ProviderError> {
-    let mut found = HashMap::new();
-    for chunk in ids.chunks(IDS_PER_CALL) {
-        let pages = ec2
-            .client
+/// Describes the instances `which` selects, by id.
+async fn describe(ec2: &Ec2, which: Filter) -> Result<HashMap<String, Described>, ProviderError> {
+    let pages = pages(
+        "DescribeInstances",
+        ec2.client
             .describe_instances()
-            .filters(filter("instance-id", chunk.iter().cloned()))
+            .filters(which)
             .max_results(1000)
             .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| api_error("DescribeInstances", e))?;
-        for reservation in pages.iter().flat_map(|p| p.reservations()) {
-            for instance in reservation.instances() {
-                let Some(id) = instance.instance_id() else {
-                    continue;
-                };
-                found.insert(
-                    id.to_owned(),
-                    Described {
-                        owner: reservation.owner_id().map(str::to_owned),
-                        instance: instance.clone(),
-                    },
-                );
-            }
+            .send(),
+    )
+    .await?;
+    let mut found = HashMap::new();
+    for reservation in pages.iter().flat_map(|p| p.reservations()) {
+        for instance in reservation.instances() {
+            let Some(id) = instance.instance_id() else {
+                continue;
+            };
+            found.insert(
+                id.to_owned(),
+                Described {
+                    owner: reservation.owner_id().map(str::to_owned),
+                    instance: instance.clone(),
+                },
+            );
         }
     }
     Ok(found)
@@ -123,21 +170,18 @@ async fn wait_for(
     what: &str,
     done: impl Fn(Option<&Described>) -> Result<bool, ProviderError>,
 ) -> Result<Option<Described>, ProviderError> {
-    let wanted = [id.to_owned()];
-    wait::until(
-        ec2.timing,
-        &format!("instance {id} to be {what}"),
-        || async {
-            let mut found = describe(ec2, &wanted).await?;
+    ec2.timing()
+        .waiter(format!("instance {id} to be {what}"))
+        .until(|| async {
+            let mut found = describe(ec2, filter("instance-id", [id])).await?;
             let described = found.remove(id);
             Ok(done(described.as_ref())?.then_some(described))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Waits until the instance is running; an error when it stops or terminates instead.
-async fn wait_running(ec2: &Ec2, id: &str) -> Result<Described, ProviderError> {
+async fn wait_running(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
     let described = wait_for(ec2, id, "running", |d| {
         let Some(d) = d else { return Ok(false) };
         match d.state() {
@@ -161,7 +205,9 @@ async fn wait_running(ec2: &Ec2, id: &str) -> Result<Described, ProviderError> {
         }
     })
     .await?;
-    described.ok_or_else(|| incomplete("DescribeInstances", "Reservations"))
+    described
+        .map(|_| ())
+        .ok_or_else(|| EC2.incomplete("DescribeInstances", "Reservations"))
 }
 
 async fn wait_state(ec2: &Ec2, id: &str, state: InstanceStateName) -> Result<(), ProviderError> {
@@ -177,63 +223,104 @@ async fn wait_state(ec2: &Ec2, id: &str, state: InstanceStateName) -> Result<(),
     .map(|_| ())
 }
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let attrs = Attributes::new(planned);
-    let groups = strings(planned, "vpc_security_group_ids")?;
-    let out = ec2
-        .client
-        .run_instances()
-        .image_id(attrs.string("ami")?)
-        .instance_type(InstanceType::from(attrs.string("instance_type")?))
-        .min_count(1)
-        .max_count(1)
-        .set_subnet_id(attrs.opt_string("subnet_id")?.map(str::to_owned))
-        .set_security_group_ids((!groups.is_empty()).then_some(groups))
-        .set_user_data(attrs.opt_string("user_data")?.map(|u| STANDARD.encode(u)))
-        .set_tag_specifications(tags::specification(ResourceType::Instance, planned)?)
-        .send()
-        .await
-        .map_err(|e| reference_not_found(api_error("RunInstances", e)))?;
-    let id = out
-        .instances()
-        .first()
-        .and_then(Instance::instance_id)
-        .ok_or_else(|| incomplete("RunInstances", "InstanceId"))?
-        .to_owned();
-    match wait_running(ec2, &id).await {
-        Ok(described) => Ok(described.value(ec2, attr(planned, "user_data"))),
-        Err(e) => {
-            // Do not leave behind an instance the state will not know about.
-            let _ = terminate(ec2, &id).await;
-            Err(e)
-        }
-    }
-}
+pub(crate) struct AwsInstance;
 
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    let mut found = HashMap::new();
-    let mut failed = None;
-    for chunk in id_chunks(priors) {
-        match describe(ec2, &chunk).await {
-            Ok(described) => found.extend(described),
-            Err(e) => failed = Some(e),
-        }
+#[async_trait]
+impl CloudType<Ec2> for AwsInstance {
+    ec2_type!("aws_instance", "instance");
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let groups = VPC_SECURITY_GROUP_IDS.get(planned)?.unwrap_or_default();
+        let out = send_once!(ec2
+            .client
+            .run_instances()
+            .image_id(AMI.require(planned)?)
+            .instance_type(InstanceType::from(INSTANCE_TYPE.require(planned)?.as_str()))
+            .min_count(1)
+            .max_count(1)
+            .set_subnet_id(SUBNET_ID.get(planned)?)
+            .set_security_group_ids((!groups.is_empty()).then(|| groups.into_iter().collect()))
+            .set_user_data(USER_DATA.get(planned)?.map(|u| STANDARD.encode(u)))
+            .set_tag_specifications(tags::creating(ResourceType::Instance, planned, token)?))
+        .map_err(|e| reference_not_found(api_error("RunInstances", e)))?;
+        created(
+            "RunInstances",
+            "InstanceId",
+            out.instances().first().and_then(Instance::instance_id),
+        )
     }
-    let values = match failed {
-        Some(e) => Err(e),
-        None => Ok(found
+
+    async fn complete(&self, ec2: &Ec2, id: &str, _planned: &Value) -> Result<(), ProviderError> {
+        wait_running(ec2, id).await
+    }
+
+    /// Terminated and terminating instances are gone; `user_data` is null (see
+    /// `with_prior`).
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        let found = describe(ec2, which_filter("instance-id", which)).await?;
+        Ok(found
             .into_iter()
             .filter(|(_, d)| !d.is_gone())
-            .map(|(id, d)| (id, d.value(ec2, Value::null())))
-            .collect()),
-    };
-    results(priors, values, |prior, found| {
-        aic_provider::with_attributes(&found, [("user_data", attr(prior, "user_data"))])
-    })
+            .map(|(id, d)| (id, d.value(ec2)))
+            .collect())
+    }
+
+    /// `DescribeInstances` does not return `user_data`: it is the prior's.
+    fn with_prior(&self, prior: &Value, found: Value) -> Value {
+        with_attributes(&found, [USER_DATA.copied(prior)])
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        tags::update(ec2, id, prior, planned).await?;
+        let groups = VPC_SECURITY_GROUP_IDS.get(planned)?.unwrap_or_default();
+        if !groups.is_empty() && VPC_SECURITY_GROUP_IDS.get(prior)?.unwrap_or_default() != groups {
+            ec2.client
+                .modify_instance_attribute()
+                .instance_id(id)
+                .set_groups(Some(groups.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| reference_not_found(api_error("ModifyInstanceAttribute", e)))?;
+        }
+        let instance_type = INSTANCE_TYPE.require(planned)?;
+        if INSTANCE_TYPE.get(prior)?.as_ref() != Some(&instance_type) {
+            change_type(ec2, id, &instance_type).await?;
+        }
+        wait_running(ec2, id).await?;
+        Ok(id.to_owned())
+    }
+
+    /// Terminates the instance and waits until it is terminated.
+    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+        ec2.client
+            .terminate_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .map_err(|e| api_error("TerminateInstances", e))?;
+        wait_state(ec2, id, InstanceStateName::Terminated).await
+    }
+
+    /// The user data, read with `DescribeInstanceAttribute`.
+    async fn imported(&self, ec2: &Ec2, id: &str, found: Value) -> Result<Value, ProviderError> {
+        let user_data = user_data(ec2, id).await?;
+        Ok(with_attributes(&found, [(USER_DATA.name(), user_data)]))
+    }
 }
 
 /// The instance's user data as text (`DescribeInstanceAttribute`); null when it has none.
-pub async fn user_data(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
+async fn user_data(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
     let out = ec2
         .client
         .describe_instance_attribute()
@@ -250,29 +337,6 @@ pub async fn user_data(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
             Err(_) => Value::string(encoded),
         },
     })
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    let before = Attributes::new(prior);
-    let after = Attributes::new(planned);
-    tags::update(ec2, id, prior, planned).await?;
-    let groups = strings(planned, "vpc_security_group_ids")?;
-    if !groups.is_empty() && strings(prior, "vpc_security_group_ids")? != groups {
-        ec2.client
-            .modify_instance_attribute()
-            .instance_id(id)
-            .set_groups(Some(groups))
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("ModifyInstanceAttribute", e)))?;
-    }
-    let instance_type = after.string("instance_type")?;
-    if before.opt_string("instance_type")? != Some(instance_type) {
-        change_type(ec2, id, instance_type).await?;
-    }
-    let described = wait_running(ec2, id).await?;
-    Ok(described.value(ec2, attr(planned, "user_data")))
 }
 
 /// Stops the instance, sets its type and starts it again.
@@ -298,22 +362,4 @@ async fn change_type(ec2: &Ec2, id: &str, instance_type: &str) -> Result<(), Pro
         .await
         .map_err(|e| api_error("StartInstances", e))?;
     Ok(())
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    terminate(ec2, values::id(prior)?).await
-}
-
-async fn terminate(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
-    let terminated = ec2
-        .client
-        .terminate_instances()
-        .instance_ids(id)
-        .send()
-        .await
-        .map_err(|e| api_error("TerminateInstances", e));
-    if gone_as_none(terminated)?.is_none() {
-        return Ok(());
-    }
-    wait_state(ec2, id, InstanceStateName::Terminated).await
 }

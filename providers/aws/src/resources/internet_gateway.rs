@@ -1,61 +1,105 @@
 //! `aws_internet_gateway`: `CreateInternetGateway` and attachment to `vpc_id`; a change of
 //! `vpc_id` detaches and attaches in place; deletion detaches first.
 
-use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{ProviderError, ResourceSchema};
+use aic_provider_kit::{CloudType, Context, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 
-use super::{filter, id_chunks, results};
-use crate::ec2::{incomplete, object, Ec2};
-use crate::error::{api_error, gone_as_none, reference_not_found};
-use crate::values::{arn, opt_string};
-use crate::{tags, values, wait};
+use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
+use crate::fields::{tagged, ARN, OWNER_ID, VPC_ID};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_internet_gateway";
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
+    tagged(
+        ResourceSchema::new(
+            "A gateway between a VPC and the internet. Changing `vpc_id` detaches it and \
+             attaches it to the new VPC.",
+        )
+        .with(
+            VPC_ID
+                .optional()
+                .describe("The VPC to attach the gateway to; detached when left out."),
+        ),
+        true,
+    )
+});
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let out = ec2
-        .client
-        .create_internet_gateway()
-        .set_tag_specifications(tags::specification(ResourceType::InternetGateway, planned)?)
-        .send()
-        .await
+pub(crate) struct AwsInternetGateway;
+
+#[async_trait]
+impl CloudType<Ec2> for AwsInternetGateway {
+    ec2_type!("aws_internet_gateway", "internet gateway");
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let out = send_once!(ec2.client.create_internet_gateway().set_tag_specifications(
+            tags::creating(ResourceType::InternetGateway, planned, token,)?
+        ))
         .map_err(|e| api_error("CreateInternetGateway", e))?;
-    let id = out
-        .internet_gateway()
-        .and_then(InternetGateway::internet_gateway_id)
-        .ok_or_else(|| incomplete("CreateInternetGateway", "InternetGatewayId"))?
-        .to_owned();
-    let finished = async {
-        if let Some(vpc) = Attributes::new(planned).opt_string("vpc_id")? {
-            attach(ec2, &id, vpc).await?;
-        }
-        visible(ec2, &id).await
-    };
-    match finished.await {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let _ = delete_id(ec2, &id, Attributes::new(planned).opt_string("vpc_id")?).await;
-            Err(e)
+        created(
+            "CreateInternetGateway",
+            "InternetGatewayId",
+            out.internet_gateway()
+                .and_then(InternetGateway::internet_gateway_id),
+        )
+    }
+
+    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+        match VPC_ID.get(planned)? {
+            Some(vpc) => attach(ec2, id, &vpc).await,
+            None => Ok(()),
         }
     }
-}
 
-async fn visible(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
-    let prior = Value::object([("id", Value::string(id))]);
-    wait::until(
-        ec2.timing,
-        &format!("internet gateway {id} to exist"),
-        || async {
-            read_many(ec2, std::slice::from_ref(&prior))
-                .await
-                .pop()
-                .unwrap_or(Ok(None))
-        },
-    )
-    .await
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeInternetGateways": describe_internet_gateways("internet-gateway-id") => internet_gateways.internet_gateway_id, value)
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let before = VPC_ID.get(prior)?;
+        let after = VPC_ID.get(planned)?;
+        if before != after {
+            if let Some(vpc) = &before {
+                detach(ec2, id, vpc).await?;
+            }
+            if let Some(vpc) = &after {
+                attach(ec2, id, vpc).await?;
+            }
+        }
+        tags::update(ec2, id, prior, planned).await?;
+        Ok(id.to_owned())
+    }
+
+    /// Detaches the gateway first.
+    async fn delete_call(&self, ec2: &Ec2, id: &str, object: &Value) -> Result<(), ProviderError> {
+        if let Some(vpc) = VPC_ID.get(object)? {
+            detach(ec2, id, &vpc).await?;
+        }
+        answered(
+            "DeleteInternetGateway",
+            ec2.client
+                .delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+                .await,
+        )
+    }
 }
 
 async fn attach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
@@ -69,101 +113,38 @@ async fn attach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
     Ok(())
 }
 
+/// Detaches the gateway from `vpc`; one already detached is fine.
 async fn detach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    let detached = wait::while_conflict(ec2.timing, || async {
-        ec2.client
-            .detach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc)
-            .send()
-            .await
-            .map_err(|e| api_error("DetachInternetGateway", e))
-    })
-    .await;
+    let detached = ec2
+        .timing()
+        .waiter(format!("internet gateway {id} to be detachable"))
+        .delete(|| async move {
+            ec2.client
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(|e| api_error("DetachInternetGateway", e))
+        })
+        .await;
     match detached {
-        // Already detached.
         Err(e) if e.cloud().is_some_and(|c| c.code == "Gateway.NotAttached") => Ok(()),
-        other => gone_as_none(other).map(|_| ()),
+        other => other,
     }
 }
 
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    results(priors, describe(ec2, priors).await, super::as_found)
-}
-
-async fn describe(ec2: &Ec2, priors: &[Value]) -> Result<HashMap<String, Value>, ProviderError> {
-    let mut found = HashMap::new();
-    for chunk in id_chunks(priors) {
-        let pages = ec2
-            .client
-            .describe_internet_gateways()
-            .filters(filter("internet-gateway-id", chunk))
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| api_error("DescribeInternetGateways", e))?;
-        for gateway in pages.iter().flat_map(|p| p.internet_gateways()) {
-            let Some(id) = gateway.internet_gateway_id() else {
-                continue;
-            };
-            let vpc = gateway.attachments().iter().find_map(|a| a.vpc_id());
-            let value = object(
-                TYPE,
-                [
-                    ("vpc_id", opt_string(vpc)),
-                    ("tags", tags::value(gateway.tags())),
-                    ("id", Value::string(id)),
-                    (
-                        "arn",
-                        arn(&ec2.region, gateway.owner_id(), "internet-gateway", id),
-                    ),
-                    ("owner_id", opt_string(gateway.owner_id())),
-                ],
-            );
-            found.insert(id.to_owned(), value);
-        }
-    }
-    Ok(found)
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    let before = Attributes::new(prior).opt_string("vpc_id")?;
-    let after = Attributes::new(planned).opt_string("vpc_id")?;
-    if before != after {
-        if let Some(vpc) = before {
-            detach(ec2, id, vpc).await?;
-        }
-        if let Some(vpc) = after {
-            attach(ec2, id, vpc).await?;
-        }
-    }
-    tags::update(ec2, id, prior, planned).await?;
-    visible(ec2, id).await
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    delete_id(
-        ec2,
-        values::id(prior)?,
-        Attributes::new(prior).opt_string("vpc_id")?,
-    )
-    .await
-}
-
-async fn delete_id(ec2: &Ec2, id: &str, vpc: Option<&str>) -> Result<(), ProviderError> {
-    if let Some(vpc) = vpc {
-        detach(ec2, id, vpc).await?;
-    }
-    let deleted = wait::while_conflict(ec2.timing, || async {
-        ec2.client
-            .delete_internet_gateway()
-            .internet_gateway_id(id)
-            .send()
-            .await
-            .map_err(|e| api_error("DeleteInternetGateway", e))
-    })
-    .await;
-    gone_as_none(deleted).map(|_| ())
+/// A gateway's value: the VPC of its (first) attachment, its tags and ids.
+fn value(ec2: &Ec2, gateway: &InternetGateway, id: &str) -> Value {
+    let vpc = gateway.attachments().iter().find_map(|a| a.vpc_id());
+    SCHEMA.instance([
+        VPC_ID.text(vpc),
+        tags::value(gateway.tags()),
+        ID.to(id),
+        (
+            ARN.name(),
+            arn(&ec2.region, gateway.owner_id(), "internet-gateway", id),
+        ),
+        OWNER_ID.text(gateway.owner_id()),
+    ])
 }

@@ -3,77 +3,226 @@
 //! (`ModifyLaunchTemplate`). A read describes the template and its default version: two
 //! calls per template, as the API describes versions of one template at a time.
 
+use std::sync::LazyLock;
+
+use aic_lang::types::Type;
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{
+    plan_resource, with_attributes, PlanRequest, PlanResponse, ProviderError, ResourceSchema,
+};
+use aic_provider_kit::wait::gone_as_none;
+use aic_provider_kit::{Attr, CloudType, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{InstanceType, LaunchTemplate, RequestLaunchTemplateData, ResourceType};
 
-use crate::ec2::{ids, incomplete, object, Ec2};
-use crate::error::{api_error, gone_as_none, reference_not_found};
-use crate::values::{arn, number, opt_string};
-use crate::{tags, values, wait};
+use crate::ec2::{
+    answered, created, ec2_type, generated_name, send_once, which_filter, Ec2, Found,
+};
+use crate::error::{api_error, reference_not_found, EC2};
+use crate::fields::{tagged, ARN, DESCRIPTION, INSTANCE_TYPE, NAME, USER_DATA};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_launch_template";
+const IMAGE_ID: Attr<String> = Attr::new("image_id");
+const LATEST_VERSION: Attr<i64> = Attr::new("latest_version");
+const DEFAULT_VERSION: Attr<i64> = Attr::new("default_version");
 
 /// The attributes that go into a version's launch data.
-const DATA: [&str; 4] = ["description", "image_id", "instance_type", "user_data"];
+const DATA: [Attr<String>; 4] = [DESCRIPTION, IMAGE_ID, INSTANCE_TYPE, USER_DATA];
+
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
+    let schema = ResourceSchema::new(
+        "A launch template. A change of `image_id`, `instance_type` or `user_data` creates \
+         a new version and makes it the default.",
+    )
+    .with(
+        NAME.optional_computed()
+            .force_new()
+            .describe("The template's name, unique in the region; generated when left out."),
+    )
+    .with(
+        DESCRIPTION
+            .optional()
+            .describe("A description of the template's versions."),
+    )
+    .with(
+        IMAGE_ID
+            .optional()
+            .describe("The AMI instances launch from."),
+    )
+    .with(
+        INSTANCE_TYPE
+            .optional()
+            .describe("The instance type, e.g. `t3.micro`."),
+    )
+    .with(
+        USER_DATA
+            .optional()
+            .describe("Base64-encoded user data, as Terraform expects (`base64encode(…)`)."),
+    );
+    tagged(schema, false)
+        .with(
+            LATEST_VERSION
+                .computed()
+                .describe("The newest version number."),
+        )
+        .with(
+            DEFAULT_VERSION
+                .computed()
+                .describe("The version launched by default."),
+        )
+});
+
+/// Whether the launch data of `planned` differs from `prior`'s.
+fn data_changed(prior: &Value, planned: &Value) -> bool {
+    DATA.iter().any(|field| {
+        let (_, before) = field.copied(prior);
+        let (_, after) = field.copied(planned);
+        before.equals(&after) != Some(true)
+    })
+}
 
 fn data(planned: &Value) -> Result<RequestLaunchTemplateData, ProviderError> {
-    let attrs = Attributes::new(planned);
     Ok(RequestLaunchTemplateData::builder()
-        .set_image_id(attrs.opt_string("image_id")?.map(str::to_owned))
-        .set_instance_type(attrs.opt_string("instance_type")?.map(InstanceType::from))
-        .set_user_data(attrs.opt_string("user_data")?.map(str::to_owned))
+        .set_image_id(IMAGE_ID.get(planned)?)
+        .set_instance_type(
+            INSTANCE_TYPE
+                .get(planned)?
+                .as_deref()
+                .map(InstanceType::from),
+        )
+        .set_user_data(USER_DATA.get(planned)?)
         .build())
 }
 
-fn generated_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("aic-{nanos:x}")
-}
+pub(crate) struct AwsLaunchTemplate;
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let attrs = Attributes::new(planned);
-    let name = attrs
-        .opt_string("name")?
-        .map_or_else(generated_name, str::to_owned);
-    let out = ec2
-        .client
-        .create_launch_template()
-        .launch_template_name(name)
-        .set_version_description(attrs.opt_string("description")?.map(str::to_owned))
-        .launch_template_data(data(planned)?)
-        .set_tag_specifications(tags::specification(ResourceType::LaunchTemplate, planned)?)
-        .send()
-        .await
-        .map_err(|e| reference_not_found(api_error("CreateLaunchTemplate", e)))?;
-    let id = out
-        .launch_template()
-        .and_then(LaunchTemplate::launch_template_id)
-        .ok_or_else(|| incomplete("CreateLaunchTemplate", "LaunchTemplateId"))?;
-    visible(ec2, id).await
-}
+#[async_trait]
+impl CloudType<Ec2> for AwsLaunchTemplate {
+    ec2_type!("aws_launch_template", "launch template"; one by one);
 
-async fn visible(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
-    wait::until(
-        ec2.timing,
-        &format!("launch template {id} to exist"),
-        || read_id(ec2, id),
-    )
-    .await
-}
-
-/// One read per template (see the module doc).
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    let mut out = Vec::with_capacity(priors.len());
-    for id in ids(priors) {
-        out.push(match id {
-            Ok(id) => read_id(ec2, &id).await,
-            Err(e) => Err(e),
-        });
+    /// The schema-driven plan; a change of the launch data makes a new version, so the
+    /// version numbers are known only after apply.
+    async fn plan(
+        &self,
+        _: &Ec2,
+        schema: &ResourceSchema,
+        request: PlanRequest,
+    ) -> Result<PlanResponse, ProviderError> {
+        let mut response = plan_resource(schema, &request)?;
+        let Some(prior) = &request.prior else {
+            return Ok(response);
+        };
+        if data_changed(prior, &response.planned) && !response.replaces() {
+            let unknown = Value::unknown(Type::Number);
+            response.planned = with_attributes(
+                &response.planned,
+                [
+                    (LATEST_VERSION.name(), unknown.clone()),
+                    (DEFAULT_VERSION.name(), unknown),
+                ],
+            );
+        }
+        Ok(response)
     }
-    out
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let name = NAME.get(planned)?.unwrap_or_else(generated_name);
+        let out = send_once!(ec2
+            .client
+            .create_launch_template()
+            .launch_template_name(name)
+            .set_version_description(DESCRIPTION.get(planned)?)
+            .launch_template_data(data(planned)?)
+            .set_tag_specifications(tags::creating(
+                ResourceType::LaunchTemplate,
+                planned,
+                token,
+            )?))
+        .map_err(|e| reference_not_found(api_error("CreateLaunchTemplate", e)))?;
+        created(
+            "CreateLaunchTemplate",
+            "LaunchTemplateId",
+            out.launch_template()
+                .and_then(LaunchTemplate::launch_template_id),
+        )
+    }
+
+    /// Two calls per template (see the module doc).
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        let ids = match which {
+            Which::Ids(ids) => ids.to_vec(),
+            Which::Token(token) => {
+                let out = ec2
+                    .client
+                    .describe_launch_templates()
+                    .filters(which_filter("launch-template-id", Which::Token(token)))
+                    .send()
+                    .await
+                    .map_err(|e| api_error("DescribeLaunchTemplates", e))?;
+                out.launch_templates()
+                    .iter()
+                    .filter_map(|t| t.launch_template_id().map(str::to_owned))
+                    .collect()
+            }
+        };
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(value) = read_id(ec2, &id).await? {
+                found.push((id, value));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        if data_changed(prior, planned) {
+            let out = ec2
+                .client
+                .create_launch_template_version()
+                .launch_template_id(id)
+                .set_version_description(DESCRIPTION.get(planned)?)
+                .launch_template_data(data(planned)?)
+                .send()
+                .await
+                .map_err(|e| reference_not_found(api_error("CreateLaunchTemplateVersion", e)))?;
+            let version = out
+                .launch_template_version()
+                .and_then(|v| v.version_number())
+                .ok_or_else(|| EC2.incomplete("CreateLaunchTemplateVersion", "VersionNumber"))?;
+            ec2.client
+                .modify_launch_template()
+                .launch_template_id(id)
+                .default_version(version.to_string())
+                .send()
+                .await
+                .map_err(|e| api_error("ModifyLaunchTemplate", e))?;
+        }
+        tags::update(ec2, id, prior, planned).await?;
+        Ok(id.to_owned())
+    }
+
+    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+        answered(
+            "DeleteLaunchTemplate",
+            ec2.client
+                .delete_launch_template()
+                .launch_template_id(id)
+                .send()
+                .await,
+        )
+    }
 }
 
 async fn read_id(ec2: &Ec2, id: &str) -> Result<Option<Value>, ProviderError> {
@@ -104,84 +253,21 @@ async fn read_id(ec2: &Ec2, id: &str) -> Result<Option<Value>, ProviderError> {
     let version = versions.launch_template_versions().first();
     let data = version.and_then(|v| v.launch_template_data());
     let owner = template.created_by().and_then(|c| c.split(':').nth(4));
-    Ok(Some(object(
-        TYPE,
-        [
-            ("name", opt_string(template.launch_template_name())),
-            (
-                "description",
-                opt_string(version.and_then(|v| v.version_description())),
+    Ok(Some(
+        SCHEMA.instance([
+            NAME.text(template.launch_template_name()),
+            DESCRIPTION.text(version.and_then(|v| v.version_description())),
+            IMAGE_ID.text(data.and_then(|d| d.image_id())),
+            INSTANCE_TYPE.text(
+                data.and_then(|d| d.instance_type())
+                    .map(InstanceType::as_str),
             ),
-            ("image_id", opt_string(data.and_then(|d| d.image_id()))),
-            (
-                "instance_type",
-                opt_string(
-                    data.and_then(|d| d.instance_type())
-                        .map(InstanceType::as_str),
-                ),
-            ),
-            ("user_data", opt_string(data.and_then(|d| d.user_data()))),
-            ("tags", tags::value(template.tags())),
-            ("id", Value::string(id)),
-            ("arn", arn(&ec2.region, owner, "launch-template", id)),
-            (
-                "latest_version",
-                template
-                    .latest_version_number()
-                    .map_or_else(Value::null, |n| number(n as f64)),
-            ),
-            (
-                "default_version",
-                template
-                    .default_version_number()
-                    .map_or_else(Value::null, |n| number(n as f64)),
-            ),
-        ],
-    )))
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    let data_changed = DATA
-        .iter()
-        .any(|name| values::attr(prior, name).equals(&values::attr(planned, name)) != Some(true));
-    if data_changed {
-        let out = ec2
-            .client
-            .create_launch_template_version()
-            .launch_template_id(id)
-            .set_version_description(
-                Attributes::new(planned)
-                    .opt_string("description")?
-                    .map(str::to_owned),
-            )
-            .launch_template_data(data(planned)?)
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("CreateLaunchTemplateVersion", e)))?;
-        let version = out
-            .launch_template_version()
-            .and_then(|v| v.version_number())
-            .ok_or_else(|| incomplete("CreateLaunchTemplateVersion", "VersionNumber"))?;
-        ec2.client
-            .modify_launch_template()
-            .launch_template_id(id)
-            .default_version(version.to_string())
-            .send()
-            .await
-            .map_err(|e| api_error("ModifyLaunchTemplate", e))?;
-    }
-    tags::update(ec2, id, prior, planned).await?;
-    visible(ec2, id).await
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    let deleted = ec2
-        .client
-        .delete_launch_template()
-        .launch_template_id(values::id(prior)?)
-        .send()
-        .await
-        .map_err(|e| api_error("DeleteLaunchTemplate", e));
-    gone_as_none(deleted).map(|_| ())
+            USER_DATA.text(data.and_then(|d| d.user_data())),
+            tags::value(template.tags()),
+            ID.to(id),
+            (ARN.name(), arn(&ec2.region, owner, "launch-template", id)),
+            LATEST_VERSION.to_opt(template.latest_version_number()),
+            DEFAULT_VERSION.to_opt(template.default_version_number()),
+        ]),
+    ))
 }

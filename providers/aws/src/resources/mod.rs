@@ -1,65 +1,28 @@
-//! One module per resource type: `create`, `read_many`, `update` and `delete` on the EC2
-//! API. Each module turns API objects into values shaped by its schema
-//! ([`crate::schema`]) and back; what they share is here.
+//! One module per resource type, each a [`aic_provider_kit::CloudType`] on the EC2 API:
+//! its schema, declared with its fields, beside its calls (create, complete, describe,
+//! change, delete), turning API objects into values and back; the kit's
+//! [`aic_provider_kit::Cloud`] does the rest.
 //!
-//! Reads are bulk: a module's `read_many` describes all the objects it is given with one
-//! paged call per [`IDS_PER_CALL`](crate::ec2::IDS_PER_CALL) ids, filtering by id so that
-//! objects that are gone are simply missing (`None`) instead of failing the whole call.
+//! Reads are bulk: a type describes all the objects it is given with one paged call per
+//! [`IDS_PER_CALL`](crate::ec2::IDS_PER_CALL) ids, filtering by id so that objects that
+//! are gone are simply missing (`None`) instead of failing the whole call. Creates tag the
+//! object with the create's token ([`crate::ec2::TOKEN_TAG`]), by which the object of a
+//! create whose answer was lost is found.
 
-use std::collections::HashMap;
+mod instance;
+mod internet_gateway;
+mod launch_template;
+mod route_table;
+mod route_table_association;
+mod security_group;
+mod subnet;
+mod vpc;
 
-use aic_lang::value::Value;
-use aic_provider::ProviderError;
-use aws_sdk_ec2::types::Filter;
-
-use crate::ec2::{ids, IDS_PER_CALL};
-
-pub mod instance;
-pub mod internet_gateway;
-pub mod launch_template;
-pub mod route_table;
-pub mod route_table_association;
-pub mod security_group;
-pub mod subnet;
-pub mod vpc;
-
-/// A `Describe*` filter.
-pub(crate) fn filter<S: Into<String>>(name: &str, values: impl IntoIterator<Item = S>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().map(Into::into).collect()))
-        .build()
-}
-
-/// The ids of `priors` that have one, in chunks of at most [`IDS_PER_CALL`].
-pub(crate) fn id_chunks(priors: &[Value]) -> Vec<Vec<String>> {
-    let wanted: Vec<String> = ids(priors).into_iter().filter_map(Result::ok).collect();
-    wanted
-        .chunks(IDS_PER_CALL)
-        .map(<[String]>::to_vec)
-        .collect()
-}
-
-/// One result per prior, in order: the object found under its id, `None` when none was
-/// found, the error of the bulk read when it failed. `finish` completes a found object
-/// from its prior (attributes the API does not return).
-pub(crate) fn results(
-    priors: &[Value],
-    found: Result<HashMap<String, Value>, ProviderError>,
-    finish: impl Fn(&Value, Value) -> Value,
-) -> Vec<Result<Option<Value>, ProviderError>> {
-    let found = match found {
-        Ok(found) => found,
-        Err(e) => return priors.iter().map(|_| Err(e.clone())).collect(),
-    };
-    priors
-        .iter()
-        .zip(ids(priors))
-        .map(|(prior, id)| Ok(found.get(&id?).map(|v| finish(prior, v.clone()))))
-        .collect()
-}
-
-/// `finish` for [`results`] when the API returns every attribute.
-pub(crate) fn as_found(_prior: &Value, found: Value) -> Value {
-    found
-}
+pub(crate) use instance::AwsInstance;
+pub(crate) use internet_gateway::AwsInternetGateway;
+pub(crate) use launch_template::AwsLaunchTemplate;
+pub(crate) use route_table::AwsRouteTable;
+pub(crate) use route_table_association::AwsRouteTableAssociation;
+pub(crate) use security_group::AwsSecurityGroup;
+pub(crate) use subnet::AwsSubnet;
+pub(crate) use vpc::AwsVpc;

@@ -2,76 +2,119 @@
 //! `DeleteRoute`, changed in place). The implicit `local` route and routes to targets
 //! other than gateways are not managed and not read.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{ProviderError, ResourceSchema};
+use aic_provider_kit::wait::gone_as_none;
+use aic_provider_kit::{Attr, Block, CloudType, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 
-use super::{filter, id_chunks, results};
-use crate::ec2::{incomplete, object, Ec2};
-use crate::error::{api_error, gone_as_none, reference_not_found};
-use crate::values::{arn, blocks, opt_string};
-use crate::{tags, values, wait};
+use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
+use crate::fields::{tagged, ARN, CIDR_BLOCK, OWNER_ID, VPC_ID};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_route_table";
+const ROUTE: Block = Block::new("route");
+const GATEWAY_ID: Attr<String> = Attr::new("gateway_id");
+
+static SCHEMA: LazyLock<ResourceSchema> =
+    LazyLock::new(|| {
+        let schema = ResourceSchema::new(
+            "A route table of a VPC. Routes are managed in place; the VPC's `local` route is \
+         implicit and not listed. Only routes to gateways (`gateway_id`) are managed.",
+        )
+        .with(
+            VPC_ID
+                .required()
+                .force_new()
+                .describe("The VPC the table belongs to."),
+        );
+        tagged(schema, true).with_block(
+            ROUTE.set(
+                ResourceSchema::new("One route.")
+                    .with(
+                        CIDR_BLOCK
+                            .required()
+                            .describe("The destination range, e.g. `0.0.0.0/0`."),
+                    )
+                    .with(GATEWAY_ID.required().describe(
+                        "The internet gateway (or virtual private gateway) to route to.",
+                    )),
+            ),
+        )
+    });
 
 /// A route: destination range and gateway.
 type Route = (String, String);
 
 fn configured_routes(object: &Value) -> Result<BTreeSet<Route>, ProviderError> {
-    blocks(object, "route")
+    ROUTE
+        .items(object)
         .into_iter()
-        .map(|route| {
-            let attrs = Attributes::new(route);
-            Ok((
-                attrs.string("cidr_block")?.to_owned(),
-                attrs.string("gateway_id")?.to_owned(),
-            ))
-        })
+        .map(|route| Ok((CIDR_BLOCK.require(route)?, GATEWAY_ID.require(route)?)))
         .collect()
 }
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let out = ec2
-        .client
-        .create_route_table()
-        .vpc_id(Attributes::new(planned).string("vpc_id")?)
-        .set_tag_specifications(tags::specification(ResourceType::RouteTable, planned)?)
-        .send()
-        .await
-        .map_err(|e| reference_not_found(api_error("CreateRouteTable", e)))?;
-    let id = out
-        .route_table()
-        .and_then(RouteTable::route_table_id)
-        .ok_or_else(|| incomplete("CreateRouteTable", "RouteTableId"))?
-        .to_owned();
-    let finished = async {
-        change_routes(ec2, &id, &BTreeSet::new(), &configured_routes(planned)?).await?;
-        visible(ec2, &id).await
-    };
-    match finished.await {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let _ = delete_id(ec2, &id).await;
-            Err(e)
-        }
-    }
-}
+pub(crate) struct AwsRouteTable;
 
-async fn visible(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
-    let prior = Value::object([("id", Value::string(id))]);
-    wait::until(
-        ec2.timing,
-        &format!("route table {id} to exist"),
-        || async {
-            read_many(ec2, std::slice::from_ref(&prior))
-                .await
-                .pop()
-                .unwrap_or(Ok(None))
-        },
-    )
-    .await
+#[async_trait]
+impl CloudType<Ec2> for AwsRouteTable {
+    ec2_type!("aws_route_table", "route table");
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let out = send_once!(ec2
+            .client
+            .create_route_table()
+            .vpc_id(VPC_ID.require(planned)?)
+            .set_tag_specifications(tags::creating(ResourceType::RouteTable, planned, token)?))
+        .map_err(|e| reference_not_found(api_error("CreateRouteTable", e)))?;
+        created(
+            "CreateRouteTable",
+            "RouteTableId",
+            out.route_table().and_then(RouteTable::route_table_id),
+        )
+    }
+
+    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+        change_routes(ec2, id, &BTreeSet::new(), &configured_routes(planned)?).await
+    }
+
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeRouteTables": describe_route_tables("route-table-id") => route_tables.route_table_id, value)
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let before = configured_routes(prior)?;
+        change_routes(ec2, id, &before, &configured_routes(planned)?).await?;
+        tags::update(ec2, id, prior, planned).await?;
+        Ok(id.to_owned())
+    }
+
+    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+        answered(
+            "DeleteRouteTable",
+            ec2.client
+                .delete_route_table()
+                .route_table_id(id)
+                .send()
+                .await,
+        )
+    }
 }
 
 async fn change_routes(
@@ -104,79 +147,28 @@ async fn change_routes(
     Ok(())
 }
 
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    results(priors, describe(ec2, priors).await, super::as_found)
-}
-
-async fn describe(ec2: &Ec2, priors: &[Value]) -> Result<HashMap<String, Value>, ProviderError> {
-    let mut found = HashMap::new();
-    for chunk in id_chunks(priors) {
-        let pages = ec2
-            .client
-            .describe_route_tables()
-            .filters(filter("route-table-id", chunk))
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| api_error("DescribeRouteTables", e))?;
-        for table in pages.iter().flat_map(|p| p.route_tables()) {
-            let Some(id) = table.route_table_id() else {
-                continue;
-            };
-            let routes = table.routes().iter().filter_map(|r| {
-                let gateway = r.gateway_id().filter(|g| *g != "local")?;
-                if r.origin() == Some(&RouteOrigin::CreateRouteTable) {
-                    return None;
-                }
-                Some(Value::object([
-                    ("cidr_block", Value::string(r.destination_cidr_block()?)),
-                    ("gateway_id", Value::string(gateway)),
-                ]))
-            });
-            let value = object(
-                TYPE,
-                [
-                    ("vpc_id", opt_string(table.vpc_id())),
-                    ("tags", tags::value(table.tags())),
-                    ("id", Value::string(id)),
-                    ("arn", arn(&ec2.region, table.owner_id(), "route-table", id)),
-                    ("owner_id", opt_string(table.owner_id())),
-                    ("route", Value::set(routes)),
-                ],
-            );
-            found.insert(id.to_owned(), value);
+/// A route table's value; routes to targets other than gateways and the implicit `local`
+/// route are left out.
+fn value(ec2: &Ec2, table: &RouteTable, id: &str) -> Value {
+    let routes = table.routes().iter().filter_map(|r| {
+        let gateway = r.gateway_id().filter(|g| *g != "local")?;
+        if r.origin() == Some(&RouteOrigin::CreateRouteTable) {
+            return None;
         }
-    }
-    Ok(found)
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    change_routes(
-        ec2,
-        id,
-        &configured_routes(prior)?,
-        &configured_routes(planned)?,
-    )
-    .await?;
-    tags::update(ec2, id, prior, planned).await?;
-    visible(ec2, id).await
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    delete_id(ec2, values::id(prior)?).await
-}
-
-async fn delete_id(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
-    let deleted = wait::while_conflict(ec2.timing, || async {
-        ec2.client
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .map_err(|e| api_error("DeleteRouteTable", e))
-    })
-    .await;
-    gone_as_none(deleted).map(|_| ())
+        Some(Value::object([
+            CIDR_BLOCK.to(r.destination_cidr_block()?),
+            GATEWAY_ID.to(gateway),
+        ]))
+    });
+    SCHEMA.instance([
+        VPC_ID.text(table.vpc_id()),
+        tags::value(table.tags()),
+        ID.to(id),
+        (
+            ARN.name(),
+            arn(&ec2.region, table.owner_id(), "route-table", id),
+        ),
+        OWNER_ID.text(table.owner_id()),
+        ROUTE.to_set(routes),
+    ])
 }

@@ -7,20 +7,86 @@
 //! unchanged group reads back exactly as configured. Rules that refer to other groups or
 //! prefix lists are not managed.
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{with_attributes, ProviderError, ResourceSchema};
+use aic_provider_kit::wait::gone_as_none;
+use aic_provider_kit::{Attr, Block, CloudType, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup};
 
-use super::{filter, id_chunks, results};
-use crate::ec2::{incomplete, object, Ec2};
-use crate::error::{api_error, gone_as_none, reference_not_found};
-use crate::values::{arn, blocks, number, opt_string, string_list, strings};
-use crate::{tags, values, wait};
+use crate::ec2::{answered, created, described, ec2_type, generated_name, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
+use crate::fields::{tagged, ARN, DESCRIPTION, NAME, OWNER_ID, VPC_ID};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_security_group";
+const FROM_PORT: Attr<i64> = Attr::new("from_port");
+const TO_PORT: Attr<i64> = Attr::new("to_port");
+const PROTOCOL: Attr<String> = Attr::new("protocol");
+const CIDR_BLOCKS: Attr<Vec<String>> = Attr::new("cidr_blocks");
+const INGRESS: Block = Block::new("ingress");
+const EGRESS: Block = Block::new("egress");
+
+fn rule_schema() -> ResourceSchema {
+    ResourceSchema::new("One rule.")
+        .with(
+            FROM_PORT
+                .required()
+                .describe("The first port (or ICMP type); `0` with protocol `-1`."),
+        )
+        .with(
+            TO_PORT
+                .required()
+                .describe("The last port (or ICMP code); `0` with protocol `-1`."),
+        )
+        .with(
+            PROTOCOL
+                .required()
+                .describe("`tcp`, `udp`, `icmp`, a protocol number, or `-1` for all."),
+        )
+        .with(
+            CIDR_BLOCKS
+                .optional()
+                .describe("The IPv4 ranges the rule applies to."),
+        )
+        .with(
+            DESCRIPTION
+                .optional()
+                .describe("A description of the rule."),
+        )
+}
+
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
+    let schema = ResourceSchema::new(
+        "A security group with its rules. As in Terraform, the rule AWS adds by default \
+         (all egress allowed) is removed at creation: declare an `egress` block to allow \
+         outbound traffic. Rules change in place.",
+    )
+    .with(
+        NAME.optional_computed()
+            .force_new()
+            .describe("The group's name, unique in the VPC; generated when left out."),
+    )
+    .with(
+        DESCRIPTION
+            .optional()
+            .default_value("Managed by aic")
+            .force_new()
+            .describe("The group's description."),
+    )
+    .with(
+        VPC_ID
+            .optional_computed()
+            .force_new()
+            .describe("The VPC of the group; the region's default VPC when left out."),
+    );
+    tagged(schema, true)
+        .with_block(INGRESS.set(rule_schema()))
+        .with_block(EGRESS.set(rule_schema()))
+});
 
 /// One rule as configured: protocol, ports, ranges and description.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,32 +100,31 @@ struct Rule {
 
 impl Rule {
     fn from_block(block: &Value) -> Result<Rule, ProviderError> {
-        let attrs = Attributes::new(block);
-        let port = |name: &str| -> Result<i32, ProviderError> {
-            let n = attrs.integer(name)?;
+        let port = |field: Attr<i64>| -> Result<i32, ProviderError> {
+            let n = field.require(block)?;
             i32::try_from(n).map_err(|_| {
-                ProviderError::invalid_config(format!("`{name}` must be a port number, found {n}"))
+                ProviderError::invalid_config(format!(
+                    "`{}` must be a port number, found {n}",
+                    field.name()
+                ))
             })
         };
         Ok(Rule {
-            protocol: attrs.string("protocol")?.to_owned(),
-            from_port: port("from_port")?,
-            to_port: port("to_port")?,
-            cidr_blocks: strings(block, "cidr_blocks")?,
-            description: attrs
-                .opt_string("description")?
-                .filter(|d| !d.is_empty())
-                .map(str::to_owned),
+            protocol: PROTOCOL.require(block)?,
+            from_port: port(FROM_PORT)?,
+            to_port: port(TO_PORT)?,
+            cidr_blocks: CIDR_BLOCKS.get(block)?.unwrap_or_default(),
+            description: DESCRIPTION.get(block)?.filter(|d| !d.is_empty()),
         })
     }
 
     fn value(&self) -> Value {
         Value::object([
-            ("from_port", number(self.from_port)),
-            ("to_port", number(self.to_port)),
-            ("protocol", Value::string(&self.protocol)),
-            ("cidr_blocks", string_list(self.cidr_blocks.iter().cloned())),
-            ("description", opt_string(self.description.as_deref())),
+            FROM_PORT.to(self.from_port),
+            TO_PORT.to(self.to_port),
+            PROTOCOL.to(self.protocol.as_str()),
+            CIDR_BLOCKS.to(self.cidr_blocks.clone()),
+            DESCRIPTION.text(self.description.as_deref()),
         ])
     }
 
@@ -100,8 +165,10 @@ fn protocol_name(protocol: &str) -> String {
     }
 }
 
-fn configured_rules(object: &Value, block: &str) -> Result<Vec<Rule>, ProviderError> {
-    blocks(object, block)
+fn configured_rules(object: &Value, direction: Direction) -> Result<Vec<Rule>, ProviderError> {
+    direction
+        .block()
+        .items(object)
         .into_iter()
         .map(Rule::from_block)
         .collect()
@@ -166,35 +233,32 @@ fn rules_of(permissions: &[IpPermission], prior: &[Rule]) -> Vec<Rule> {
     rules
 }
 
-/// A name for a group the configuration does not name: unique enough, like Terraform's
-/// `terraform-…` names.
-fn generated_name() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("aic-{nanos:x}")
-}
+pub(crate) struct AwsSecurityGroup;
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let attrs = Attributes::new(planned);
-    let name = attrs
-        .opt_string("name")?
-        .map_or_else(generated_name, str::to_owned);
-    let out = ec2
-        .client
-        .create_security_group()
-        .group_name(&name)
-        .description(attrs.opt_string("description")?.unwrap_or("Managed by aic"))
-        .set_vpc_id(attrs.opt_string("vpc_id")?.map(str::to_owned))
-        .set_tag_specifications(tags::specification(ResourceType::SecurityGroup, planned)?)
-        .send()
-        .await
+#[async_trait]
+impl CloudType<Ec2> for AwsSecurityGroup {
+    ec2_type!("aws_security_group", "security group");
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let name = NAME.get(planned)?.unwrap_or_else(generated_name);
+        let out = send_once!(ec2
+            .client
+            .create_security_group()
+            .group_name(name)
+            .description(DESCRIPTION.or(planned, "Managed by aic".to_owned())?)
+            .set_vpc_id(VPC_ID.get(planned)?)
+            .set_tag_specifications(tags::creating(ResourceType::SecurityGroup, planned, token)?))
         .map_err(|e| reference_not_found(api_error("CreateSecurityGroup", e)))?;
-    let id = out
-        .group_id()
-        .ok_or_else(|| incomplete("CreateSecurityGroup", "GroupId"))?
-        .to_owned();
-    let finished = async {
+        created("CreateSecurityGroup", "GroupId", out.group_id())
+    }
+
+    /// Revokes the rule AWS adds by default and authorizes the configured ones.
+    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
         let default_egress = Rule {
             protocol: "-1".into(),
             from_port: 0,
@@ -202,136 +266,135 @@ pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> 
             cidr_blocks: vec!["0.0.0.0/0".into()],
             description: None,
         };
-        revoke(ec2, &id, Direction::Egress, &[default_egress]).await?;
-        authorize(
-            ec2,
-            &id,
-            Direction::Ingress,
-            &configured_rules(planned, "ingress")?,
-        )
-        .await?;
-        authorize(
-            ec2,
-            &id,
-            Direction::Egress,
-            &configured_rules(planned, "egress")?,
-        )
-        .await?;
-        visible(ec2, &id, planned).await
-    };
-    match finished.await {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let _ = delete_id(ec2, &id).await;
-            Err(e)
+        change_rules(ec2, id, Direction::Egress, &[default_egress], &[]).await?;
+        for direction in [Direction::Ingress, Direction::Egress] {
+            let rules = configured_rules(planned, direction)?;
+            change_rules(ec2, id, direction, &[], &rules).await?;
         }
+        Ok(())
+    }
+
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeSecurityGroups": describe_security_groups("group-id") => security_groups.group_id, value)
+    }
+
+    /// The rules split along the prior's blocks (AWS merges rules of the same ports).
+    fn with_prior(&self, prior: &Value, group: Value) -> Value {
+        match split_rules(prior, &group) {
+            Some(split) => with_attributes(&group, split),
+            None => group,
+        }
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        for direction in [Direction::Ingress, Direction::Egress] {
+            let before = configured_rules(prior, direction)?;
+            let after = configured_rules(planned, direction)?;
+            let removed: Vec<Rule> = before
+                .iter()
+                .filter(|r| !after.contains(r))
+                .cloned()
+                .collect();
+            let added: Vec<Rule> = after
+                .iter()
+                .filter(|r| !before.contains(r))
+                .cloned()
+                .collect();
+            change_rules(ec2, id, direction, &removed, &added).await?;
+        }
+        tags::update(ec2, id, prior, planned).await?;
+        Ok(id.to_owned())
+    }
+
+    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+        answered(
+            "DeleteSecurityGroup",
+            ec2.client.delete_security_group().group_id(id).send().await,
+        )
     }
 }
 
-/// Waits until a group can be described and reads it, with rules split along `like`'s.
-async fn visible(ec2: &Ec2, id: &str, like: &Value) -> Result<Value, ProviderError> {
-    let prior = values::with_id(like, id);
-    wait::until(
-        ec2.timing,
-        &format!("security group {id} to exist"),
-        || async {
-            read_many(ec2, std::slice::from_ref(&prior))
-                .await
-                .pop()
-                .unwrap_or(Ok(None))
-        },
-    )
-    .await
-}
-
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Direction {
     Ingress,
     Egress,
 }
 
-async fn authorize(
-    ec2: &Ec2,
-    id: &str,
-    direction: Direction,
-    rules: &[Rule],
-) -> Result<(), ProviderError> {
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
-    match direction {
-        Direction::Ingress => ec2
-            .client
-            .authorize_security_group_ingress()
-            .group_id(id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| api_error("AuthorizeSecurityGroupIngress", e)),
-        Direction::Egress => ec2
-            .client
-            .authorize_security_group_egress()
-            .group_id(id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| api_error("AuthorizeSecurityGroupEgress", e)),
+impl Direction {
+    fn block(self) -> Block {
+        match self {
+            Direction::Ingress => INGRESS,
+            Direction::Egress => EGRESS,
+        }
     }
 }
 
-async fn revoke(
+/// Revokes `removed` and authorizes `added` in `direction`. A rule that is already gone
+/// is fine.
+async fn change_rules(
     ec2: &Ec2,
     id: &str,
     direction: Direction,
-    rules: &[Rule],
+    removed: &[Rule],
+    added: &[Rule],
 ) -> Result<(), ProviderError> {
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let permissions: Vec<IpPermission> = rules.iter().map(Rule::permission).collect();
-    let revoked = match direction {
-        Direction::Ingress => ec2
-            .client
-            .revoke_security_group_ingress()
-            .group_id(id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| api_error("RevokeSecurityGroupIngress", e)),
-        Direction::Egress => ec2
-            .client
-            .revoke_security_group_egress()
-            .group_id(id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| api_error("RevokeSecurityGroupEgress", e)),
-    };
-    // A rule that is already gone is fine.
-    gone_as_none(revoked).map(|_| ())
-}
-
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    let found = describe(ec2, priors).await;
-    results(priors, found, |prior, group| {
-        // Split merged permissions along the prior's blocks.
-        let Some(split) = split_rules(prior, &group) else {
-            return group;
+    let permissions = |rules: &[Rule]| Some(rules.iter().map(Rule::permission).collect());
+    let client = &ec2.client;
+    if !removed.is_empty() {
+        let revoked = match direction {
+            Direction::Ingress => client
+                .revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(permissions(removed))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| api_error("RevokeSecurityGroupIngress", e)),
+            Direction::Egress => client
+                .revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(permissions(removed))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| api_error("RevokeSecurityGroupEgress", e)),
         };
-        aic_provider::with_attributes(&group, split)
-    })
+        gone_as_none(revoked)?;
+    }
+    if !added.is_empty() {
+        match direction {
+            Direction::Ingress => client
+                .authorize_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(permissions(added))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| api_error("AuthorizeSecurityGroupIngress", e)),
+            Direction::Egress => client
+                .authorize_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(permissions(added))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| api_error("AuthorizeSecurityGroupEgress", e)),
+        }?;
+    }
+    Ok(())
 }
 
 /// The `ingress` and `egress` values of `group` (read with no prior rules) split along
 /// `prior`'s rules; `None` when nothing needs splitting.
 fn split_rules(prior: &Value, group: &Value) -> Option<Vec<(&'static str, Value)>> {
     let mut out = Vec::new();
-    for direction in ["ingress", "egress"] {
+    for direction in [Direction::Ingress, Direction::Egress] {
         let before = configured_rules(prior, direction).ok()?;
         if before.is_empty() {
             continue;
@@ -339,29 +402,9 @@ fn split_rules(prior: &Value, group: &Value) -> Option<Vec<(&'static str, Value)
         let now = configured_rules(group, direction).ok()?;
         let permissions: Vec<IpPermission> = now.iter().map(Rule::permission).collect();
         let rules = rules_of(&permissions, &before);
-        out.push((direction, Value::set(rules.iter().map(Rule::value))));
+        out.push(direction.block().to_set(rules.iter().map(Rule::value)));
     }
     Some(out)
-}
-
-async fn describe(ec2: &Ec2, priors: &[Value]) -> Result<HashMap<String, Value>, ProviderError> {
-    let mut found = HashMap::new();
-    for chunk in id_chunks(priors) {
-        let pages = ec2
-            .client
-            .describe_security_groups()
-            .filters(filter("group-id", chunk))
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| api_error("DescribeSecurityGroups", e))?;
-        for group in pages.iter().flat_map(|p| p.security_groups()) {
-            let Some(id) = group.group_id() else { continue };
-            found.insert(id.to_owned(), value(ec2, group, id));
-        }
-    }
-    Ok(found)
 }
 
 fn value(ec2: &Ec2, group: &SecurityGroup, id: &str) -> Value {
@@ -369,65 +412,22 @@ fn value(ec2: &Ec2, group: &SecurityGroup, id: &str) -> Value {
         Some(a) if !a.is_empty() => Value::string(a),
         _ => arn(&ec2.region, group.owner_id(), "security-group", id),
     };
-    let rules = |permissions: &[IpPermission]| {
-        Value::set(rules_of(permissions, &[]).iter().map(Rule::value))
+    let rules = |direction: Direction, permissions: &[IpPermission]| {
+        direction
+            .block()
+            .to_set(rules_of(permissions, &[]).iter().map(Rule::value))
     };
-    object(
-        TYPE,
-        [
-            ("name", opt_string(group.group_name())),
-            ("description", opt_string(group.description())),
-            ("vpc_id", opt_string(group.vpc_id())),
-            ("tags", tags::value(group.tags())),
-            ("id", Value::string(id)),
-            ("arn", arn),
-            ("owner_id", opt_string(group.owner_id())),
-            ("ingress", rules(group.ip_permissions())),
-            ("egress", rules(group.ip_permissions_egress())),
-        ],
-    )
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    for (block, direction) in [
-        ("ingress", Direction::Ingress),
-        ("egress", Direction::Egress),
-    ] {
-        let before = configured_rules(prior, block)?;
-        let after = configured_rules(planned, block)?;
-        let removed: Vec<Rule> = before
-            .iter()
-            .filter(|r| !after.contains(r))
-            .cloned()
-            .collect();
-        let added: Vec<Rule> = after
-            .iter()
-            .filter(|r| !before.contains(r))
-            .cloned()
-            .collect();
-        revoke(ec2, id, direction, &removed).await?;
-        authorize(ec2, id, direction, &added).await?;
-    }
-    tags::update(ec2, id, prior, planned).await?;
-    visible(ec2, id, planned).await
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    delete_id(ec2, values::id(prior)?).await
-}
-
-async fn delete_id(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
-    let deleted = wait::while_conflict(ec2.timing, || async {
-        ec2.client
-            .delete_security_group()
-            .group_id(id)
-            .send()
-            .await
-            .map_err(|e| api_error("DeleteSecurityGroup", e))
-    })
-    .await;
-    gone_as_none(deleted).map(|_| ())
+    SCHEMA.instance([
+        NAME.text(group.group_name()),
+        DESCRIPTION.text(group.description()),
+        VPC_ID.text(group.vpc_id()),
+        tags::value(group.tags()),
+        ID.to(id),
+        (ARN.name(), arn),
+        OWNER_ID.text(group.owner_id()),
+        rules(Direction::Ingress, group.ip_permissions()),
+        rules(Direction::Egress, group.ip_permissions_egress()),
+    ])
 }
 
 #[cfg(test)]

@@ -1,59 +1,110 @@
 //! `aws_subnet`: `CreateSubnet`, `map_public_ip_on_launch` through
 //! `ModifySubnetAttribute`, bulk reads with `DescribeSubnets`.
 
-use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
+use aic_provider::{ProviderError, ResourceSchema};
+use aic_provider_kit::{Attr, CloudType, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 
-use super::{filter, id_chunks, results};
-use crate::ec2::{incomplete, object, Ec2};
-use crate::error::{api_error, gone_as_none, reference_not_found};
-use crate::values::{arn, opt_string};
-use crate::{tags, values, wait};
+use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
+use crate::fields::{tagged, ARN, AVAILABILITY_ZONE, CIDR_BLOCK, OWNER_ID, VPC_ID};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_subnet";
+const MAP_PUBLIC_IP_ON_LAUNCH: Attr<bool> = Attr::new("map_public_ip_on_launch");
+const AVAILABILITY_ZONE_ID: Attr<String> = Attr::new("availability_zone_id");
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let attrs = Attributes::new(planned);
-    let out = ec2
-        .client
-        .create_subnet()
-        .vpc_id(attrs.string("vpc_id")?)
-        .cidr_block(attrs.string("cidr_block")?)
-        .set_availability_zone(attrs.opt_string("availability_zone")?.map(str::to_owned))
-        .set_tag_specifications(tags::specification(ResourceType::Subnet, planned)?)
-        .send()
-        .await
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
+    let schema = ResourceSchema::new("A range of a VPC's addresses in one availability zone.")
+        .with(
+            VPC_ID
+                .required()
+                .force_new()
+                .describe("The VPC the subnet belongs to."),
+        )
+        .with(
+            CIDR_BLOCK
+                .required()
+                .force_new()
+                .describe("The IPv4 range, inside the VPC's."),
+        )
+        .with(
+            AVAILABILITY_ZONE
+                .optional_computed()
+                .force_new()
+                .describe("The zone, e.g. `eu-west-1a`; AWS picks one when left out."),
+        )
+        .with(
+            MAP_PUBLIC_IP_ON_LAUNCH
+                .optional()
+                .default_value(false)
+                .describe("Whether instances launched here get a public IPv4 address."),
+        );
+    tagged(schema, true).with(
+        AVAILABILITY_ZONE_ID
+            .computed()
+            .describe("The zone's account-independent id, e.g. `euw1-az1`."),
+    )
+});
+
+pub(crate) struct AwsSubnet;
+
+#[async_trait]
+impl CloudType<Ec2> for AwsSubnet {
+    ec2_type!("aws_subnet", "subnet");
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let out = send_once!(ec2
+            .client
+            .create_subnet()
+            .vpc_id(VPC_ID.require(planned)?)
+            .cidr_block(CIDR_BLOCK.require(planned)?)
+            .set_availability_zone(AVAILABILITY_ZONE.get(planned)?)
+            .set_tag_specifications(tags::creating(ResourceType::Subnet, planned, token)?))
         .map_err(|e| reference_not_found(api_error("CreateSubnet", e)))?;
-    let id = out
-        .subnet()
-        .and_then(Subnet::subnet_id)
-        .ok_or_else(|| incomplete("CreateSubnet", "SubnetId"))?
-        .to_owned();
-    let finished = async {
-        set_public_ip(ec2, &id, false, planned).await?;
-        visible(ec2, &id).await
-    };
-    match finished.await {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let _ = delete_id(ec2, &id).await;
-            Err(e)
-        }
+        created(
+            "CreateSubnet",
+            "SubnetId",
+            out.subnet().and_then(Subnet::subnet_id),
+        )
     }
-}
 
-async fn visible(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
-    let prior = Value::object([("id", Value::string(id))]);
-    wait::until(ec2.timing, &format!("subnet {id} to exist"), || async {
-        read_many(ec2, std::slice::from_ref(&prior))
-            .await
-            .pop()
-            .unwrap_or(Ok(None))
-    })
-    .await
+    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+        set_public_ip(ec2, id, false, planned).await
+    }
+
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeSubnets": describe_subnets("subnet-id") => subnets.subnet_id, value)
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let current = MAP_PUBLIC_IP_ON_LAUNCH.or(prior, false)?;
+        set_public_ip(ec2, id, current, planned).await?;
+        tags::update(ec2, id, prior, planned).await?;
+        Ok(id.to_owned())
+    }
+
+    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+        answered(
+            "DeleteSubnet",
+            ec2.client.delete_subnet().subnet_id(id).send().await,
+        )
+    }
 }
 
 async fn set_public_ip(
@@ -62,7 +113,7 @@ async fn set_public_ip(
     current: bool,
     planned: &Value,
 ) -> Result<(), ProviderError> {
-    let wanted = Attributes::new(planned).bool_or("map_public_ip_on_launch", false)?;
+    let wanted = MAP_PUBLIC_IP_ON_LAUNCH.or(planned, false)?;
     if wanted == current {
         return Ok(());
     }
@@ -76,80 +127,20 @@ async fn set_public_ip(
     Ok(())
 }
 
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    results(priors, describe(ec2, priors).await, super::as_found)
-}
-
-async fn describe(ec2: &Ec2, priors: &[Value]) -> Result<HashMap<String, Value>, ProviderError> {
-    let mut found = HashMap::new();
-    for chunk in id_chunks(priors) {
-        let pages = ec2
-            .client
-            .describe_subnets()
-            .filters(filter("subnet-id", chunk))
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| api_error("DescribeSubnets", e))?;
-        for subnet in pages.iter().flat_map(|p| p.subnets()) {
-            let Some(id) = subnet.subnet_id() else {
-                continue;
-            };
-            found.insert(id.to_owned(), value(ec2, subnet, id));
-        }
-    }
-    Ok(found)
-}
-
 fn value(ec2: &Ec2, subnet: &Subnet, id: &str) -> Value {
     let arn = match subnet.subnet_arn() {
         Some(a) if !a.is_empty() => Value::string(a),
         _ => arn(&ec2.region, subnet.owner_id(), "subnet", id),
     };
-    object(
-        TYPE,
-        [
-            ("vpc_id", opt_string(subnet.vpc_id())),
-            ("cidr_block", opt_string(subnet.cidr_block())),
-            ("availability_zone", opt_string(subnet.availability_zone())),
-            (
-                "map_public_ip_on_launch",
-                Value::bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
-            ),
-            ("tags", tags::value(subnet.tags())),
-            ("id", Value::string(id)),
-            ("arn", arn),
-            ("owner_id", opt_string(subnet.owner_id())),
-            (
-                "availability_zone_id",
-                opt_string(subnet.availability_zone_id()),
-            ),
-        ],
-    )
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    let current = Attributes::new(prior).bool_or("map_public_ip_on_launch", false)?;
-    set_public_ip(ec2, id, current, planned).await?;
-    tags::update(ec2, id, prior, planned).await?;
-    visible(ec2, id).await
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    delete_id(ec2, values::id(prior)?).await
-}
-
-async fn delete_id(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
-    let deleted = wait::while_conflict(ec2.timing, || async {
-        ec2.client
-            .delete_subnet()
-            .subnet_id(id)
-            .send()
-            .await
-            .map_err(|e| api_error("DeleteSubnet", e))
-    })
-    .await;
-    gone_as_none(deleted).map(|_| ())
+    SCHEMA.instance([
+        VPC_ID.text(subnet.vpc_id()),
+        CIDR_BLOCK.text(subnet.cidr_block()),
+        AVAILABILITY_ZONE.text(subnet.availability_zone()),
+        MAP_PUBLIC_IP_ON_LAUNCH.to(subnet.map_public_ip_on_launch().unwrap_or(false)),
+        tags::value(subnet.tags()),
+        ID.to(id),
+        (ARN.name(), arn),
+        OWNER_ID.text(subnet.owner_id()),
+        AVAILABILITY_ZONE_ID.text(subnet.availability_zone_id()),
+    ])
 }

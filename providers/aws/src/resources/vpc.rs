@@ -3,62 +3,130 @@
 //! ACL of every VPC with one call each.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use aic_lang::value::Value;
-use aic_provider::{Attributes, ProviderError};
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, Vpc, VpcAttributeName};
+use aic_provider::{ProviderError, ResourceSchema};
+use aic_provider_kit::wait::gone_as_none;
+use aic_provider_kit::{Attr, CloudType, CreateToken, Declare, Which, ID};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, ResourceType, Tenancy, Vpc, VpcAttributeName,
+};
 
-use super::{filter, id_chunks, results};
-use crate::ec2::{incomplete, object, Ec2};
-use crate::error::{api_error, gone_as_none};
-use crate::values::{arn, opt_string};
-use crate::{tags, values, wait};
+use crate::ec2::{answered, created, ec2_type, filter, pages, send_once, which_filter, Ec2, Found};
+use crate::error::api_error;
+use crate::fields::{tagged, ARN, CIDR_BLOCK, OWNER_ID};
+use crate::tags;
+use crate::values::arn;
 
-const TYPE: &str = "aws_vpc";
+const INSTANCE_TENANCY: Attr<String> = Attr::new("instance_tenancy");
+const ENABLE_DNS_SUPPORT: Attr<bool> = Attr::new("enable_dns_support");
+const ENABLE_DNS_HOSTNAMES: Attr<bool> = Attr::new("enable_dns_hostnames");
+const DEFAULT_SECURITY_GROUP_ID: Attr<String> = Attr::new("default_security_group_id");
+const MAIN_ROUTE_TABLE_ID: Attr<String> = Attr::new("main_route_table_id");
+const DEFAULT_NETWORK_ACL_ID: Attr<String> = Attr::new("default_network_acl_id");
 
-pub async fn create(ec2: &Ec2, planned: &Value) -> Result<Value, ProviderError> {
-    let attrs = Attributes::new(planned);
-    let out = ec2
-        .client
-        .create_vpc()
-        .cidr_block(attrs.string("cidr_block")?)
-        .instance_tenancy(Tenancy::from(
-            attrs.opt_string("instance_tenancy")?.unwrap_or("default"),
-        ))
-        .set_tag_specifications(tags::specification(ResourceType::Vpc, planned)?)
-        .send()
-        .await
+static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
+    let schema = ResourceSchema::new("A virtual private cloud: an isolated network in one region.")
+        .with(
+            CIDR_BLOCK
+                .required()
+                .force_new()
+                .describe("The IPv4 range of the VPC, e.g. `10.0.0.0/16`."),
+        )
+        .with(
+            INSTANCE_TENANCY
+                .optional()
+                .of_type(aic_lang::types::Type::string_union([
+                    "default",
+                    "dedicated",
+                ]))
+                .default_value("default")
+                .force_new()
+                .describe("Whether instances run on shared or dedicated hardware."),
+        )
+        .with(
+            ENABLE_DNS_SUPPORT
+                .optional()
+                .default_value(true)
+                .describe("Whether the Amazon DNS server resolves names in the VPC."),
+        )
+        .with(
+            ENABLE_DNS_HOSTNAMES
+                .optional()
+                .default_value(false)
+                .describe("Whether instances with public addresses get public DNS names."),
+        );
+    tagged(schema, true)
+        .with(
+            DEFAULT_SECURITY_GROUP_ID
+                .computed()
+                .describe("The security group AWS created with the VPC."),
+        )
+        .with(
+            MAIN_ROUTE_TABLE_ID
+                .computed()
+                .describe("The route table AWS created with the VPC."),
+        )
+        .with(
+            DEFAULT_NETWORK_ACL_ID
+                .computed()
+                .describe("The network ACL AWS created with the VPC."),
+        )
+});
+
+pub(crate) struct AwsVpc;
+
+#[async_trait]
+impl CloudType<Ec2> for AwsVpc {
+    ec2_type!("aws_vpc", "VPC");
+
+    async fn create_call(
+        &self,
+        ec2: &Ec2,
+        planned: &Value,
+        token: &CreateToken,
+    ) -> Result<String, ProviderError> {
+        let tenancy = INSTANCE_TENANCY.or(planned, "default".to_owned())?;
+        let out = send_once!(ec2
+            .client
+            .create_vpc()
+            .cidr_block(CIDR_BLOCK.require(planned)?)
+            .instance_tenancy(Tenancy::from(tenancy.as_str()))
+            .set_tag_specifications(tags::creating(ResourceType::Vpc, planned, token)?))
         .map_err(|e| api_error("CreateVpc", e))?;
-    let id = out
-        .vpc()
-        .and_then(Vpc::vpc_id)
-        .ok_or_else(|| incomplete("CreateVpc", "VpcId"))?
-        .to_owned();
-    let finished = async {
-        // A new VPC has DNS support and no DNS host names.
-        set_dns(ec2, &id, (true, false), planned).await?;
-        visible(ec2, &id).await
-    };
-    match finished.await {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            // Do not leave behind a VPC the state will not know about.
-            let _ = delete_id(ec2, &id).await;
-            Err(e)
-        }
+        created("CreateVpc", "VpcId", out.vpc().and_then(Vpc::vpc_id))
     }
-}
 
-/// Waits until a new VPC can be described (EC2 is eventually consistent) and reads it.
-async fn visible(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
-    let prior = Value::object([("id", Value::string(id))]);
-    wait::until(ec2.timing, &format!("VPC {id} to exist"), || async {
-        read_many(ec2, std::slice::from_ref(&prior))
-            .await
-            .pop()
-            .unwrap_or(Ok(None))
-    })
-    .await
+    /// A new VPC has DNS support and no DNS host names.
+    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+        set_dns(ec2, id, (true, false), planned).await
+    }
+
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        describe(ec2, which_filter("vpc-id", which)).await
+    }
+
+    async fn change(
+        &self,
+        ec2: &Ec2,
+        id: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<String, ProviderError> {
+        let current = (
+            ENABLE_DNS_SUPPORT.or(prior, true)?,
+            ENABLE_DNS_HOSTNAMES.or(prior, false)?,
+        );
+        set_dns(ec2, id, current, planned).await?;
+        tags::update(ec2, id, prior, planned).await?;
+        Ok(id.to_owned())
+    }
+
+    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+        answered("DeleteVpc", ec2.client.delete_vpc().vpc_id(id).send().await)
+    }
 }
 
 /// Sets the DNS attributes that differ from `current` (support, host names).
@@ -68,9 +136,8 @@ async fn set_dns(
     current: (bool, bool),
     planned: &Value,
 ) -> Result<(), ProviderError> {
-    let attrs = Attributes::new(planned);
-    let support = attrs.bool_or("enable_dns_support", true)?;
-    let hostnames = attrs.bool_or("enable_dns_hostnames", false)?;
+    let support = ENABLE_DNS_SUPPORT.or(planned, true)?;
+    let hostnames = ENABLE_DNS_HOSTNAMES.or(planned, false)?;
     let flag = |b: bool| AttributeBooleanValue::builder().value(b).build();
     if support != current.0 {
         ec2.client
@@ -93,72 +160,51 @@ async fn set_dns(
     Ok(())
 }
 
-pub async fn read_many(ec2: &Ec2, priors: &[Value]) -> Vec<Result<Option<Value>, ProviderError>> {
-    results(priors, describe(ec2, priors).await, super::as_found)
-}
-
-async fn describe(ec2: &Ec2, priors: &[Value]) -> Result<HashMap<String, Value>, ProviderError> {
-    let mut found = HashMap::new();
-    for chunk in id_chunks(priors) {
-        let pages = ec2
-            .client
+/// The VPCs `which` selects, with their ids.
+async fn describe(ec2: &Ec2, which: Filter) -> Result<Vec<(String, Value)>, ProviderError> {
+    let vpcs: Vec<Vpc> = pages(
+        "DescribeVpcs",
+        ec2.client
             .describe_vpcs()
-            .filters(filter("vpc-id", chunk.iter().cloned()))
+            .filters(which)
             .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| api_error("DescribeVpcs", e))?;
-        let vpcs: Vec<Vpc> = pages
-            .iter()
-            .flat_map(|p| p.vpcs().iter().cloned())
-            .collect();
-        let ids: Vec<String> = vpcs
-            .iter()
-            .filter_map(|v| v.vpc_id().map(str::to_owned))
-            .collect();
-        if ids.is_empty() {
+            .send(),
+    )
+    .await?
+    .iter()
+    .flat_map(|p| p.vpcs().iter().cloned())
+    .collect();
+    let ids: Vec<String> = vpcs
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let default_groups = vpc_map(ec2, &ids, Owned::DefaultSecurityGroup).await?;
+    let main_tables = vpc_map(ec2, &ids, Owned::MainRouteTable).await?;
+    let default_acls = vpc_map(ec2, &ids, Owned::DefaultNetworkAcl).await?;
+    let mut found = Vec::with_capacity(vpcs.len());
+    for vpc in &vpcs {
+        let Some(id) = vpc.vpc_id() else { continue };
+        // A VPC deleted between the calls is gone.
+        let Some(dns) = gone_as_none(dns_attributes(ec2, id).await)? else {
             continue;
-        }
-        let default_groups = default_security_groups(ec2, &ids).await?;
-        let main_tables = main_route_tables(ec2, &ids).await?;
-        let default_acls = default_network_acls(ec2, &ids).await?;
-        for vpc in &vpcs {
-            let Some(id) = vpc.vpc_id() else { continue };
-            // A VPC deleted between the calls is gone.
-            let Some(dns) = gone_as_none(dns_attributes(ec2, id).await)? else {
-                continue;
-            };
-            let value = object(
-                TYPE,
-                [
-                    ("cidr_block", opt_string(vpc.cidr_block())),
-                    (
-                        "instance_tenancy",
-                        opt_string(vpc.instance_tenancy().map(Tenancy::as_str)),
-                    ),
-                    ("enable_dns_support", Value::bool(dns.0)),
-                    ("enable_dns_hostnames", Value::bool(dns.1)),
-                    ("tags", tags::value(vpc.tags())),
-                    ("id", Value::string(id)),
-                    ("arn", arn(&ec2.region, vpc.owner_id(), "vpc", id)),
-                    ("owner_id", opt_string(vpc.owner_id())),
-                    (
-                        "default_security_group_id",
-                        opt_string(default_groups.get(id).map(String::as_str)),
-                    ),
-                    (
-                        "main_route_table_id",
-                        opt_string(main_tables.get(id).map(String::as_str)),
-                    ),
-                    (
-                        "default_network_acl_id",
-                        opt_string(default_acls.get(id).map(String::as_str)),
-                    ),
-                ],
-            );
-            found.insert(id.to_owned(), value);
-        }
+        };
+        let value = SCHEMA.instance([
+            CIDR_BLOCK.text(vpc.cidr_block()),
+            INSTANCE_TENANCY.text(vpc.instance_tenancy().map(Tenancy::as_str)),
+            ENABLE_DNS_SUPPORT.to(dns.0),
+            ENABLE_DNS_HOSTNAMES.to(dns.1),
+            tags::value(vpc.tags()),
+            ID.to(id),
+            (ARN.name(), arn(&ec2.region, vpc.owner_id(), "vpc", id)),
+            OWNER_ID.text(vpc.owner_id()),
+            DEFAULT_SECURITY_GROUP_ID.text(default_groups.get(id).map(String::as_str)),
+            MAIN_ROUTE_TABLE_ID.text(main_tables.get(id).map(String::as_str)),
+            DEFAULT_NETWORK_ACL_ID.text(default_acls.get(id).map(String::as_str)),
+        ]);
+        found.push((id.to_owned(), value));
     }
     Ok(found)
 }
@@ -166,23 +212,20 @@ async fn describe(ec2: &Ec2, priors: &[Value]) -> Result<HashMap<String, Value>,
 /// `(enable_dns_support, enable_dns_hostnames)` of a VPC: two calls, as the API reads one
 /// attribute at a time.
 async fn dns_attributes(ec2: &Ec2, id: &str) -> Result<(bool, bool), ProviderError> {
-    let support = ec2
-        .client
-        .describe_vpc_attribute()
-        .vpc_id(id)
-        .attribute(VpcAttributeName::EnableDnsSupport)
-        .send()
+    let read = |attribute: VpcAttributeName| {
+        ec2.client
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(attribute)
+            .send()
+    };
+    let support = read(VpcAttributeName::EnableDnsSupport)
         .await
         .map_err(|e| api_error("DescribeVpcAttribute", e))?
         .enable_dns_support()
         .and_then(AttributeBooleanValue::value)
         .unwrap_or(true);
-    let hostnames = ec2
-        .client
-        .describe_vpc_attribute()
-        .vpc_id(id)
-        .attribute(VpcAttributeName::EnableDnsHostnames)
-        .send()
+    let hostnames = read(VpcAttributeName::EnableDnsHostnames)
         .await
         .map_err(|e| api_error("DescribeVpcAttribute", e))?
         .enable_dns_hostnames()
@@ -191,102 +234,63 @@ async fn dns_attributes(ec2: &Ec2, id: &str) -> Result<(bool, bool), ProviderErr
     Ok((support, hostnames))
 }
 
-/// VPC id → the id of its `default` security group.
-async fn default_security_groups(
+/// The objects AWS creates with every VPC.
+#[derive(Debug, Clone, Copy)]
+enum Owned {
+    DefaultSecurityGroup,
+    MainRouteTable,
+    DefaultNetworkAcl,
+}
+
+/// VPC id → the id of its object of kind `owned`.
+async fn vpc_map(
     ec2: &Ec2,
     vpc_ids: &[String],
+    owned: Owned,
 ) -> Result<HashMap<String, String>, ProviderError> {
-    let pages = ec2
-        .client
-        .describe_security_groups()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("group-name", ["default"]))
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| api_error("DescribeSecurityGroups", e))?;
-    Ok(pages
+    let of_vpcs = || filter("vpc-id", vpc_ids.iter().cloned());
+    Ok(match owned {
+        Owned::DefaultSecurityGroup => pages(
+            "DescribeSecurityGroups",
+            ec2.client
+                .describe_security_groups()
+                .filters(of_vpcs())
+                .filters(filter("group-name", ["default"]))
+                .into_paginator()
+                .send(),
+        )
+        .await?
         .iter()
         .flat_map(|p| p.security_groups())
         .filter_map(|g| Some((g.vpc_id()?.to_owned(), g.group_id()?.to_owned())))
-        .collect())
-}
-
-/// VPC id → the id of its main route table.
-async fn main_route_tables(
-    ec2: &Ec2,
-    vpc_ids: &[String],
-) -> Result<HashMap<String, String>, ProviderError> {
-    let pages = ec2
-        .client
-        .describe_route_tables()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("association.main", ["true"]))
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| api_error("DescribeRouteTables", e))?;
-    Ok(pages
+        .collect(),
+        Owned::MainRouteTable => pages(
+            "DescribeRouteTables",
+            ec2.client
+                .describe_route_tables()
+                .filters(of_vpcs())
+                .filters(filter("association.main", ["true"]))
+                .into_paginator()
+                .send(),
+        )
+        .await?
         .iter()
         .flat_map(|p| p.route_tables())
         .filter_map(|t| Some((t.vpc_id()?.to_owned(), t.route_table_id()?.to_owned())))
-        .collect())
-}
-
-/// VPC id → the id of its default network ACL.
-async fn default_network_acls(
-    ec2: &Ec2,
-    vpc_ids: &[String],
-) -> Result<HashMap<String, String>, ProviderError> {
-    let pages = ec2
-        .client
-        .describe_network_acls()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("default", ["true"]))
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| api_error("DescribeNetworkAcls", e))?;
-    Ok(pages
+        .collect(),
+        Owned::DefaultNetworkAcl => pages(
+            "DescribeNetworkAcls",
+            ec2.client
+                .describe_network_acls()
+                .filters(of_vpcs())
+                .filters(filter("default", ["true"]))
+                .into_paginator()
+                .send(),
+        )
+        .await?
         .iter()
         .flat_map(|p| p.network_acls())
         .filter_map(|a| Some((a.vpc_id()?.to_owned(), a.network_acl_id()?.to_owned())))
-        .collect())
-}
-
-pub async fn update(ec2: &Ec2, prior: &Value, planned: &Value) -> Result<Value, ProviderError> {
-    let id = values::id(prior)?;
-    let before = Attributes::new(prior);
-    set_dns(
-        ec2,
-        id,
-        (
-            before.bool_or("enable_dns_support", true)?,
-            before.bool_or("enable_dns_hostnames", false)?,
-        ),
-        planned,
-    )
-    .await?;
-    tags::update(ec2, id, prior, planned).await?;
-    visible(ec2, id).await
-}
-
-pub async fn delete(ec2: &Ec2, prior: &Value) -> Result<(), ProviderError> {
-    delete_id(ec2, values::id(prior)?).await
-}
-
-async fn delete_id(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
-    let deleted = wait::while_conflict(ec2.timing, || async {
-        ec2.client
-            .delete_vpc()
-            .vpc_id(id)
-            .send()
-            .await
-            .map_err(|e| api_error("DeleteVpc", e))
+        .collect(),
     })
-    .await;
-    gone_as_none(deleted).map(|_| ())
 }

@@ -1,0 +1,59 @@
+//! The conformance run (`aic-provider-testkit`) of every resource type of the built-in and
+//! AWS providers: the provider steps in process, the crash-recovery step through this
+//! `aic` binary. Each provider runs as a test of its own, so they run in parallel.
+
+use aic_provider_testkit::{aic, Report};
+
+async fn builtin(name: &str, types: &[&str]) -> Report {
+    let suite = aic_provider_builtin::conformance::suite(name, Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cases = aic_provider_builtin::conformance::cases(name).unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&cases).await;
+    eprintln!("{report}");
+    report.assert_passed(types);
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn null_conforms() {
+    builtin("null", &["null_resource"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_conforms() {
+    builtin("random", &["random_id", "random_string", "random_integer"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_conforms() {
+    builtin("local", &["local_file", "local_sensitive_file"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_conforms() {
+    builtin("time", &["time_sleep"]).await;
+}
+
+#[cfg(feature = "aws")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_conforms_against_moto() {
+    use aic_provider_aws::conformance::Backend;
+    let backend = Backend::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&[
+        "aws_vpc",
+        "aws_subnet",
+        "aws_internet_gateway",
+        "aws_route_table",
+        "aws_route_table_association",
+        "aws_security_group",
+        "aws_launch_template",
+        "aws_instance",
+    ]);
+}
