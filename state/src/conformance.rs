@@ -106,6 +106,7 @@ fn resource(address: &str, id: &str) -> ResourceState {
         dependencies: vec![],
         applied_config: json!({}),
         create_pending: false,
+        create_token: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn resource(address: &str) -> ResourceState {
         dependencies: vec![],
         applied_config: json!({}),
         create_pending: false,
+        create_token: None,
     }
 }
 
