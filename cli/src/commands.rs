@@ -285,7 +285,7 @@ fn init(cx: &Context, config: &ConfigArgs) -> Outcome {
         "aic is ready in {} (environment `{}`, state {}).",
         cx.project.dir().display(),
         o.environment,
-        o.state_path.display()
+        o.state_location
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -497,6 +497,24 @@ fn state(cx: &Context, command: StateCommand) -> Outcome {
             cx.project
                 .state_mv(&env.selector(), &from, &to, lock_timeout, obs)?;
             println!("Moved {from} to {to}");
+        }
+        StateCommand::Pull { env } => {
+            let state = cx.project.state(&env.selector(), obs)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&state).unwrap_or_default()
+            );
+        }
+        StateCommand::Push {
+            file,
+            force,
+            env,
+            lock_timeout,
+        } => {
+            let serial = cx
+                .project
+                .state_push(&env.selector(), &file, force, lock_timeout)?;
+            println!("Pushed {} as serial {serial}.", file.display());
         }
         StateCommand::History { env } => {
             let history = cx.project.state_history(&env.selector())?;

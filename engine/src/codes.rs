@@ -255,13 +255,15 @@ aic_lang::catalogue! {
     /// backend lokal {}   # `lokal` is not a backend — Did you mean `local`?
     /// ```
     E0650: Error "Unknown backend";
-    /// `backend postgres { … }` or `backend s3 { … }`: designed in the spec, not part of this
-    /// build. Nothing is planned or written for that environment.
+    /// `backend postgres { … }` or `backend s3 { … }` in an `aic` built without that backend
+    /// (its cargo feature, on by default, was turned off). Nothing is read, planned or written
+    /// for that environment.
     ///
-    /// Fix: remove the block (state under `.aic/state/`), or `backend local { path = "DIR" }`.
+    /// Fix: use an `aic` built with the backend, or move the state elsewhere (`backend local`).
     E0651: Error "Backend not available";
-    /// A setting the `local` backend does not have (its one setting is `path`), a `path` that is
-    /// not a non-empty string, a nested block, or a second top-level backend.
+    /// A setting the backend does not have (`local`: `path`; `postgres`: `url`, `schema`; `s3`:
+    /// `bucket`, `key`, `region`, `endpoint`), a required one missing, a value that is not a
+    /// non-empty string, a nested block, or a second top-level backend.
     ///
     /// ```aic
     /// environment staging {

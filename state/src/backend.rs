@@ -19,7 +19,7 @@ use crate::lock::{LockInfo, StateLock};
 /// Every method blocks until the storage has answered; remote backends run their
 /// asynchronous clients on their own thread (see [`Driver`](crate::Driver)), so these
 /// methods may be called from any thread, inside an async runtime or not.
-pub trait Backend: Send + Sync {
+pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The environment.
     fn environment(&self) -> &str;
 
@@ -79,6 +79,80 @@ pub trait Backend: Send + Sync {
         lock: &StateLock,
         start: JournalStart<'_>,
     ) -> Result<Box<dyn JournalLog>, StateError>;
+}
+
+/// A shared backend is a backend: what lets one [`Store`](crate::Store) type hold
+/// whichever backend a configuration names (`Store<Arc<dyn Backend>>`).
+impl<T: Backend + ?Sized> Backend for std::sync::Arc<T> {
+    fn environment(&self) -> &str {
+        (**self).environment()
+    }
+
+    fn location(&self) -> String {
+        (**self).location()
+    }
+
+    fn journal_location(&self) -> String {
+        (**self).journal_location()
+    }
+
+    fn history_location(&self) -> String {
+        (**self).history_location()
+    }
+
+    fn lock(&self, operation: &str, timeout: Duration) -> Result<StateLock, StateError> {
+        (**self).lock(operation, timeout)
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
+        (**self).force_unlock(id)
+    }
+
+    fn holder(&self) -> Result<Option<LockInfo>, StateError> {
+        (**self).holder()
+    }
+
+    fn read_current(&self) -> Result<Option<Stored>, StateError> {
+        (**self).read_current()
+    }
+
+    fn replace_current(
+        &self,
+        lock: &StateLock,
+        write: Replace<'_>,
+    ) -> Result<Replaced, StateError> {
+        (**self).replace_current(lock, write)
+    }
+
+    fn versions(&self) -> Result<Vec<KeptVersion>, StateError> {
+        (**self).versions()
+    }
+
+    fn read_version(&self, serial: u64) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).read_version(serial)
+    }
+
+    fn put_version(
+        &self,
+        lock: &StateLock,
+        serial: u64,
+        bytes: &[u8],
+        written: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        (**self).put_version(lock, serial, bytes, written)
+    }
+
+    fn read_journal(&self) -> Result<Option<Vec<u8>>, StateError> {
+        (**self).read_journal()
+    }
+
+    fn open_journal(
+        &self,
+        lock: &StateLock,
+        start: JournalStart<'_>,
+    ) -> Result<Box<dyn JournalLog>, StateError> {
+        (**self).open_journal(lock, start)
+    }
 }
 
 /// The bytes of a stored version and what the backend needs to replace it safely.
