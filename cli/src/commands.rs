@@ -421,11 +421,16 @@ fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: 
             );
         } else {
             println!(
-                "Plan for environment `{}` (state serial {}):",
+                "Plan for environment `{}` (state serial {}):\n",
                 s.environment, s.serial
             );
-            for (addr, actions) in &s.changes {
-                println!("  {addr}: {}", actions.join(", "));
+            if s.text.is_empty() {
+                // A plan file written before plans kept their text.
+                for (addr, actions) in &s.changes {
+                    println!("  {addr}: {}", actions.join(", "));
+                }
+            } else {
+                print!("{}", s.text);
             }
         }
         return Ok(ExitCode::SUCCESS);

@@ -23,11 +23,14 @@ fn a_saved_plan_is_applied_as_made() {
     assert!(run.stderr.contains("aic apply dev.plan"), "{run}");
     assert!(!p.exists("out"), "plan --out writes only the plan");
 
-    // The saved plan can be shown, as text and as the JSON plan.
+    // The saved plan can be shown, as text (the whole plan, as `aic plan` printed it)
+    // and as the JSON plan.
     p.aic(&["show", "dev.plan"])
         .success()
         .stdout_has("Plan for environment `dev`")
-        .stdout_has("local_file.config: create");
+        .stdout_has("# local_file.config will be created")
+        .stdout_has("\"out/dev/config.txt\"")
+        .stdout_has("Plan: 2 to add, 0 to change, 0 to destroy.");
     let shown = p.aic(&["show", "--json", "dev.plan"]).success().json();
     assert_eq!(shown["environment"], "dev");
     assert_eq!(shown["summary"]["add"], 2);

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes;
 use crate::plan::{Action, Plan};
-use crate::render::render_json;
+use crate::render::{render_json, render_text, TextOptions};
 use crate::state::State;
 
 use super::plan::PlanRequest;
@@ -49,6 +49,9 @@ pub struct SavedPlan {
     pub changes: Vec<(String, Vec<String>)>,
     /// The plan's JSON form.
     pub plan: serde_json::Value,
+    /// The plan as `aic plan` prints it (no colours), for `aic show PLANFILE`.
+    #[serde(default)]
+    pub text: String,
 }
 
 impl SavedPlan {
@@ -70,6 +73,7 @@ impl SavedPlan {
             destroy: request.destroy,
             changes: change_list(plan),
             plan: serde_json::from_str(&render_json(plan)).unwrap_or(serde_json::Value::Null),
+            text: render_text(plan, &TextOptions::default()),
         }
     }
 
@@ -289,6 +293,7 @@ mod tests {
             destroy: false,
             changes: Vec::new(),
             plan,
+            text: String::new(),
         }
     }
 
@@ -348,6 +353,7 @@ mod var_tests {
             destroy: false,
             changes: Vec::new(),
             plan: serde_json::Value::Null,
+            text: String::new(),
         };
         assert!(plan.check_vars(&made).is_ok());
         let e = plan
