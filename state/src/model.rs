@@ -70,7 +70,7 @@ pub struct ResourceState {
     #[serde(default, skip_serializing_if = "is_false")]
     pub create_pending: bool,
     /// The token the engine gave the provider with a create it journaled
-    /// ([`aic_provider::ConfiguredProvider::create_with_token`]): after a crash, the provider
+    /// (`aic_provider::ConfiguredProvider::create_with_token`): after a crash, the provider
     /// finds the object that create made by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_token: Option<String>,
