@@ -31,7 +31,9 @@ pub struct Global {
 
 /// A duration flag such as `--lock-timeout 30s`.
 fn duration(text: &str) -> Result<Duration, String> {
-    aic_engine::load::rollout::parse_duration(text)
+    aic_lang::duration::Duration::parse(text)
+        .map(|d| d.as_duration())
+        .map_err(|e| e.to_string())
 }
 
 /// Selecting the environment and giving variable values.

@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aic_engine::apply::ApplyReport;
-use aic_engine::load::rollout::show_duration;
 use aic_engine::ops::rollout::progress::PhaseRecord;
 use aic_engine::ops::{Event, Observer, OpError, RollbackOutcome};
 use aic_engine::plan::Plan;
@@ -15,6 +14,7 @@ use aic_engine::planner::Planned;
 use aic_engine::render::{render_json, render_markdown, render_text, TextOptions};
 use aic_engine::state::State;
 use aic_lang::diag::{self, Diagnostic};
+use aic_lang::duration::Duration as DurationText;
 use aic_lang::source::SourceMap;
 
 use crate::args::PlanFormat;
@@ -331,11 +331,11 @@ impl Observer for Terminal {
             Event::StepStarted { label } => eprintln!("\n--- {label} ---"),
             Event::PauseSkipped { duration } => eprintln!(
                 "Pause of {} skipped (--no-pause).",
-                show_duration(*duration)
+                DurationText(*duration).short()
             ),
             Event::Pause { duration, before } => {
                 *self.pause.lock().unwrap_or_else(|e| e.into_inner()) = Some(*duration);
-                eprintln!("Pausing {} before {before}.", show_duration(*duration));
+                eprintln!("Pausing {} before {before}.", DurationText(*duration).short());
             }
             Event::PauseTick { left } => {
                 let total = self
@@ -343,7 +343,7 @@ impl Observer for Terminal {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .unwrap_or(*left);
-                let shown = show_duration(Duration::from_secs(left.as_secs() + 1));
+                let shown = DurationText(Duration::from_secs(left.as_secs() + 1)).short();
                 if self.live {
                     err(&format!("\r  {shown} left "));
                 } else {
@@ -371,7 +371,7 @@ impl Observer for Terminal {
                 interval,
             } => eprintln!(
                 "check {check}: attempt {attempt} of {attempts} failed ({detail}); retrying in {}",
-                show_duration(*interval)
+                DurationText(*interval).short()
             ),
             Event::CheckFinished { result } => eprintln!(
                 "check {}{}: {} — {}",

@@ -157,6 +157,22 @@ fn plan_json_is_one_json_document_on_stdout() {
 }
 
 #[test]
+fn a_warning_is_shown_on_validate_plan_and_apply_and_fails_none_of_them() {
+    let p = Project::with_main("resource \"null_resource\" \"a\" {}\n");
+    let warned = |run: e2e_common::Run| {
+        run.success()
+            .stderr_has("W0201")
+            .stderr_has("Value for undeclared variable")
+            .stderr_has("A value was given for `nope`, which the root module does not declare.")
+    };
+    warned(p.aic(&["validate", "--var", "nope=1"])).stderr_has("The configuration is valid.");
+    warned(p.aic(&["plan", "--var", "nope=1"])).stdout_has("Plan: 1 to add");
+    warned(p.aic(&["apply", "--var", "nope=1", "--auto-approve"]))
+        .stdout_has("Apply complete! Resources: 1 added");
+    assert_eq!(p.state_list(None), vec!["null_resource.a".to_owned()]);
+}
+
+#[test]
 fn version_lists_the_providers_compiled_in_and_their_sdks() {
     let p = Project::empty();
     let run = p

@@ -320,17 +320,23 @@ fn tf_state(dir: &Path) -> Option<Json> {
             resources.insert(addr, i["attributes"].clone());
         }
     }
-    let mut outputs = BTreeMap::new();
-    for (name, o) in st["outputs"].as_object().into_iter().flatten() {
-        outputs.insert(
-            name.clone(),
-            serde_json::json!({
+    Some(normalise_state(resources, state_outputs(&st)))
+}
+
+/// The outputs of a state file (both tools write `outputs: {NAME: {value, sensitive}}`).
+fn state_outputs(st: &Json) -> BTreeMap<String, Json> {
+    st["outputs"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, o)| {
+            let v = serde_json::json!({
                 "value": o["value"],
                 "sensitive": o["sensitive"].as_bool().unwrap_or(false),
-            }),
-        );
-    }
-    Some(normalise_state(resources, outputs))
+            });
+            (name.clone(), v)
+        })
+        .collect()
 }
 
 /// aic's state file, normalised.
@@ -345,17 +351,7 @@ fn aic_state(dir: &Path) -> Option<Json> {
         }
         resources.insert(addr, r["attributes"].clone());
     }
-    let mut outputs = BTreeMap::new();
-    for (name, o) in st["outputs"].as_object().into_iter().flatten() {
-        outputs.insert(
-            name.clone(),
-            serde_json::json!({
-                "value": o["value"],
-                "sensitive": o["sensitive"].as_bool().unwrap_or(false),
-            }),
-        );
-    }
-    Some(normalise_state(resources, outputs))
+    Some(normalise_state(resources, state_outputs(&st)))
 }
 
 /// Copies a scenario's step configuration (and its `modules/` directory) into `work`,

@@ -276,3 +276,51 @@ fn every_code_in_the_sources_is_catalogued_and_every_catalogued_code_is_used() {
         "catalogued codes no source uses (retire them in the catalogue's documentation instead): {unused:?}"
     );
 }
+
+/// A code is written as a catalogue constant (`codes::E0711`), never as a string literal,
+/// outside the catalogues and the unit tests (which assert the code a user sees).
+#[test]
+fn no_source_writes_a_code_as_a_string_literal() {
+    let root = workspace();
+    let mut files = Vec::new();
+    for dir in [
+        "lang/src",
+        "stdlib/src",
+        "engine/src",
+        "cli/src",
+        "providers",
+    ] {
+        source_files(&root.join(dir), &mut files);
+    }
+    let catalogue_files: Vec<PathBuf> = catalogues().iter().map(|(p, _)| root.join(p)).collect();
+    let mut checked = 0;
+    let mut found = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+        if catalogue_files.contains(&f) || rel.contains("/tests/") || rel.contains("/examples/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        // The unit tests of a module follow its `#[cfg(test)]`.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            let bytes = line.as_bytes();
+            let literal = bytes.windows(7).any(|w| {
+                w[0] == b'"'
+                    && (w[1] == b'E' || w[1] == b'W')
+                    && w[2..6].iter().all(u8::is_ascii_digit)
+                    && w[6] == b'"'
+            });
+            if literal && !line.trim_start().starts_with("//") {
+                found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} source files read");
+    assert!(
+        found.is_empty(),
+        "codes written as string literals (use the catalogue's constant):\n{}",
+        found.join("\n")
+    );
+}

@@ -154,3 +154,106 @@ fn the_import_scanner_finds_imports_and_skips_comments_and_tests() {
         ["plan".to_string(), "state".to_string()]
     );
 }
+
+/// The names in the `[dependencies]` table of `crate_dir/Cargo.toml` (not dev-dependencies).
+fn dependencies(crate_dir: &str) -> BTreeSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(crate_dir)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut in_deps = false;
+    let mut out = BTreeSet::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps && !line.is_empty() && !line.starts_with('#') {
+            let name = line.split(['=', '.', ' ']).next().unwrap_or("");
+            out.insert(name.to_string());
+        }
+    }
+    assert!(
+        text.contains("[package]"),
+        "{} is not a crate manifest",
+        path.display()
+    );
+    out
+}
+
+/// Architecture invariant (docs/architecture.md): crates depend downwards only — `lang`
+/// on no aic crate; `stdlib` and `providers/core` on `lang` alone; the engine on no
+/// provider implementation; no crate but a provider's names a cloud SDK.
+#[test]
+fn crates_depend_downwards_and_only_providers_name_a_cloud_sdk() {
+    let aic = |deps: &BTreeSet<String>| -> Vec<String> {
+        deps.iter()
+            .filter(|d| d.starts_with("aic-"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(aic(&dependencies("lang")), Vec::<String>::new());
+    assert_eq!(aic(&dependencies("stdlib")), ["aic-lang"]);
+    assert_eq!(aic(&dependencies("providers/core")), ["aic-lang"]);
+    let engine = dependencies("engine");
+    assert_eq!(
+        aic(&engine),
+        ["aic-lang", "aic-provider", "aic-stdlib"],
+        "the engine reaches providers through aic-provider's registry only"
+    );
+    for krate in ["lang", "stdlib", "providers/core", "engine", "cli"] {
+        let deps = dependencies(krate);
+        let sdk: Vec<&String> = deps.iter().filter(|d| d.starts_with("aws-")).collect();
+        assert!(sdk.is_empty(), "{krate} depends on {sdk:?}");
+        assert!(
+            !deps.is_empty() || krate == "lang",
+            "{krate}: no dependencies read"
+        );
+    }
+}
+
+/// Architecture invariant (docs/architecture.md): the language and the standard library
+/// touch no machine — files, directories, environment variables and the working
+/// directory reach them through `aic_lang::world::World`, whose `System` is the one
+/// place (`lang/src/world.rs`) that calls the operating system.
+#[test]
+fn lang_and_stdlib_reach_the_machine_only_through_the_world() {
+    const FORBIDDEN: &[&str] = &[
+        "std::fs",
+        "std::env",
+        "current_dir",
+        "read_dir",
+        "File::open",
+        ".is_dir()",
+        ".is_file()",
+        ".canonicalize()",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    rs_files(&root.join("lang/src"), &mut files);
+    rs_files(&root.join("stdlib/src"), &mut files);
+    let mut checked = 0;
+    let mut found = Vec::new();
+    for f in &files {
+        if f.ends_with("lang/src/world.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in code(&text).lines().enumerate() {
+            for pattern in FORBIDDEN {
+                if line.contains(pattern) {
+                    found.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} source files read");
+    assert!(
+        found.is_empty(),
+        "machine access outside lang/src/world.rs:\n{}",
+        found.join("\n")
+    );
+}

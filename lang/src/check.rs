@@ -1903,7 +1903,12 @@ impl Scope for Bound<'_, '_> {
                     None,
                 )),
             },
-            "path" => Ok((crate::eval::path_object(&m.dir, &inst.ctx.root_dir), 1)),
+            // Checking touches no machine: `path.cwd` is checked as the root directory (a
+            // string, as at plan time, when the engine gives the real one).
+            "path" => Ok((
+                crate::eval::path_object(&m.dir, &inst.ctx.root_dir, &inst.ctx.root_dir),
+                1,
+            )),
             "rollout" => Ok((
                 Value::object([
                     ("weight", Value::number(100.0)),

@@ -15,6 +15,7 @@ use crate::codes;
 use crate::diag::Diagnostic;
 use crate::source::{SourceMap, Span};
 use crate::syntax;
+use crate::world::{Kind, System, World};
 
 /// A resource or data source block with its meta-arguments picked out.
 #[derive(Debug, Clone)]
@@ -354,19 +355,31 @@ pub fn load_tree(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<ModuleTree, std::io::Error> {
+    load_tree_in(&System, dir, stdlib_dir, sources, diags)
+}
+
+/// [`load_tree`] reading the files of `world`.
+pub fn load_tree_in(
+    world: &dyn World,
+    dir: &Path,
+    stdlib_dir: Option<&Path>,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<ModuleTree, std::io::Error> {
     let mut stack = Vec::new();
-    load_rec(dir, stdlib_dir, sources, diags, &mut stack)
+    load_rec(world, dir, stdlib_dir, sources, diags, &mut stack)
 }
 
 fn load_rec(
+    world: &dyn World,
     dir: &Path,
     stdlib_dir: Option<&Path>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
     stack: &mut Vec<PathBuf>,
 ) -> Result<ModuleTree, std::io::Error> {
-    let canonical = dir.canonicalize()?;
-    let ids = sources.load_dir(dir)?;
+    let canonical = world.canonicalize(dir)?;
+    let ids = sources.load_dir_in(world, dir)?;
     let parsed: Vec<_> = syntax::parse_ids(sources, &ids)
         .into_iter()
         .map(|(_, p)| p)
@@ -385,11 +398,13 @@ fn load_rec(
             },
             None => dir.join(&call.source),
         };
-        let ok_dir = child_dir.is_dir()
-            && std::fs::read_dir(&child_dir)
-                .map(|rd| {
-                    rd.filter_map(Result::ok)
-                        .any(|e| e.path().extension().is_some_and(|x| x == "aic"))
+        let ok_dir = matches!(world.kind(&child_dir), Ok(Some(Kind::Dir)))
+            && world
+                .list(&child_dir)
+                .map(|entries| {
+                    entries
+                        .iter()
+                        .any(|p| p.extension().is_some_and(|x| x == "aic"))
                 })
                 .unwrap_or(false);
         if !ok_dir {
@@ -412,7 +427,7 @@ fn load_rec(
             );
             continue;
         }
-        let child_canon = child_dir.canonicalize()?;
+        let child_canon = world.canonicalize(&child_dir)?;
         if stack.contains(&child_canon) {
             diags.push(
                 Diagnostic::new(&codes::E0213)
@@ -424,7 +439,7 @@ fn load_rec(
             );
             continue;
         }
-        let child = load_rec(&child_dir, stdlib_dir, sources, diags, stack)?;
+        let child = load_rec(world, &child_dir, stdlib_dir, sources, diags, stack)?;
         children.insert(name.clone(), child);
     }
     stack.pop();

@@ -97,22 +97,16 @@ pub trait Scope {
 
 /// The value of `path`: `path.module` is the directory of the module being evaluated,
 /// `path.root` the root module's directory, and `path.cwd` the directory aic runs in
-/// (absolute), as in Terraform.
-pub fn path_object(module_dir: &std::path::Path, root_dir: &std::path::Path) -> Value {
-    // Read once per process: `path.*` is evaluated once per instance that uses it.
-    static CWD: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let cwd = CWD
-        .get_or_init(|| {
-            std::env::current_dir()
-                .ok()
-                .map(|d| d.display().to_string())
-        })
-        .clone()
-        .unwrap_or_else(|| root_dir.display().to_string());
+/// (absolute, from the [`World`](crate::world::World) of the caller), as in Terraform.
+pub fn path_object(
+    module_dir: &std::path::Path,
+    root_dir: &std::path::Path,
+    cwd: &std::path::Path,
+) -> Value {
     Value::object([
         ("module", Value::string(module_dir.display().to_string())),
         ("root", Value::string(root_dir.display().to_string())),
-        ("cwd", Value::string(cwd)),
+        ("cwd", Value::string(cwd.display().to_string())),
     ])
 }
 

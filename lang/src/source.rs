@@ -1,12 +1,14 @@
 //! Source files and byte spans.
 //!
-//! Owns the only file reading the language crates do: [`SourceMap::load_dir`] reads the
-//! `*.aic` files of a module directory. Everything downstream refers to text through a
+//! [`SourceMap::load_dir_in`] reads the `*.aic` files of a module directory through a
+//! [`World`]. Everything downstream refers to text through a
 //! [`FileId`] and a byte [`Span`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::world::{Kind, System, World};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -121,16 +123,25 @@ impl SourceMap {
             .unwrap_or("")
     }
 
-    /// Reads every `*.aic` file directly in `dir`, sorted by name, and returns their ids.
+    /// Reads every `*.aic` file directly in `dir` on this machine, sorted by name, and
+    /// returns their ids.
     pub fn load_dir(&mut self, dir: &Path) -> std::io::Result<Vec<FileId>> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "aic") && p.is_file())
-            .collect();
+        self.load_dir_in(&System, dir)
+    }
+
+    /// Reads every `*.aic` file directly in `dir` of `world`, sorted by name, and returns
+    /// their ids.
+    pub fn load_dir_in(&mut self, world: &dyn World, dir: &Path) -> std::io::Result<Vec<FileId>> {
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for p in world.list(dir)? {
+            if p.extension().is_some_and(|e| e == "aic") && world.kind(&p)? == Some(Kind::File) {
+                paths.push(p);
+            }
+        }
         paths.sort();
         let mut ids = Vec::with_capacity(paths.len());
         for p in paths {
-            let text = std::fs::read_to_string(&p)?;
+            let text = world.read_to_string(&p)?;
             ids.push(self.add(p, text));
         }
         Ok(ids)

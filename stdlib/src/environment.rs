@@ -31,7 +31,7 @@ builtin! {
                 format!("{} is not a valid environment variable name", Value::string(name)),
             ));
         }
-        match ((ctx.env)(name), args::optional(args, 1)) {
+        match (ctx.world.env(name), args::optional(args, 1)) {
             (Some(value), _) => Ok(Value::string(value)),
             (None, Some(default)) => Ok(default.clone()),
             (None, None) => Err(FunctionError::arg(
@@ -42,58 +42,17 @@ builtin! {
     }
 }
 
-/// Seconds per unit of a duration.
-const UNITS: &[(&str, f64)] = &[
-    ("ms", 0.001),
-    ("s", 1.0),
-    ("m", 60.0),
-    ("h", 3600.0),
-    ("d", 86_400.0),
-];
-
-fn parse_duration(text: &str) -> Option<f64> {
-    if text == "0" {
-        return Some(0.0);
-    }
-    let mut rest = text;
-    let mut total = 0.0;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_end);
-        let amount: f64 = number.parse().ok()?;
-        let unit_end = after
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_end);
-        let seconds = UNITS.iter().find(|(name, _)| *name == unit)?.1;
-        total += amount * seconds;
-        rest = after;
-    }
-    Some(total)
-}
-
 builtin! {
-    /// A duration as a number of seconds. A duration is one or more amounts with a unit:
-    /// `ms`, `s`, `m`, `h` or `d`.
+    /// A duration as a number of seconds. A duration is one or more amounts with a unit
+    /// (`ns`, `us`, `ms`, `s`, `m`, `h` or `d`), the grammar of every duration in aic.
     ///
     /// `duration("5m")` is `300`; `duration("1h30m")` is `5400`; `duration("1.5s")` is
     /// `1.5`; `duration("250ms")` is `0.25`.
     fn duration(_ctx, args) {
         let text = args::string(args, 0)?;
-        parse_duration(text).map(Value::number).ok_or_else(|| {
-            FunctionError::arg(
-                0,
-                format!(
-                    "{} is not a duration; write amounts with units ms, s, m, h or d, such as \"90s\" or \"1h30m\"",
-                    Value::string(text)
-                ),
-            )
-        })
+        aic_lang::duration::Duration::parse(text)
+            .map(|d| Value::number(d.as_duration().as_secs_f64()))
+            .map_err(|e| FunctionError::arg(0, e.to_string()))
     }
 }
 
@@ -105,8 +64,8 @@ mod tests {
 
     #[test]
     fn environment_variables() {
-        let env = |name: &str| (name == "AIC_TEST_SET").then(|| "yes".to_owned());
-        let ctx = ctx().with_env(&env);
+        let world = aic_lang::world::MemoryWorld::new().with_env("AIC_TEST_SET", "yes");
+        let ctx = ctx().with_world(&world);
         assert_eq!(
             render(call_in(&ctx, "env_var", &[s("AIC_TEST_SET")])),
             r#""yes""#

@@ -1,11 +1,13 @@
 //! File functions: `file fileexists templatefile`. Relative paths are resolved against
-//! the calling module's directory ([`crate::CallContext::module_dir`]).
+//! the calling module's directory ([`crate::CallContext::module_dir`]); files are read
+//! through the context's [`World`](aic_lang::world::World).
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
 use aic_lang::types::Type;
 use aic_lang::value::Value;
+use aic_lang::world::Kind;
 
 use crate::{args, builtin, CallContext, Category, Function, FunctionError};
 
@@ -33,7 +35,7 @@ fn resolve(ctx: &CallContext<'_>, args: &[Value]) -> Result<(String, PathBuf), F
 /// Reads a UTF-8 file named by argument 0.
 fn read(ctx: &CallContext<'_>, args: &[Value]) -> Result<String, FunctionError> {
     let (path, resolved) = resolve(ctx, args)?;
-    let bytes = std::fs::read(&resolved).map_err(|e| {
+    let bytes = ctx.world.read(&resolved).map_err(|e| {
         let reason = match e.kind() {
             ErrorKind::NotFound => "there is no such file".to_owned(),
             _ => e.to_string(),
@@ -71,13 +73,13 @@ builtin! {
     /// `fileexists("extra.sh")` is `true` when the module has that file.
     fn fileexists(ctx, args) {
         let (path, resolved) = resolve(ctx, args)?;
-        match std::fs::metadata(&resolved) {
-            Ok(meta) if meta.is_dir() => Err(FunctionError::arg(
+        match ctx.world.kind(&resolved) {
+            Ok(Some(Kind::Dir)) => Err(FunctionError::arg(
                 0,
                 format!("{} is a directory, not a file", Value::string(path)),
             )),
-            Ok(_) => Ok(Value::bool(true)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Value::bool(false)),
+            Ok(Some(Kind::File)) => Ok(Value::bool(true)),
+            Ok(None) => Ok(Value::bool(false)),
             Err(e) => Err(FunctionError::arg(
                 0,
                 format!("cannot check {}: {e}", Value::string(path)),
@@ -119,34 +121,29 @@ mod tests {
 
     use aic_lang::types::Type;
     use aic_lang::value::Value;
+    use aic_lang::world::MemoryWorld;
 
     use crate::test_support::*;
     use crate::CallContext;
 
-    /// A fresh directory with one file, removed when dropped.
+    /// A module directory in memory: a text file, a binary one and a subdirectory.
     struct Module {
         dir: std::path::PathBuf,
+        world: MemoryWorld,
     }
 
     impl Module {
         fn new(name: &str) -> Module {
-            let dir =
-                std::env::temp_dir().join(format!("aic-stdlib-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(dir.join("sub")).ok();
-            std::fs::write(dir.join("hello.txt"), "hello ${name}").ok();
-            std::fs::write(dir.join("binary.bin"), [0xff, 0xfe]).ok();
-            Module { dir }
+            let dir = std::path::PathBuf::from(format!("/modules/{name}"));
+            let world = MemoryWorld::new()
+                .with_file(dir.join("hello.txt"), "hello ${name}")
+                .with_file(dir.join("binary.bin"), [0xffu8, 0xfe])
+                .with_file(dir.join("sub/inner.txt"), "inner");
+            Module { dir, world }
         }
 
         fn ctx(&self) -> CallContext<'_> {
-            CallContext::new(&self.dir)
-        }
-    }
-
-    impl Drop for Module {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
+            CallContext::new(&self.dir).with_world(&self.world)
         }
     }
 
@@ -192,7 +189,7 @@ mod tests {
             r#"error(arg 0): "sub" is a directory, not a file"#
         );
         let absolute = m.dir.join("hello.txt").display().to_string();
-        let elsewhere = CallContext::new(Path::new("/nonexistent"));
+        let elsewhere = CallContext::new(Path::new("/nonexistent")).with_world(&m.world);
         assert_eq!(
             render(call_in(&elsewhere, "fileexists", &[s(&absolute)])),
             "true"

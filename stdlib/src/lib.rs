@@ -21,6 +21,7 @@ use std::sync::LazyLock;
 
 use aic_lang::types::Type;
 use aic_lang::value::{Value, ValueKind};
+use aic_lang::world::{System, World};
 
 mod args;
 mod carbon;
@@ -155,9 +156,6 @@ pub enum EvalStage {
 /// `Sync`, so a [`CallContext`] can be shared by a parallel evaluation.
 pub type TemplateRenderer<'a> = &'a (dyn Fn(&str, &Value) -> Result<Value, String> + Sync);
 
-/// Reads an environment variable.
-pub type EnvLookup<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
-
 /// What a function call may use besides its arguments.
 #[derive(Clone, Copy)]
 pub struct CallContext<'a> {
@@ -167,23 +165,20 @@ pub struct CallContext<'a> {
     pub stage: EvalStage,
     /// Renders `templatefile` templates; the evaluator provides it.
     pub render_template: Option<TemplateRenderer<'a>>,
-    /// Reads environment variables for `env_var`.
-    pub env: EnvLookup<'a>,
-}
-
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    /// The files `file` and friends read and the variables `env_var` reads: the machine
+    /// ([`System`]) or, in tests, a [`aic_lang::world::MemoryWorld`].
+    pub world: &'a dyn World,
 }
 
 impl<'a> CallContext<'a> {
-    /// A context for planning in `module_dir`, reading the process environment, with no
+    /// A context for planning in `module_dir`, on this machine ([`System`]), with no
     /// template renderer.
     pub fn new(module_dir: &'a Path) -> CallContext<'a> {
         CallContext {
             module_dir,
             stage: EvalStage::Plan,
             render_template: None,
-            env: &process_env,
+            world: &System,
         }
     }
 
@@ -200,9 +195,10 @@ impl<'a> CallContext<'a> {
         }
     }
 
+    /// This context reading files and environment variables from `world`.
     #[must_use]
-    pub fn with_env(self, env: EnvLookup<'a>) -> CallContext<'a> {
-        CallContext { env, ..self }
+    pub fn with_world(self, world: &'a dyn World) -> CallContext<'a> {
+        CallContext { world, ..self }
     }
 }
 
@@ -975,14 +971,14 @@ mod tests {
 
     #[test]
     fn call_context_builders() {
-        let env = |name: &str| (name == "X").then(|| "1".to_owned());
+        let world = aic_lang::world::MemoryWorld::new().with_env("X", "1");
         let renderer = |_: &str, _: &Value| Ok(Value::string("r"));
         let ctx = test_support::ctx()
             .with_stage(EvalStage::Apply)
-            .with_env(&env)
+            .with_world(&world)
             .with_template_renderer(&renderer);
         assert_eq!(ctx.stage, EvalStage::Apply);
-        assert_eq!((ctx.env)("X").as_deref(), Some("1"));
+        assert_eq!(ctx.world.env("X").as_deref(), Some("1"));
         assert!(ctx.render_template.is_some());
         assert_eq!(ReturnType::Fixed(Type::Bool).resolve(&[]), Type::Bool);
     }

@@ -465,7 +465,9 @@ where
                 let base = 200u64.saturating_mul(1 << attempt.min(8));
                 let jitter =
                     u64::from(std::process::id() ^ attempt.wrapping_mul(7919)) % (base / 2 + 1);
-                tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+                // Never sooner than the API asked (`Retry-After`).
+                let backoff = Duration::from_millis(base / 2 + jitter);
+                tokio::time::sleep(backoff.max(e.retry_after().unwrap_or_default())).await;
                 attempt += 1;
             }
             other => return other,

@@ -304,7 +304,11 @@ impl Scope for WalkScope<'_> {
                 )
             }),
             "path" => Ok((
-                aic_lang::eval::path_object(&self.module_dir, self.root_dir),
+                aic_lang::eval::path_object(
+                    &self.module_dir,
+                    self.root_dir,
+                    working_dir().unwrap_or(self.root_dir),
+                ),
                 1,
             )),
             "rollout" => Ok((self.rollout.clone(), 1)),
@@ -383,6 +387,14 @@ impl Scope for WalkScope<'_> {
             _ => None,
         }
     }
+}
+
+/// The directory aic runs in (`path.cwd`), read once per process: the engine is the edge
+/// where the language meets the machine.
+fn working_dir() -> Option<&'static std::path::Path> {
+    static CWD: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| aic_lang::world::World::cwd(&aic_lang::world::System))
+        .as_deref()
 }
 
 #[cfg(test)]

@@ -29,6 +29,28 @@ pub const OTHER_AMI: &str = "ami-12c6146b";
 
 const MARK: &str = "aic-conformance";
 
+/// The SDK, for tests that make or check EC2 objects behind aic's back (the CLI's
+/// end-to-end tests, which do not depend on it themselves).
+pub use aws_sdk_ec2;
+
+/// An SDK client straight to `endpoint` (moto) in `region`, with moto's static
+/// credentials.
+pub async fn sdk_client(endpoint: &str, region: &str) -> aws_sdk_ec2::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "aic-tests",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_ec2::Client::new(&config)
+}
+
 /// moto, the fault proxy in front of it, and an SDK client straight to moto.
 pub struct Backend {
     pub moto: Moto,
@@ -40,19 +62,7 @@ impl Backend {
     pub async fn start() -> Result<Arc<Backend>, String> {
         let moto = Moto::start();
         let proxy = FaultProxy::start(moto.port, ec2_error)?;
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "conformance",
-            ))
-            .endpoint_url(moto.endpoint())
-            .load()
-            .await;
-        let sdk = aws_sdk_ec2::Client::new(&config);
+        let sdk = sdk_client(&moto.endpoint(), REGION).await;
         Ok(Arc::new(Backend { moto, proxy, sdk }))
     }
 

@@ -145,3 +145,99 @@ where
 pub(crate) fn without_retries() -> aws_sdk_ec2::config::Builder {
     aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled())
 }
+
+/// The answer of a call whose output does not matter (a delete): success or the
+/// operation's error.
+pub(crate) fn answered<O, E>(
+    operation: &str,
+    answer: Result<O, SdkError<E, HttpResponse>>,
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+{
+    answer.map(|_| ()).map_err(|e| api_error(operation, e))
+}
+
+/// The id a creating call `operation` answered, as `field`; an error when it is missing.
+pub(crate) fn created(
+    operation: &str,
+    field: &str,
+    id: Option<&str>,
+) -> Result<String, ProviderError> {
+    id.map(str::to_owned)
+        .ok_or_else(|| crate::error::EC2.incomplete(operation, field))
+}
+
+/// Sends a creating call's request builder once, without the SDK's retries (see
+/// [`without_retries`]).
+macro_rules! send_once {
+    ($request:expr) => {
+        $request
+            .customize()
+            .config_override($crate::ec2::without_retries())
+            .send()
+            .await
+    };
+}
+pub(crate) use send_once;
+
+/// What every EC2 type's [`aic_provider_kit::CloudType`] implementation says alike: its
+/// name, its schema (the module's `SCHEMA`), the noun for one object, and
+/// [`IDS_PER_CALL`]. Used inside the `impl`: `ec2_type!("aws_subnet", "subnet");`.
+/// `ec2_type!("aws_launch_template", "launch template"; one by one)` leaves
+/// `ids_per_call` at the kit's default, for a type that reads its objects one at a time.
+macro_rules! ec2_type {
+    ($name:literal, $noun:literal) => {
+        $crate::ec2::ec2_type!($name, $noun; one by one);
+
+        fn ids_per_call(&self) -> usize {
+            $crate::ec2::IDS_PER_CALL
+        }
+    };
+    ($name:literal, $noun:literal; one by one) => {
+        fn type_name(&self) -> &'static str {
+            $name
+        }
+
+        fn schema(&self) -> aic_provider::ResourceSchema {
+            SCHEMA.clone()
+        }
+
+        fn noun(&self) -> &'static str {
+            $noun
+        }
+    };
+}
+pub(crate) use ec2_type;
+
+/// What a [`aic_provider_kit::CloudType::describe`] answers.
+pub(crate) type Found = Result<Vec<(String, aic_lang::value::Value)>, ProviderError>;
+
+/// The body of a `describe` that is one paged `Describe*` call filtered by id (or by
+/// create token): the objects of every page, each with its id and its value.
+///
+/// `described!(ec2, which, "DescribeSubnets": describe_subnets("subnet-id") => subnets.subnet_id, value)`
+/// calls `ec2.client.describe_subnets()` filtered on `subnet-id`, takes each page's
+/// `subnets()`, and maps each with an id (`subnet_id()`) to `value(ec2, subnet, id)`.
+macro_rules! described {
+    ($ec2:ident, $which:ident, $operation:literal: $call:ident($id_filter:literal) => $list:ident.$id:ident, $value:path) => {{
+        let pages = $crate::ec2::pages(
+            $operation,
+            $ec2.client
+                .$call()
+                .filters($crate::ec2::which_filter($id_filter, $which))
+                .into_paginator()
+                .send(),
+        )
+        .await?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.$list())
+            .filter_map(|object| {
+                let id = object.$id()?;
+                Some((id.to_owned(), $value($ec2, object, id)))
+            })
+            .collect())
+    }};
+}
+pub(crate) use described;

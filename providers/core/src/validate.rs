@@ -7,15 +7,16 @@
 //! of the attribute at fault; the engine turns that into a span in the source, so this
 //! module knows nothing of spans or files.
 
-use aic_lang::diag::Severity;
+use aic_lang::diag::{Code, Severity};
 use aic_lang::value::{AttrPath, PathStep, Value, ValueKind};
 
+use crate::codes;
 use crate::schema::{Nesting, ResourceSchema};
 
 /// One thing wrong with a configuration, independent of where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Stable code (`E0711`…), listed in `docs/providers/interface.md`.
+    /// Stable code (`E0711`…), from [`crate::codes`], listed in `docs/diagnostics.md`.
     pub code: &'static str,
     pub severity: Severity,
     /// A fixed phrase without user names ("Unknown attribute").
@@ -29,11 +30,11 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn error(code: &'static str, summary: &'static str, path: AttrPath, detail: String) -> Self {
+    fn error(code: &'static Code, path: AttrPath, detail: String) -> Self {
         Problem {
-            code,
-            severity: Severity::Error,
-            summary,
+            code: code.id,
+            severity: code.severity,
+            summary: code.summary,
             detail,
             help: None,
             path,
@@ -43,8 +44,7 @@ impl Problem {
     /// `E0711`: the configuration sets an attribute the schema does not have.
     pub fn unknown_attribute(path: AttrPath, name: &str, suggestion: Option<&str>) -> Self {
         let mut problem = Problem::error(
-            "E0711",
-            "Unknown attribute",
+            &codes::E0711,
             path,
             format!("`{name}` is not an attribute of this type"),
         );
@@ -54,25 +54,19 @@ impl Problem {
 
     /// `E0712`: a required attribute is missing or null.
     pub fn missing_attribute(path: AttrPath, name: &str) -> Self {
-        Problem::error(
-            "E0712",
-            "Missing required attribute",
-            path,
-            format!("`{name}` is required"),
-        )
-        .with_help(format!("Set `{name}`."))
+        Problem::error(&codes::E0712, path, format!("`{name}` is required"))
+            .with_help(format!("Set `{name}`."))
     }
 
     /// `E0713`: a value of the wrong type.
     pub fn wrong_type(path: AttrPath, detail: String) -> Self {
-        Problem::error("E0713", "Wrong attribute type", path, detail)
+        Problem::error(&codes::E0713, path, detail)
     }
 
     /// `E0714`: the configuration sets an attribute only the provider sets.
     pub fn read_only_attribute(path: AttrPath, name: &str) -> Self {
         Problem::error(
-            "E0714",
-            "Read-only attribute",
+            &codes::E0714,
             path,
             format!("`{name}` is computed by the provider and cannot be set"),
         )
@@ -83,17 +77,17 @@ impl Problem {
 
     /// `E0715`: too few or too many nested blocks.
     pub fn block_count(path: AttrPath, detail: String) -> Self {
-        Problem::error("E0715", "Wrong number of blocks", path, detail)
+        Problem::error(&codes::E0715, path, detail)
     }
 
     /// `E0716`: a value the provider does not accept (out of range, malformed, …).
     pub fn invalid_value(path: AttrPath, detail: impl Into<String>) -> Self {
-        Problem::error("E0716", "Invalid attribute value", path, detail.into())
+        Problem::error(&codes::E0716, path, detail.into())
     }
 
     /// `E0717`: attributes that cannot be used together, or none of a required group.
     pub fn conflicting_attributes(path: AttrPath, detail: impl Into<String>) -> Self {
-        Problem::error("E0717", "Conflicting attributes", path, detail.into())
+        Problem::error(&codes::E0717, path, detail.into())
     }
 
     /// This problem with help text.

@@ -9,9 +9,9 @@ use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 
 use crate::eval::Values;
-use crate::load::rollout::show_duration;
 use crate::load::{Check, CheckKind};
 use crate::planner::Workspace;
+use aic_lang::duration::Duration as DurationText;
 
 use super::progress::{now_rfc3339, CheckResult};
 use crate::ops::events::{Event, Observer};
@@ -72,7 +72,7 @@ pub async fn http_get(url: &str, timeout: Duration) -> Result<u16, String> {
         Ok(r) => r,
         Err(_) => Err(format!(
             "GET {url} got no answer within {}",
-            show_duration(timeout)
+            DurationText(timeout).short()
         )),
     }
 }

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::load::rollout::show_duration;
 use crate::load::{CheckKind, Rollout, Strategy};
+use aic_lang::duration::Duration as DurationText;
 
 fn esc(s: &str) -> String {
     s.replace('"', "#quot;")
@@ -92,7 +92,7 @@ pub fn mermaid(rollout: &Rollout, targets: &dyn Fn(&str) -> Option<Vec<String>>)
         }
         let pause = match &p.strategy {
             Strategy::Canary { pause, .. } | Strategy::Waves { pause, .. } if !pause.is_zero() => {
-                Some(show_duration(*pause))
+                Some(DurationText(*pause).short())
             }
             _ => None,
         };

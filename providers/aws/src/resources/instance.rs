@@ -21,7 +21,7 @@ use aws_sdk_ec2::types::{
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use crate::ec2::{filter, pages, which_filter, without_retries, Ec2, IDS_PER_CALL};
+use crate::ec2::{created, ec2_type, filter, pages, send_once, which_filter, Ec2, Found};
 use crate::error::{api_error, reference_not_found, EC2};
 use crate::fields::{tagged, ARN, AVAILABILITY_ZONE, INSTANCE_TYPE, SUBNET_ID, USER_DATA};
 use crate::tags;
@@ -227,17 +227,7 @@ pub(crate) struct AwsInstance;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsInstance {
-    fn type_name(&self) -> &'static str {
-        "aws_instance"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "instance"
-    }
+    ec2_type!("aws_instance", "instance");
 
     async fn create_call(
         &self,
@@ -246,7 +236,7 @@ impl CloudType<Ec2> for AwsInstance {
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
         let groups = VPC_SECURITY_GROUP_IDS.get(planned)?.unwrap_or_default();
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .run_instances()
             .image_id(AMI.require(planned)?)
@@ -256,17 +246,13 @@ impl CloudType<Ec2> for AwsInstance {
             .set_subnet_id(SUBNET_ID.get(planned)?)
             .set_security_group_ids((!groups.is_empty()).then(|| groups.into_iter().collect()))
             .set_user_data(USER_DATA.get(planned)?.map(|u| STANDARD.encode(u)))
-            .set_tag_specifications(tags::creating(ResourceType::Instance, planned, token)?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("RunInstances", e)))?;
-        out.instances()
-            .first()
-            .and_then(Instance::instance_id)
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("RunInstances", "InstanceId"))
+            .set_tag_specifications(tags::creating(ResourceType::Instance, planned, token)?))
+        .map_err(|e| reference_not_found(api_error("RunInstances", e)))?;
+        created(
+            "RunInstances",
+            "InstanceId",
+            out.instances().first().and_then(Instance::instance_id),
+        )
     }
 
     async fn complete(&self, ec2: &Ec2, id: &str, _planned: &Value) -> Result<(), ProviderError> {
@@ -275,21 +261,13 @@ impl CloudType<Ec2> for AwsInstance {
 
     /// Terminated and terminating instances are gone; `user_data` is null (see
     /// `with_prior`).
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
         let found = describe(ec2, which_filter("instance-id", which)).await?;
         Ok(found
             .into_iter()
             .filter(|(_, d)| !d.is_gone())
             .map(|(id, d)| (id, d.value(ec2)))
             .collect())
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
     }
 
     /// `DescribeInstances` does not return `user_data`: it is the prior's.

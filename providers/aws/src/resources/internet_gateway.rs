@@ -9,8 +9,8 @@ use aic_provider_kit::{CloudType, Context, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 
-use crate::ec2::{pages, which_filter, without_retries, Ec2, IDS_PER_CALL};
-use crate::error::{api_error, reference_not_found, EC2};
+use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, OWNER_ID, VPC_ID};
 use crate::tags;
 use crate::values::arn;
@@ -34,17 +34,7 @@ pub(crate) struct AwsInternetGateway;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsInternetGateway {
-    fn type_name(&self) -> &'static str {
-        "aws_internet_gateway"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "internet gateway"
-    }
+    ec2_type!("aws_internet_gateway", "internet gateway");
 
     async fn create_call(
         &self,
@@ -52,23 +42,16 @@ impl CloudType<Ec2> for AwsInternetGateway {
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
-        let out = ec2
-            .client
-            .create_internet_gateway()
-            .set_tag_specifications(tags::creating(
-                ResourceType::InternetGateway,
-                planned,
-                token,
-            )?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| api_error("CreateInternetGateway", e))?;
-        out.internet_gateway()
-            .and_then(InternetGateway::internet_gateway_id)
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("CreateInternetGateway", "InternetGatewayId"))
+        let out = send_once!(ec2.client.create_internet_gateway().set_tag_specifications(
+            tags::creating(ResourceType::InternetGateway, planned, token,)?
+        ))
+        .map_err(|e| api_error("CreateInternetGateway", e))?;
+        created(
+            "CreateInternetGateway",
+            "InternetGatewayId",
+            out.internet_gateway()
+                .and_then(InternetGateway::internet_gateway_id),
+        )
     }
 
     async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
@@ -78,43 +61,8 @@ impl CloudType<Ec2> for AwsInternetGateway {
         }
     }
 
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
-        let pages = pages(
-            "DescribeInternetGateways",
-            ec2.client
-                .describe_internet_gateways()
-                .filters(which_filter("internet-gateway-id", which))
-                .into_paginator()
-                .send(),
-        )
-        .await?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.internet_gateways())
-            .filter_map(|gateway| {
-                let id = gateway.internet_gateway_id()?;
-                let vpc = gateway.attachments().iter().find_map(|a| a.vpc_id());
-                let value = SCHEMA.instance([
-                    VPC_ID.text(vpc),
-                    tags::value(gateway.tags()),
-                    ID.to(id),
-                    (
-                        ARN.name(),
-                        arn(&ec2.region, gateway.owner_id(), "internet-gateway", id),
-                    ),
-                    OWNER_ID.text(gateway.owner_id()),
-                ]);
-                Some((id.to_owned(), value))
-            })
-            .collect())
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeInternetGateways": describe_internet_gateways("internet-gateway-id") => internet_gateways.internet_gateway_id, value)
     }
 
     async fn change(
@@ -143,15 +91,14 @@ impl CloudType<Ec2> for AwsInternetGateway {
         if let Some(vpc) = VPC_ID.get(object)? {
             detach(ec2, id, &vpc).await?;
         }
-        let deleted = ec2
-            .client
-            .delete_internet_gateway()
-            .internet_gateway_id(id)
-            .send()
-            .await;
-        deleted
-            .map(|_| ())
-            .map_err(|e| api_error("DeleteInternetGateway", e))
+        answered(
+            "DeleteInternetGateway",
+            ec2.client
+                .delete_internet_gateway()
+                .internet_gateway_id(id)
+                .send()
+                .await,
+        )
     }
 }
 
@@ -185,4 +132,19 @@ async fn detach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
         Err(e) if e.cloud().is_some_and(|c| c.code == "Gateway.NotAttached") => Ok(()),
         other => other,
     }
+}
+
+/// A gateway's value: the VPC of its (first) attachment, its tags and ids.
+fn value(ec2: &Ec2, gateway: &InternetGateway, id: &str) -> Value {
+    let vpc = gateway.attachments().iter().find_map(|a| a.vpc_id());
+    SCHEMA.instance([
+        VPC_ID.text(vpc),
+        tags::value(gateway.tags()),
+        ID.to(id),
+        (
+            ARN.name(),
+            arn(&ec2.region, gateway.owner_id(), "internet-gateway", id),
+        ),
+        OWNER_ID.text(gateway.owner_id()),
+    ])
 }

@@ -15,7 +15,9 @@ use aic_provider_kit::{Attr, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{InstanceType, LaunchTemplate, RequestLaunchTemplateData, ResourceType};
 
-use crate::ec2::{generated_name, which_filter, without_retries, Ec2};
+use crate::ec2::{
+    answered, created, ec2_type, generated_name, send_once, which_filter, Ec2, Found,
+};
 use crate::error::{api_error, reference_not_found, EC2};
 use crate::fields::{tagged, ARN, DESCRIPTION, INSTANCE_TYPE, NAME, USER_DATA};
 use crate::tags;
@@ -97,17 +99,7 @@ pub(crate) struct AwsLaunchTemplate;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsLaunchTemplate {
-    fn type_name(&self) -> &'static str {
-        "aws_launch_template"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "launch template"
-    }
+    ec2_type!("aws_launch_template", "launch template"; one by one);
 
     /// The schema-driven plan; a change of the launch data makes a new version, so the
     /// version numbers are known only after apply.
@@ -141,7 +133,7 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
         let name = NAME.get(planned)?.unwrap_or_else(generated_name);
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .create_launch_template()
             .launch_template_name(name)
@@ -151,24 +143,18 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
                 ResourceType::LaunchTemplate,
                 planned,
                 token,
-            )?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("CreateLaunchTemplate", e)))?;
-        out.launch_template()
-            .and_then(LaunchTemplate::launch_template_id)
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("CreateLaunchTemplate", "LaunchTemplateId"))
+            )?))
+        .map_err(|e| reference_not_found(api_error("CreateLaunchTemplate", e)))?;
+        created(
+            "CreateLaunchTemplate",
+            "LaunchTemplateId",
+            out.launch_template()
+                .and_then(LaunchTemplate::launch_template_id),
+        )
     }
 
     /// Two calls per template (see the module doc).
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
         let ids = match which {
             Which::Ids(ids) => ids.to_vec(),
             Which::Token(token) => {
@@ -228,15 +214,14 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2
-            .client
-            .delete_launch_template()
-            .launch_template_id(id)
-            .send()
-            .await;
-        deleted
-            .map(|_| ())
-            .map_err(|e| api_error("DeleteLaunchTemplate", e))
+        answered(
+            "DeleteLaunchTemplate",
+            ec2.client
+                .delete_launch_template()
+                .launch_template_id(id)
+                .send()
+                .await,
+        )
     }
 }
 

@@ -12,8 +12,8 @@ use aic_provider_kit::{Attr, Block, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 
-use crate::ec2::{pages, which_filter, without_retries, Ec2, IDS_PER_CALL};
-use crate::error::{api_error, reference_not_found, EC2};
+use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, CIDR_BLOCK, OWNER_ID, VPC_ID};
 use crate::tags;
 use crate::values::arn;
@@ -63,17 +63,7 @@ pub(crate) struct AwsRouteTable;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsRouteTable {
-    fn type_name(&self) -> &'static str {
-        "aws_route_table"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "route table"
-    }
+    ec2_type!("aws_route_table", "route table");
 
     async fn create_call(
         &self,
@@ -81,52 +71,25 @@ impl CloudType<Ec2> for AwsRouteTable {
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .create_route_table()
             .vpc_id(VPC_ID.require(planned)?)
-            .set_tag_specifications(tags::creating(ResourceType::RouteTable, planned, token)?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("CreateRouteTable", e)))?;
-        out.route_table()
-            .and_then(RouteTable::route_table_id)
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("CreateRouteTable", "RouteTableId"))
+            .set_tag_specifications(tags::creating(ResourceType::RouteTable, planned, token)?))
+        .map_err(|e| reference_not_found(api_error("CreateRouteTable", e)))?;
+        created(
+            "CreateRouteTable",
+            "RouteTableId",
+            out.route_table().and_then(RouteTable::route_table_id),
+        )
     }
 
     async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
         change_routes(ec2, id, &BTreeSet::new(), &configured_routes(planned)?).await
     }
 
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
-        let pages = pages(
-            "DescribeRouteTables",
-            ec2.client
-                .describe_route_tables()
-                .filters(which_filter("route-table-id", which))
-                .into_paginator()
-                .send(),
-        )
-        .await?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.route_tables())
-            .filter_map(|table| {
-                let id = table.route_table_id()?;
-                Some((id.to_owned(), value(ec2, table, id)))
-            })
-            .collect())
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeRouteTables": describe_route_tables("route-table-id") => route_tables.route_table_id, value)
     }
 
     async fn change(
@@ -143,15 +106,14 @@ impl CloudType<Ec2> for AwsRouteTable {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2
-            .client
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await;
-        deleted
-            .map(|_| ())
-            .map_err(|e| api_error("DeleteRouteTable", e))
+        answered(
+            "DeleteRouteTable",
+            ec2.client
+                .delete_route_table()
+                .route_table_id(id)
+                .send()
+                .await,
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use aic_provider_kit::{not_importable, Attr, CloudType, CreateToken, Declare, Wh
 use async_trait::async_trait;
 use aws_sdk_ec2::types::Filter;
 
-use crate::ec2::{filter, pages, without_retries, Ec2, IDS_PER_CALL};
+use crate::ec2::{answered, created, ec2_type, filter, pages, send_once, Ec2, Found};
 use crate::error::{api_error, reference_not_found, EC2};
 use crate::fields::SUBNET_ID;
 
@@ -34,17 +34,7 @@ pub(crate) struct AwsRouteTableAssociation;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsRouteTableAssociation {
-    fn type_name(&self) -> &'static str {
-        "aws_route_table_association"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "route table association"
-    }
+    ec2_type!("aws_route_table_association", "route table association");
 
     /// The schema-driven plan; a new `route_table_id` gives the association a new id.
     async fn plan(
@@ -79,19 +69,13 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
         planned: &Value,
         _token: &CreateToken,
     ) -> Result<String, ProviderError> {
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .associate_route_table()
             .subnet_id(SUBNET_ID.require(planned)?)
-            .route_table_id(ROUTE_TABLE_ID.require(planned)?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("AssociateRouteTable", e)))?;
-        out.association_id()
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("AssociateRouteTable", "AssociationId"))
+            .route_table_id(ROUTE_TABLE_ID.require(planned)?))
+        .map_err(|e| reference_not_found(api_error("AssociateRouteTable", e)))?;
+        created("AssociateRouteTable", "AssociationId", out.association_id())
     }
 
     /// Associations have no tags: the association of the planned subnet with the planned
@@ -114,11 +98,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
         }))
     }
 
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
         let Which::Ids(ids) = which else {
             return Ok(Vec::new());
         };
@@ -135,10 +115,6 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
             .into_iter()
             .filter(|(id, _)| ids.contains(id))
             .collect())
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
     }
 
     /// Associates the subnet with the new table; the association gets a new id.
@@ -163,15 +139,14 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2
-            .client
-            .disassociate_route_table()
-            .association_id(id)
-            .send()
-            .await;
-        deleted
-            .map(|_| ())
-            .map_err(|e| api_error("DisassociateRouteTable", e))
+        answered(
+            "DisassociateRouteTable",
+            ec2.client
+                .disassociate_route_table()
+                .association_id(id)
+                .send()
+                .await,
+        )
     }
 
     fn importable(&self) -> Result<(), ProviderError> {

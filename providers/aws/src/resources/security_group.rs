@@ -17,8 +17,8 @@ use aic_provider_kit::{Attr, Block, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup};
 
-use crate::ec2::{generated_name, pages, which_filter, without_retries, Ec2, IDS_PER_CALL};
-use crate::error::{api_error, reference_not_found, EC2};
+use crate::ec2::{answered, created, described, ec2_type, generated_name, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, DESCRIPTION, NAME, OWNER_ID, VPC_ID};
 use crate::tags;
 use crate::values::arn;
@@ -237,17 +237,7 @@ pub(crate) struct AwsSecurityGroup;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsSecurityGroup {
-    fn type_name(&self) -> &'static str {
-        "aws_security_group"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "security group"
-    }
+    ec2_type!("aws_security_group", "security group");
 
     async fn create_call(
         &self,
@@ -256,21 +246,15 @@ impl CloudType<Ec2> for AwsSecurityGroup {
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
         let name = NAME.get(planned)?.unwrap_or_else(generated_name);
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .create_security_group()
             .group_name(name)
             .description(DESCRIPTION.or(planned, "Managed by aic".to_owned())?)
             .set_vpc_id(VPC_ID.get(planned)?)
-            .set_tag_specifications(tags::creating(ResourceType::SecurityGroup, planned, token)?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("CreateSecurityGroup", e)))?;
-        out.group_id()
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("CreateSecurityGroup", "GroupId"))
+            .set_tag_specifications(tags::creating(ResourceType::SecurityGroup, planned, token)?))
+        .map_err(|e| reference_not_found(api_error("CreateSecurityGroup", e)))?;
+        created("CreateSecurityGroup", "GroupId", out.group_id())
     }
 
     /// Revokes the rule AWS adds by default and authorizes the configured ones.
@@ -290,32 +274,8 @@ impl CloudType<Ec2> for AwsSecurityGroup {
         Ok(())
     }
 
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
-        let pages = pages(
-            "DescribeSecurityGroups",
-            ec2.client
-                .describe_security_groups()
-                .filters(which_filter("group-id", which))
-                .into_paginator()
-                .send(),
-        )
-        .await?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.security_groups())
-            .filter_map(|group| {
-                let id = group.group_id()?;
-                Some((id.to_owned(), value(ec2, group, id)))
-            })
-            .collect())
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeSecurityGroups": describe_security_groups("group-id") => security_groups.group_id, value)
     }
 
     /// The rules split along the prior's blocks (AWS merges rules of the same ports).
@@ -353,10 +313,10 @@ impl CloudType<Ec2> for AwsSecurityGroup {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2.client.delete_security_group().group_id(id).send().await;
-        deleted
-            .map(|_| ())
-            .map_err(|e| api_error("DeleteSecurityGroup", e))
+        answered(
+            "DeleteSecurityGroup",
+            ec2.client.delete_security_group().group_id(id).send().await,
+        )
     }
 }
 

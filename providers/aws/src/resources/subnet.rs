@@ -9,8 +9,8 @@ use aic_provider_kit::{Attr, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 
-use crate::ec2::{pages, which_filter, without_retries, Ec2, IDS_PER_CALL};
-use crate::error::{api_error, reference_not_found, EC2};
+use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, AVAILABILITY_ZONE, CIDR_BLOCK, OWNER_ID, VPC_ID};
 use crate::tags;
 use crate::values::arn;
@@ -55,17 +55,7 @@ pub(crate) struct AwsSubnet;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsSubnet {
-    fn type_name(&self) -> &'static str {
-        "aws_subnet"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "subnet"
-    }
+    ec2_type!("aws_subnet", "subnet");
 
     async fn create_call(
         &self,
@@ -73,54 +63,27 @@ impl CloudType<Ec2> for AwsSubnet {
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .create_subnet()
             .vpc_id(VPC_ID.require(planned)?)
             .cidr_block(CIDR_BLOCK.require(planned)?)
             .set_availability_zone(AVAILABILITY_ZONE.get(planned)?)
-            .set_tag_specifications(tags::creating(ResourceType::Subnet, planned, token)?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| reference_not_found(api_error("CreateSubnet", e)))?;
-        out.subnet()
-            .and_then(Subnet::subnet_id)
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("CreateSubnet", "SubnetId"))
+            .set_tag_specifications(tags::creating(ResourceType::Subnet, planned, token)?))
+        .map_err(|e| reference_not_found(api_error("CreateSubnet", e)))?;
+        created(
+            "CreateSubnet",
+            "SubnetId",
+            out.subnet().and_then(Subnet::subnet_id),
+        )
     }
 
     async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
         set_public_ip(ec2, id, false, planned).await
     }
 
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
-        let pages = pages(
-            "DescribeSubnets",
-            ec2.client
-                .describe_subnets()
-                .filters(which_filter("subnet-id", which))
-                .into_paginator()
-                .send(),
-        )
-        .await?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.subnets())
-            .filter_map(|subnet| {
-                let id = subnet.subnet_id()?;
-                Some((id.to_owned(), value(ec2, subnet, id)))
-            })
-            .collect())
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+        described!(ec2, which, "DescribeSubnets": describe_subnets("subnet-id") => subnets.subnet_id, value)
     }
 
     async fn change(
@@ -137,10 +100,10 @@ impl CloudType<Ec2> for AwsSubnet {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2.client.delete_subnet().subnet_id(id).send().await;
-        deleted
-            .map(|_| ())
-            .map_err(|e| api_error("DeleteSubnet", e))
+        answered(
+            "DeleteSubnet",
+            ec2.client.delete_subnet().subnet_id(id).send().await,
+        )
     }
 }
 

@@ -14,8 +14,8 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, ResourceType, Tenancy, Vpc, VpcAttributeName,
 };
 
-use crate::ec2::{filter, pages, which_filter, without_retries, Ec2, IDS_PER_CALL};
-use crate::error::{api_error, EC2};
+use crate::ec2::{answered, created, ec2_type, filter, pages, send_once, which_filter, Ec2, Found};
+use crate::error::api_error;
 use crate::fields::{tagged, ARN, CIDR_BLOCK, OWNER_ID};
 use crate::tags;
 use crate::values::arn;
@@ -80,17 +80,7 @@ pub(crate) struct AwsVpc;
 
 #[async_trait]
 impl CloudType<Ec2> for AwsVpc {
-    fn type_name(&self) -> &'static str {
-        "aws_vpc"
-    }
-
-    fn schema(&self) -> ResourceSchema {
-        SCHEMA.clone()
-    }
-
-    fn noun(&self) -> &'static str {
-        "VPC"
-    }
+    ec2_type!("aws_vpc", "VPC");
 
     async fn create_call(
         &self,
@@ -99,21 +89,14 @@ impl CloudType<Ec2> for AwsVpc {
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
         let tenancy = INSTANCE_TENANCY.or(planned, "default".to_owned())?;
-        let out = ec2
+        let out = send_once!(ec2
             .client
             .create_vpc()
             .cidr_block(CIDR_BLOCK.require(planned)?)
             .instance_tenancy(Tenancy::from(tenancy.as_str()))
-            .set_tag_specifications(tags::creating(ResourceType::Vpc, planned, token)?)
-            .customize()
-            .config_override(without_retries())
-            .send()
-            .await
-            .map_err(|e| api_error("CreateVpc", e))?;
-        out.vpc()
-            .and_then(Vpc::vpc_id)
-            .map(str::to_owned)
-            .ok_or_else(|| EC2.incomplete("CreateVpc", "VpcId"))
+            .set_tag_specifications(tags::creating(ResourceType::Vpc, planned, token)?))
+        .map_err(|e| api_error("CreateVpc", e))?;
+        created("CreateVpc", "VpcId", out.vpc().and_then(Vpc::vpc_id))
     }
 
     /// A new VPC has DNS support and no DNS host names.
@@ -121,16 +104,8 @@ impl CloudType<Ec2> for AwsVpc {
         set_dns(ec2, id, (true, false), planned).await
     }
 
-    async fn describe(
-        &self,
-        ec2: &Ec2,
-        which: Which<'_>,
-    ) -> Result<Vec<(String, Value)>, ProviderError> {
+    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
         describe(ec2, which_filter("vpc-id", which)).await
-    }
-
-    fn ids_per_call(&self) -> usize {
-        IDS_PER_CALL
     }
 
     async fn change(
@@ -150,8 +125,7 @@ impl CloudType<Ec2> for AwsVpc {
     }
 
     async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
-        let deleted = ec2.client.delete_vpc().vpc_id(id).send().await;
-        deleted.map(|_| ()).map_err(|e| api_error("DeleteVpc", e))
+        answered("DeleteVpc", ec2.client.delete_vpc().vpc_id(id).send().await)
     }
 }
 

@@ -5,124 +5,87 @@
 //! subnet, a failing call that keeps what was created before it, and a destroy that
 //! leaves nothing (checked through the SDK).
 //!
-//! The binary is the workspace's `target/debug/aic` (built by `cargo test --workspace`,
-//! or `cargo build -p aic-cli`), or `$AIC_BIN`.
-
-mod common;
+//! The binary is this package's, run by the test kit's one runner ([`aic!`]); moto and
+//! the SDK client come from `aic_provider_aws::conformance`. Every test starts its own
+//! moto and fails, naming `scripts/moto.sh install`, when it is missing.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
+use aic_provider_aws::conformance::aws_sdk_ec2;
+use aic_provider_aws::conformance::{sdk_client, AMI, OTHER_AMI};
+use aic_provider_testkit::aic;
+use aic_provider_testkit::backend::Moto;
+use aic_provider_testkit::runner::{self, Run};
+use aic_provider_testkit::steps::TestResult;
 use aws_sdk_ec2::types::{AttributeValue, Filter, InstanceStateName};
-use common::{Moto, MotoAws, TestResult, AMI, OTHER_AMI};
 
-/// The `aic` binary under test.
-fn aic_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("AIC_BIN") {
-        return PathBuf::from(path);
-    }
-    // target/debug/deps/cli-HASH → target/debug/aic
-    let exe = std::env::current_exe().unwrap_or_default();
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("aic"))
-        .unwrap_or_default();
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p aic-cli` (cargo test --workspace does), \
-         or set AIC_BIN",
-        path.display()
-    );
-    path
-}
-
-/// A copy of a configuration directory, and the moto it talks to.
+/// A configuration directory of one test (the runner's [`runner::Project`]), and the moto
+/// it talks to.
 struct Project {
-    dir: tempfile::TempDir,
+    project: runner::Project,
     moto: Moto,
 }
 
 impl Project {
+    /// An empty directory; `aic` runs with credentials for moto and fast polling.
     fn new() -> Project {
-        let dir = tempfile::Builder::new()
-            .prefix("aic-aws-")
-            .tempdir()
-            .unwrap_or_else(|e| panic!("no temporary directory: {e}"));
-        Project {
-            dir,
-            moto: Moto::start(),
-        }
+        Project::in_dir(None)
     }
 
     /// A copy of `examples/NAME`.
     fn example(name: &str) -> Project {
-        let project = Project::new();
         let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../examples")
+            .join("../examples")
             .join(name);
-        copy_dir(&source, project.dir.path());
-        project
+        Project::in_dir(Some(&source))
     }
 
-    fn write(&self, rel: &str, text: &str) {
-        fs::write(self.dir.path().join(rel), text)
-            .unwrap_or_else(|e| panic!("cannot write {rel}: {e}"));
-    }
-
-    /// Runs `aic ARGS --var endpoint=…` in the project, with credentials for moto.
-    fn aic(&self, args: &[&str]) -> Output {
-        let endpoint = format!("endpoint={}", self.moto.endpoint());
-        let takes_vars = !matches!(args.first(), Some(&"state" | &"show" | &"output"));
-        let mut command = Command::new(aic_binary());
-        command
-            .args(args)
-            .args(if takes_vars {
-                vec!["--var", &endpoint]
-            } else {
-                vec![]
-            })
-            .current_dir(self.dir.path())
+    fn in_dir(source: Option<&Path>) -> Project {
+        let aic = aic!()
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AIC_AWS_POLL_MS", "10")
-            .env("NO_COLOR", "1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AIC_ENV");
+            .env("AIC_AWS_POLL_MS", "10");
+        let project = match source {
+            Some(dir) => runner::Project::copy_of(&aic, dir),
+            None => runner::Project::empty(&aic),
+        };
+        Project {
+            project,
+            moto: Moto::start(),
+        }
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        self.project.write(rel, text);
+    }
+
+    /// An SDK client straight to this moto, in `region`.
+    async fn sdk(&self, region: &str) -> aws_sdk_ec2::Client {
+        sdk_client(&self.moto.endpoint(), region).await
+    }
+
+    /// Runs `aic ARGS --var endpoint=…` in the project (no `--var` for the commands that
+    /// take none), without the caller's AWS profile or session.
+    fn aic(&self, args: &[&str]) -> Run {
+        let endpoint = format!("endpoint={}", self.moto.endpoint());
+        let takes_vars = !matches!(args.first(), Some(&"state" | &"show" | &"output"));
+        let mut all = args.to_vec();
+        if takes_vars {
+            all.extend(["--var", endpoint.as_str()]);
+        }
+        let mut command = self.project.command(&all);
         command
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run aic: {e}"))
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        self.project.run(command, &all)
     }
 
     /// Runs aic and checks it exits with `code`; its stdout.
+    #[track_caller]
     fn aic_ok(&self, args: &[&str], code: i32) -> String {
-        let out = self.aic(args);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "aic {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-            args.join(" ")
-        );
-        stdout
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let entries = fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
-    for entry in entries.flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
-            copy_dir(&entry.path(), &target);
-        } else if entry.path().extension().is_some_and(|e| e == "aic") {
-            fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
+        self.aic(args).code(code).stdout
     }
 }
 
@@ -196,8 +159,8 @@ fn with_env<'a>(args: &[&'a str]) -> Vec<&'a str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regional_example_end_to_end() -> TestResult {
     let project = Project::example("aws-regional");
-    let east = project.moto.sdk("us-east-1").await;
-    let west = project.moto.sdk("eu-west-1").await;
+    let east = project.sdk("us-east-1").await;
+    let west = project.sdk("eu-west-1").await;
 
     // Plan and apply in two regions.
     let plan = project.aic_ok(&with_env(&["plan"]), 0);
@@ -325,11 +288,11 @@ resource aws_subnet app {
 async fn a_failing_call_keeps_what_was_created_before_it() -> TestResult {
     let project = Project::new();
     project.write("main.aic", SMALL);
-    let sdk = project.moto.sdk("us-east-1").await;
+    let sdk = project.sdk("us-east-1").await;
 
     let out = project.aic(&["apply", "--auto-approve"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    let stderr = &out.stderr;
+    assert_ne!(out.code, Some(0), "{out}");
     assert!(stderr.contains("aws_subnet.app"), "{stderr}");
     assert!(stderr.contains("InvalidSubnet.Range"), "{stderr}");
     assert!(stderr.contains("CreateSubnet"), "{stderr}");
@@ -366,7 +329,7 @@ async fn a_failing_call_keeps_what_was_created_before_it() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_made_outside_aic_is_imported() -> TestResult {
     let project = Project::new();
-    let sdk = project.moto.sdk("us-east-1").await;
+    let sdk = project.sdk("us-east-1").await;
     let subnet = sdk
         .describe_subnets()
         .filters(
@@ -435,7 +398,7 @@ resource aws_instance legacy {{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_blocks_adopt_a_vpc_and_a_subnet() -> TestResult {
     let project = Project::new();
-    let sdk = project.moto.sdk("us-east-1").await;
+    let sdk = project.sdk("us-east-1").await;
     let vpc = sdk
         .create_vpc()
         .cidr_block("10.50.0.0/16")
