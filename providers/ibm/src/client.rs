@@ -181,19 +181,30 @@ impl Ibm {
         body: Option<&Json>,
     ) -> Result<Option<Json>, ProviderError> {
         self.backoff
-            .retry(|| async {
-                match self.call_once(operation, method.clone(), path, body).await {
-                    // An expired or revoked token: renew it once.
-                    Err((Some(401), _)) => {
-                        self.forget_token().await;
-                        self.call_once(operation, method.clone(), path, body)
-                            .await
-                            .map_err(|(_, e)| e)
-                    }
-                    other => other.map_err(|(_, e)| e),
-                }
-            })
+            .retry(|| self.send_once(operation, method.clone(), path, body))
             .await
+    }
+
+    /// One call of the API, not repeated (a 401 renews the token once): for creating
+    /// calls, whose repetition after a lost answer would make a second object; the
+    /// caller decides what to retry ([`aic_provider_kit::create::make`]).
+    pub async fn send_once(
+        &self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Json>,
+    ) -> Result<Option<Json>, ProviderError> {
+        match self.call_once(operation, method.clone(), path, body).await {
+            // An expired or revoked token: renew it once.
+            Err((Some(401), _)) => {
+                self.forget_token().await;
+                self.call_once(operation, method, path, body)
+                    .await
+                    .map_err(|(_, e)| e)
+            }
+            other => other.map_err(|(_, e)| e),
+        }
     }
 
     /// `GET path` whose answer must have a body.

@@ -3,7 +3,7 @@
 //!
 //! | resources | data sources |
 //! | --- | --- |
-//! | (issue 17, to come: `ibm_quantum_session`, `ibm_quantum_job`) | `ibm_quantum_backends`, `ibm_quantum_backend` |
+//! | `ibm_quantum_session`, `ibm_quantum_job` | `ibm_quantum_backends`, `ibm_quantum_backend` |
 //!
 //! Each provider configuration is configured into its own [`Ibm`] client: the instance
 //! CRN (`Service-CRN`), the API base URL, and a bearer token exchanged at IAM for the API
@@ -17,13 +17,20 @@
 use std::sync::{Arc, LazyLock};
 
 use aic_lang::value::Value;
-use aic_provider::{ConfiguredProvider, Provider, ProviderError, ProviderSchema, Registry};
+use aic_lang::value::{AttrPath, PathStep};
+use aic_provider::{
+    ConfiguredProvider, Problem, Provider, ProviderError, ProviderSchema, Registry,
+};
 use aic_provider_kit::{Backoff, Configured, Table};
 use async_trait::async_trait;
 
 mod client;
 pub mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod data;
+mod job;
+mod session;
 
 pub use aic_provider_kit::Timing;
 pub use client::{Ibm, API_VERSION};
@@ -33,6 +40,8 @@ pub use config::Settings;
 static TABLE: LazyLock<Arc<Table<Ibm>>> = LazyLock::new(|| {
     Arc::new(
         Table::new(config::schema())
+            .resource(session::Session)
+            .resource(job::Job)
             .data_source(data::Backends)
             .data_source(data::Backend),
     )
@@ -105,4 +114,69 @@ pub fn register(registry: &mut Registry) {
         "ibm_quantum",
         Arc::new(IbmProvider::new().with_timing(Timing::from_env("AIC_IBM_POLL_MS"))),
     );
+}
+
+/// The provider's schema (every type), for documentation and tests.
+pub static SCHEMA: LazyLock<&'static ProviderSchema> = LazyLock::new(|| TABLE.schema());
+
+/// A problem (`E0716`, a value the provider does not accept) at attribute path `names`.
+pub(crate) fn problem_at(names: &[&str], detail: impl Into<String>) -> Problem {
+    Problem::invalid_value(
+        AttrPath::new(
+            names
+                .iter()
+                .map(|n| PathStep::Attr((*n).to_owned()))
+                .collect(),
+        ),
+        detail,
+    )
+}
+
+/// The Markdown reference of the provider (the text of `docs/providers/ibm_quantum.md`).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# The `ibm_quantum` provider\n\n\
+         <!-- Generated from the provider schema; do not edit. Regenerate with\n     \
+         cargo run -p aic-provider-ibm --example gen-ibm-docs > docs/providers/ibm_quantum.md -->\n\n\
+         IBM Quantum Platform through the Qiskit Runtime REST API, over `reqwest` (rustls): \
+         choose a backend by its properties, open a session, run sampler and estimator jobs \
+         and record their results in the state (no Rust SDK of IBM exists).\n\n\
+         - **Use**: *required* attributes must be set; *optional* ones may be (the default \
+         applies otherwise); *computed* ones are set by IBM and can be read from the \
+         resource.\n\
+         - **Force new**: changing the attribute replaces the object. A job runs once: a \
+         changed circuit, parameter or shot count submits a new job.\n\
+         - **Credentials**: the API key comes from `IBM_CLOUD_API_KEY` (else \
+         `QISKIT_IBM_TOKEN`) and is exchanged at IBM Cloud IAM for a bearer token, renewed \
+         after 80 % of its life (and 10 s before it expires); a token revoked early (401) \
+         is renewed once. Every call sends `Authorization`, `Service-CRN` (the `instance`) \
+         and `IBM-API-Version`.\n\
+         - **Emulator**: `scripts/emulator.sh start ibm-quantum` prints \
+         `endpoint=URL pid=PID`; set both `endpoint` and `iam_endpoint` to that URL and any \
+         API key. Set `AIC_IBM_POLL_MS` to poll faster than the 2 s the real service needs.\n\
+         - **Jobs** wait until they end (`wait`, `wait_timeout`): a job that failed or was \
+         cancelled is an error with IBM's reason code and text (`Error code 1516; Number \
+         of qubits (6) in circuit-… is greater than maximum (5) …`), and is deleted again; \
+         a job that has not ended in time is cancelled and deleted. Destroying a job \
+         cancels it if it is still queued or running, then deletes it.\n\
+         - **Lost answers**: every job aic submits carries the tag \
+         `aic:create-token:TOKEN`, so that a submit whose answer was lost (a 5xx, a \
+         timeout, a crash of aic) finds its job (`GET /jobs?tags=…`) instead of running it \
+         twice. Tags starting with `aic:` are not shown in `tags`. IBM keeps no tags on \
+         sessions and lists none: a lost answer to opening a session is an error, never \
+         repeated.\n\
+         - **Sessions** that closed (their `max_ttl` ran out, or someone closed them) read \
+         as gone: the next apply opens a new one, and replaces the jobs that name it \
+         (`lifecycle { ignore_changes = [session_id] }` on a job keeps it).\n\
+         - **Import** (`aic import ADDR ID`) takes a session's or job's id.\n\
+         - **Errors** carry IBM's numeric code and message. 429 (honouring `Retry-After`) \
+         and 5xx answers are retried with backoff; a job submit answered 5xx (which may \
+         have run) is retried only after looking for its job by its tag, and a session \
+         open only when throttled (see lost answers).\n\n",
+    );
+    out.push_str(&aic_provider::docs::markdown("ibm_quantum", TABLE.schema()));
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
 }
