@@ -51,12 +51,7 @@ impl Providers {
         ws: &Workspace,
         addr: &InstanceAddr,
     ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        // The registered provider owning the type (`ibm_quantum_job` → `ibm_quantum`, the
-        // longest registered prefix), else the part before the first `_`.
-        let name = ws.registry.for_type(&addr.resource.type_name).map_or_else(
-            || addr.resource.provider_name().to_string(),
-            |(name, _)| name.to_owned(),
-        );
+        let name = ws.provider_name(&addr.resource);
         let alias = ws
             .module(&addr.module)
             .and_then(|t| t.module.resources.get(&addr.resource))
