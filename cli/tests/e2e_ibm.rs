@@ -3,7 +3,7 @@
 //! wide for its device failing the apply with IBM's reason, a destroy that cancels a job
 //! still queued, a submit whose answer was lost adopted without a second job, and
 //! `examples/quantum`'s quantum-canary rollout passing (then running the workload) and
-//! failing (and not running it).
+//! failing (rolled back, the workload never submitted).
 //!
 //! The binary is this package's, run by the test kit's one runner ([`aic!`]). Every test
 //! starts its own emulator and fails, naming `scripts/emulator.sh install ibm-quantum`,
@@ -195,6 +195,10 @@ fn the_quantum_canary_passes_on_a_good_device_and_then_runs_the_workload() {
         ["sampler", "estimator"],
         "canary first, then the workload"
     );
+    // Nothing runs again: the session became active, the jobs completed, and a plan is
+    // empty.
+    p.aic(&["plan", "--env", "lab", "--detailed-exitcode"])
+        .code(0);
 }
 
 #[test]
@@ -214,18 +218,27 @@ fn the_quantum_canary_fails_below_its_fidelity_and_the_workload_never_runs() {
         run.err_words().contains("below fidelity 0.999"),
         "the check's message: {run}"
     );
+    // Rolled back to before the phase: nothing in the state, the canary job deleted,
+    // the session closed, and the workload never submitted.
     assert!(
-        p.project
-            .state_list(Some("lab"))
-            .iter()
-            .all(|a| a != "ibm_quantum_job.workload"),
-        "no workload in the state"
+        p.project.state_list(Some("lab")).is_empty(),
+        "{:?}",
+        p.project.state_list(Some("lab"))
     );
+    assert!(p.listed("jobs").is_empty(), "{:?}", p.listed("jobs"));
+    let sessions = p.listed("sessions");
     assert!(
-        p.listed("jobs")
-            .iter()
-            .all(|j| j["program"]["id"] != "estimator"),
-        "the workload was never submitted"
+        !sessions.is_empty() && sessions.iter().all(|s| s["state"] == "closed"),
+        "{sessions:?}"
+    );
+    let submits = p
+        .listed("requests")
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == "/api/v1/jobs")
+        .count();
+    assert_eq!(
+        submits, 1,
+        "only the canary was submitted, never the workload"
     );
 }
 
