@@ -337,3 +337,39 @@ resource ibm_quantum_job once {{
     assert_eq!(job["tags"], json!(["e2e"]), "aic's own tag is not shown");
     p.aic(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn a_second_named_configuration_of_the_provider_is_used_where_a_resource_names_it() {
+    let p = Project::with_main(
+        r#"provider ibm_quantum broken {
+  instance     = "crn:v1:bluemix:public:quantum-computing:us-east:a/0:unknown::"
+  endpoint     = var.endpoint
+  iam_endpoint = var.endpoint
+}
+
+resource ibm_quantum_session good {
+  backend = "ibm_kestrel"
+}
+
+resource ibm_quantum_session other {
+  provider = ibm_quantum.broken
+  backend  = "ibm_kestrel"
+}
+"#,
+        &[],
+    );
+    // The default configuration opens its session; the named one sends its own instance,
+    // which the emulator refuses (403): each resource used its own configuration.
+    let run = p.aic(&["apply", "--auto-approve"]);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(
+        run.err_words().contains("ibm_quantum_session.other"),
+        "{run}"
+    );
+    assert!(run.err_words().contains("1200"), "IBM's 403 code: {run}");
+    assert_eq!(
+        p.project.state_list(None),
+        ["ibm_quantum_session.good"],
+        "{run}"
+    );
+}
