@@ -16,6 +16,9 @@ scripts/moto.sh install
 step "test back ends: the project's emulators (Azure, GKE, Greengrass V2, IBM Quantum)"
 scripts/emulator.sh install
 
+step "test back ends: headless Chromium and mermaid.js for the picture tests"
+scripts/browser.sh install >/dev/null
+
 step "test back ends: Terraform 1.0.3, the peer of the differential tests"
 peer=../shared/tools/terraform-peer.sh
 if [[ ! -f $peer ]]; then

@@ -82,6 +82,7 @@ pub enum GraphFormat {
     #[default]
     Dot,
     Mermaid,
+    Svg,
 }
 
 /// Flags shared by the commands that plan.
@@ -269,6 +270,9 @@ pub enum Command {
         /// Plan the destruction of everything in the environment's state.
         #[arg(long)]
         destroy: bool,
+        /// With --format markdown: add a Mermaid diagram of what changes.
+        #[arg(long)]
+        graph: bool,
     },
     /// Apply a saved plan, or plan, ask and apply.
     Apply {
@@ -312,9 +316,13 @@ pub enum Command {
     Graph {
         #[command(flatten)]
         config: ConfigArgs,
-        /// dot or mermaid.
+        /// dot, mermaid or svg (a picture, grouped by module).
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+        /// Colour the picture by the actions of this JSON plan (`aic plan --format json >
+        /// FILE`); with --format svg.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
     },
     /// Adopt an existing object: `aic import ADDR ID`.
     Import {
@@ -339,6 +347,15 @@ pub enum Command {
     /// Environments.
     #[command(subcommand)]
     Env(EnvCommand),
+    /// Serve the Language Server Protocol over stdin and stdout (started by editors).
+    Lsp,
+    /// Evaluate expressions in the configuration's scope: variables, lets, `env.*`, and
+    /// resources with the values recorded in the state. Interactive at a terminal;
+    /// otherwise one expression per line of stdin.
+    Console {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

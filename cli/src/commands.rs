@@ -64,11 +64,12 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
             format,
             detailed_exitcode,
             destroy,
+            graph,
         } => plan(
             cx,
             &args,
             out.as_deref(),
-            format,
+            PlanView { format, graph },
             detailed_exitcode,
             destroy,
         ),
@@ -103,7 +104,11 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
             render::outputs(&state, name.as_deref(), json).map_err(Failure::Message)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Graph { config, format } => graph(cx, &config, format),
+        Command::Graph {
+            config,
+            format,
+            plan,
+        } => graph(cx, &config, format, plan.as_deref()),
         Command::Import {
             addr,
             id,
@@ -119,6 +124,12 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
         Command::Rollout(args) => rollout(cx, &args),
         Command::State(s) => state(cx, s),
         Command::Env(EnvCommand::List) => env_list(cx),
+        Command::Console { config } => console(cx, &config),
+        Command::Lsp => {
+            aic_lsp::run(crate::providers::registry())
+                .map_err(|e| Failure::Message(format!("the language server stopped: {e}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Version => {
             print!("{}", crate::providers::version_text());
             Ok(ExitCode::SUCCESS)
@@ -290,18 +301,35 @@ fn init(cx: &Context, config: &ConfigArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `aic plan` shows its plan.
+struct PlanView {
+    format: PlanFormat,
+    /// A Mermaid diagram of the changes in the Markdown form.
+    graph: bool,
+}
+
 fn plan(
     cx: &Context,
     args: &PlanArgs,
     out: Option<&Path>,
-    format: PlanFormat,
+    view: PlanView,
     detailed_exitcode: bool,
     destroy: bool,
 ) -> Outcome {
+    if view.graph && !matches!(view.format, PlanFormat::Markdown) {
+        return Err(Failure::Message(
+            "--graph adds a diagram to the Markdown plan: use it with --format markdown"
+                .to_string(),
+        ));
+    }
     let request = args.request(destroy);
     let rt = runtime()?;
     let outcome = rt.block_on(ops::plan(&cx.project, &request, cx.terminal.as_ref()))?;
-    render::plan(&outcome.planned.plan, format, cx.style);
+    if view.graph {
+        render::markdown_plan_with_graph(&outcome.planned.plan, &outcome.changes_mermaid());
+    } else {
+        render::plan(&outcome.planned.plan, view.format, cx.style);
+    }
     render::surgery(&outcome.planned);
     render::diagnostics(&outcome.violations, &outcome.workspace.sources, cx.style);
     if let Some(out) = out {
@@ -449,16 +477,26 @@ fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: 
     Ok(ExitCode::SUCCESS)
 }
 
-fn graph(cx: &Context, config: &ConfigArgs, format: GraphFormat) -> Outcome {
-    let ws = cx.project.workspace(
-        config.env.as_deref(),
-        &config.variables(),
-        cx.terminal.as_ref(),
-    )?;
-    match format {
-        GraphFormat::Dot => print!("{}", ws.graph.to_dot()),
-        GraphFormat::Mermaid => print!("{}", ws.graph.to_mermaid()),
-    }
+fn graph(
+    cx: &Context,
+    config: &ConfigArgs,
+    format: GraphFormat,
+    plan_json: Option<&Path>,
+) -> Outcome {
+    let request = ops::GraphRequest {
+        environment: config.env.as_deref(),
+        variables: &config.variables(),
+        format: match format {
+            GraphFormat::Dot => ops::GraphFormat::Dot,
+            GraphFormat::Mermaid => ops::GraphFormat::Mermaid,
+            GraphFormat::Svg => ops::GraphFormat::Svg,
+        },
+        plan_json,
+    };
+    print!(
+        "{}",
+        ops::graph(&cx.project, &request, cx.terminal.as_ref())?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -712,4 +750,64 @@ fn print_status(status: &rollout::RolloutStatus) {
     for r in &rows {
         println!("{}", line(r.iter().map(String::as_str).collect()));
     }
+}
+
+/// `aic console`: a prompt with line editing and history at a terminal, one expression
+/// per line of stdin otherwise. A value goes to stdout, diagnostics to stderr; the
+/// session goes on after an error. Exit 1 when stdin was not a terminal and a line failed.
+fn console(cx: &Context, config: &ConfigArgs) -> Outcome {
+    use aic_engine::ops::console::{show, Console, Evaluated};
+    let mut session = Console::open(
+        &cx.project,
+        config.env.as_deref(),
+        &config.variables(),
+        cx.terminal.as_ref(),
+    )?;
+    let mut failed = false;
+    let mut run = |line: &str, session: &mut Console| {
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        match session.eval(line) {
+            Evaluated::Value(v) => println!("{}", show(&v)),
+            Evaluated::Failed(diags) => {
+                failed = true;
+                for d in &diags {
+                    eprint!(
+                        "{}",
+                        d.render(session.sources(), cx.style.color, cx.style.width)
+                    );
+                }
+            }
+        }
+    };
+    if std::io::stdin().is_terminal() {
+        let mut editor = rustyline::DefaultEditor::new()
+            .map_err(|e| Failure::Message(format!("cannot start the prompt: {e}")))?;
+        eprintln!(
+            "aic console: environment `{}`. One expression per line; Ctrl-D ends.",
+            session.environment()
+        );
+        loop {
+            match editor.readline("> ") {
+                Ok(line) => {
+                    let _ = editor.add_history_entry(line.as_str());
+                    run(&line, &mut session);
+                }
+                Err(rustyline::error::ReadlineError::Interrupted) => continue,
+                Err(_) => break,
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for line in std::io::stdin().lock().lines() {
+        let line = line.map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+        run(&line, &mut session);
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -11,7 +11,10 @@ use aic_engine::ops::rollout::progress::PhaseRecord;
 use aic_engine::ops::{Event, Observer, OpError, RollbackOutcome};
 use aic_engine::plan::Plan;
 use aic_engine::planner::Planned;
-use aic_engine::render::{render_json, render_markdown, render_text, TextOptions};
+use aic_engine::render::{
+    render_json, render_markdown, render_markdown_with_graph, render_text, TextOptions,
+    GITHUB_COMMENT_LIMIT,
+};
 use aic_engine::state::State;
 use aic_lang::diag::{self, Diagnostic};
 use aic_lang::duration::Duration as DurationText;
@@ -104,8 +107,17 @@ pub fn plan(plan: &Plan, format: PlanFormat, style: Style) {
             },
         ),
         PlanFormat::Json => render_json(plan),
-        PlanFormat::Markdown => render_markdown(plan, 65_536),
+        PlanFormat::Markdown => render_markdown(plan, GITHUB_COMMENT_LIMIT),
     });
+}
+
+/// The Markdown plan on stdout with a Mermaid diagram of its changes.
+pub fn markdown_plan_with_graph(plan: &Plan, mermaid: &str) {
+    out(&render_markdown_with_graph(
+        plan,
+        GITHUB_COMMENT_LIMIT,
+        Some(mermaid),
+    ));
 }
 
 /// Notes for `moved`, `removed` and `import` blocks, which change the state without

@@ -150,6 +150,43 @@ async fn own_vpcs(sdk: &aws_sdk_ec2::Client) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `aic` copied to an empty directory away from the source tree plans
+/// `examples/aws-regional`: `std:regional` comes from the modules embedded in the binary,
+/// written to the user's cache directory on first use.
+#[test]
+fn a_copied_binary_plans_the_regional_example_with_its_embedded_std_modules() {
+    let moto = Moto::start();
+    let elsewhere = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let binary = elsewhere.path().join("bin").join("aic");
+    std::fs::create_dir_all(elsewhere.path().join("bin")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(aic!().path(), &binary).unwrap_or_else(|e| panic!("cannot copy aic: {e}"));
+    let cache = elsewhere.path().join("cache");
+    let copied = runner::Aic::new(&binary)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("XDG_CACHE_HOME", &cache.to_string_lossy());
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aws-regional");
+    let project = runner::Project::copy_of(&copied, &source);
+    let endpoint = format!("endpoint={}", moto.endpoint());
+    let stdout = project
+        .aic(&["plan", "--env", "staging", "--var", &endpoint])
+        .code(0)
+        .stdout;
+    assert!(
+        stdout.contains("module.region[\"us-east-1\"].aws_instance.web[0] will be created"),
+        "{stdout}"
+    );
+    // The module was read from the embedded copy, not from the source tree.
+    let written: Vec<std::path::PathBuf> = std::fs::read_dir(cache.join("aic"))
+        .unwrap_or_else(|e| panic!("no embedded modules written under the cache: {e}"))
+        .flatten()
+        .map(|e| e.path().join("regional").join("main.aic"))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+}
+
 const STAGING: [&str; 2] = ["--env", "staging"];
 
 fn with_env<'a>(args: &[&'a str]) -> Vec<&'a str> {

@@ -225,12 +225,15 @@ aic_lang::catalogue! {
     ///
     /// Fix: correct the errors reported above.
     E0653: Error "State location unknown";
-    /// A saved plan file could not be read (`aic apply FILE`, `aic show FILE`) or written
-    /// (`aic plan --out FILE`); the help names the file and the operating system's error.
+    /// A saved plan file could not be read (`aic apply FILE`, `aic show FILE`, `aic graph
+    /// --plan FILE`) or written (`aic plan --out FILE`); the help names the file and the
+    /// operating system's error.
     E0660: Error "Cannot use the plan file";
-    /// The file given to `aic apply` or `aic show` is not a plan saved by `aic plan --out`.
+    /// The file given to `aic apply` or `aic show` is not a plan saved by `aic plan --out`,
+    /// or the file given to `aic graph --plan` is not a JSON plan.
     ///
-    /// Fix: make one with `aic plan --out FILE`.
+    /// Fix: make one with `aic plan --out FILE` (for `aic graph --plan`: `aic plan --format
+    /// json > FILE`).
     E0661: Error "Not a plan file";
     /// A saved plan is applied only to what it was made from. `aic apply FILE` refuses it,
     /// changing nothing, when it was made for another environment (than `--env`), from another
@@ -240,6 +243,10 @@ aic_lang::catalogue! {
     ///
     /// Fix: make a new plan with `aic plan --out FILE`.
     E0662: Error "Saved plan does not apply";
+    /// `aic graph --plan FILE` colours a picture: it goes with `--format svg` only.
+    ///
+    /// Fix: add `--format svg`, or leave out `--plan`.
+    E0663: Error "Plan given to a graph without colours";
     /// Something that cannot happen did: a bug in aic. Nothing more was done.
     ///
     /// Fix: report it, with the command and its output.

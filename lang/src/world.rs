@@ -1,12 +1,14 @@
 //! The edge between the language and the machine: every file, directory listing,
 //! environment variable and working directory the loader, the evaluator and the standard
 //! library read comes through a [`World`] (typst's `World` is the model). [`System`] is the
-//! machine; [`MemoryWorld`] holds files and variables in memory, for tests and for a
-//! language server's unsaved buffers.
+//! machine; [`MemoryWorld`] holds files and variables in memory, for tests; [`Overlay`] is
+//! the machine with an editor's unsaved buffers in place of their files (the language
+//! server's world).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What a path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,69 @@ impl World for System {
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         path.canonicalize()
+    }
+}
+
+/// The machine, with the texts of some files replaced: an editor's unsaved buffers, keyed
+/// by the file's canonical path. A buffer stands in for its file only where that file
+/// exists on disk (a buffer never saved is not part of the module yet).
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    buffers: HashMap<PathBuf, Arc<str>>,
+}
+
+impl Overlay {
+    fn buffer(&self, path: &Path) -> Option<&Arc<str>> {
+        if self.buffers.is_empty() {
+            return None;
+        }
+        self.buffers
+            .get(path)
+            .or_else(|| self.buffers.get(&path.canonicalize().ok()?))
+    }
+}
+
+impl FromIterator<(PathBuf, Arc<str>)> for Overlay {
+    fn from_iter<I: IntoIterator<Item = (PathBuf, Arc<str>)>>(buffers: I) -> Overlay {
+        Overlay {
+            buffers: buffers.into_iter().collect(),
+        }
+    }
+}
+
+impl World for Overlay {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.buffer(path) {
+            Some(text) => Ok(text.as_bytes().to_vec()),
+            None => System.read(path),
+        }
+    }
+
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        match self.buffer(path) {
+            Some(text) => Ok(text.to_string()),
+            None => System.read_to_string(path),
+        }
+    }
+
+    fn kind(&self, path: &Path) -> io::Result<Option<Kind>> {
+        System.kind(path)
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        System.list(dir)
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        System.env(name)
+    }
+
+    fn cwd(&self) -> Option<PathBuf> {
+        System.cwd()
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        System.canonicalize(path)
     }
 }
 

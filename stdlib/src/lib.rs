@@ -32,6 +32,7 @@ mod environment;
 mod files;
 mod format;
 mod hashing;
+pub mod modules;
 mod network;
 mod numbers;
 mod strings;

@@ -37,6 +37,7 @@ use aic_lang::config::{self, ModuleTree};
 use aic_lang::diag::Diagnostic;
 use aic_lang::source::{FileId, SourceMap};
 use aic_lang::value::Value;
+use aic_lang::world::{System, World};
 use aic_provider::Registry;
 
 use crate::backend::BackendSettings;
@@ -48,12 +49,58 @@ pub use refactor::Refactorings;
 pub use rollout::{Check, CheckKind, OnFailure, Phase, Rollout, Strategy};
 pub use variables::VariableArgs;
 
-/// The directory holding `std:NAME` modules: `AIC_STDLIB` or the `stdlib/modules` next to
-/// the sources this binary was built from.
+/// The directory holding `std:NAME` modules: `AIC_STDLIB` when set (a configured
+/// directory overrides the embedded modules), else the modules embedded in this binary,
+/// written once to `stdlib-DIGEST` under the user's cache directory
+/// (`$XDG_CACHE_HOME/aic`, `~/.cache/aic`, or the temporary directory). Should that fail,
+/// the `stdlib/modules` of the sources this binary was built from.
 pub fn stdlib_dir() -> PathBuf {
-    std::env::var_os("AIC_STDLIB")
-        .map(PathBuf::from)
+    if let Some(dir) = std::env::var_os("AIC_STDLIB") {
+        return PathBuf::from(dir);
+    }
+    static EMBEDDED: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    EMBEDDED
+        .get_or_init(write_embedded_stdlib)
+        .clone()
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib/modules"))
+}
+
+/// Writes the embedded standard modules to the cache directory (once per digest: a
+/// complete copy is marked, and written under another name first then renamed, so that
+/// concurrent runs never read half a copy). Their directory, or `None` when it cannot be
+/// written.
+fn write_embedded_stdlib() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("aic");
+    let dir = cache.join(format!("stdlib-{}", aic_stdlib::modules::digest()));
+    if dir.join(".complete").is_file() {
+        return Some(dir);
+    }
+    let staging = cache.join(format!(
+        ".stdlib-{}-{}",
+        aic_stdlib::modules::digest(),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        for (rel, text) in aic_stdlib::modules::FILES {
+            let path = staging.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, text)?;
+        }
+        std::fs::write(staging.join(".complete"), "")
+    };
+    let written = write().and_then(|()| std::fs::rename(&staging, &dir));
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    // Another run may have put a complete copy there first.
+    dir.join(".complete").is_file().then_some(dir)
 }
 
 /// A declared environment.
@@ -84,9 +131,17 @@ pub struct Parsed {
 
 /// Reads and parses the configuration in `dir` (see the module documentation).
 pub fn parse(dir: &Path) -> Parsed {
+    parse_with(dir, &System)
+}
+
+/// [`parse`], reading the files of `world` (the language server's world holds an
+/// editor's unsaved buffers in place of their files).
+pub fn parse_with(dir: &Path, world: &dyn World) -> Parsed {
     let mut sources = SourceMap::new();
     let mut diagnostics = Vec::new();
-    let tree = match config::load_tree(dir, Some(&stdlib_dir()), &mut sources, &mut diagnostics) {
+    let stdlib = stdlib_dir();
+    let tree = match config::load_tree_in(world, dir, Some(&stdlib), &mut sources, &mut diagnostics)
+    {
         Ok(t) => Some(t),
         Err(e) => {
             diagnostics.push(Diagnostic::new(&codes::E0200).with_help(format!(
@@ -405,7 +460,19 @@ pub fn validate(
     variables: &VariableArgs,
     registry: &Registry,
 ) -> Validated {
-    let parsed = parse(dir);
+    validate_with(dir, environment, variables, registry, &System)
+}
+
+/// [`validate`], reading the files of `world` (the language server's diagnostics of
+/// unsaved buffers).
+pub fn validate_with(
+    dir: &Path,
+    environment: Option<&str>,
+    variables: &VariableArgs,
+    registry: &Registry,
+    world: &dyn World,
+) -> Validated {
+    let parsed = parse_with(dir, world);
     let every_backend = match (&parsed.tree, parsed.syntax_ok) {
         (Some(tree), true) => backend::check(&tree.module, &StdFunctions::new(dir)),
         _ => Vec::new(),
@@ -449,7 +516,7 @@ pub fn validate(
                 .map(|d| (d, vec![first.as_str()]))
                 .collect();
             for env in rest {
-                for d in check(parse(dir), Some(env)).diagnostics {
+                for d in check(parse_with(dir, world), Some(env)).diagnostics {
                     match found.iter_mut().find(|(x, _)| *x == d) {
                         Some((_, envs)) => envs.push(env),
                         None => found.push((d, vec![env.as_str()])),

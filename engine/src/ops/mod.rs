@@ -16,8 +16,10 @@
 
 mod apply;
 mod audit;
+pub mod console;
 mod events;
 mod format;
+mod graph;
 mod import;
 mod plan;
 mod project;
@@ -36,6 +38,7 @@ use crate::state::StateError;
 pub use apply::{ApplyOutcome, ApplyRequest, PreparedApply};
 pub use events::{Event, Observer, Quiet};
 pub use format::{format_files, FileFormat, FormatMode, FormatOutcome};
+pub use graph::{graph, GraphFormat, GraphRequest};
 pub use import::{import, ImportRequest};
 pub use plan::{plan, PlanOutcome, PlanRequest};
 pub use project::Project;

@@ -123,6 +123,22 @@ pub struct PlanOutcome {
 }
 
 impl PlanOutcome {
+    /// The Mermaid flowchart of what the plan changes (for the Markdown plan's `--graph`).
+    pub fn changes_mermaid(&self) -> String {
+        let changes: Vec<_> = self
+            .planned
+            .plan
+            .resource_changes
+            .iter()
+            .map(|c| (c.addr.clone(), c.action))
+            .collect();
+        let picture = self
+            .workspace
+            .graph
+            .picture(&self.planned.plan.environment, Some(&changes));
+        crate::graph::picture::render_changes_mermaid(&picture)
+    }
+
     /// How many policy checks failed at level `error`: such a plan is not applied.
     pub fn policy_errors(&self) -> usize {
         self.violations.iter().filter(|d| d.is_error()).count()

@@ -147,6 +147,21 @@ impl Action {
         matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
     }
 
+    /// The action whose `actions` array (JSON form) is `actions`.
+    pub fn from_json_actions(actions: &[&str]) -> Option<Action> {
+        [
+            Action::NoOp,
+            Action::Create,
+            Action::Read,
+            Action::Update,
+            Action::Delete,
+            Action::DeleteThenCreate,
+            Action::CreateThenDelete,
+        ]
+        .into_iter()
+        .find(|a| a.json_actions() == actions)
+    }
+
     /// The action as the `actions` array of the JSON form, in execution order.
     pub fn json_actions(self) -> &'static [&'static str] {
         match self {

@@ -33,7 +33,23 @@ pub fn marker_line(environment: &str) -> String {
 /// The plan as a pull-request comment of at most `max_len` bytes (so at most that many
 /// characters; use [`GITHUB_COMMENT_LIMIT`]).
 pub fn render_markdown(plan: &Plan, max_len: usize) -> String {
-    let head = head(plan);
+    render_markdown_with_graph(plan, max_len, None)
+}
+
+/// [`render_markdown`] with `mermaid` (a Mermaid flowchart of the changes, which code
+/// hosts draw) shown after the summary when the plan has changes. The diagram takes at
+/// most a quarter of `max_len`; a larger one is left out with a note.
+pub fn render_markdown_with_graph(plan: &Plan, max_len: usize, mermaid: Option<&str>) -> String {
+    let mut head = head(plan);
+    if let Some(diagram) = mermaid.filter(|_| plan.has_changes()) {
+        let block = format!("```mermaid\n{}```\n\n", diagram);
+        if block.len() <= max_len / 4 {
+            head.push_str(&block);
+        } else {
+            head.push_str("_The graph of the changes is too large for this comment; see `aic graph --format svg --plan PLAN.json`._\n\n");
+        }
+    }
+    let head = head;
     let footer = footer(plan);
     let sections = sections(plan);
     let policies = Policies::of(&plan.policy_results);

@@ -11,7 +11,9 @@ mod markdown;
 mod text;
 
 pub use json::render_json;
-pub use markdown::{marker_line, render_markdown, GITHUB_COMMENT_LIMIT};
+pub use markdown::{
+    marker_line, render_markdown, render_markdown_with_graph, GITHUB_COMMENT_LIMIT,
+};
 pub use text::{render_apply_summary, render_text, TextOptions};
 
 use crate::plan::ResourceChange;

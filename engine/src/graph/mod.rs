@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+pub mod picture;
+
 use aic_lang::addr::{InstanceAddr, InstanceKey, ModuleInstance, ResourceAddr};
 use aic_lang::ast::{Expr, ExprKind, TemplatePart};
 use aic_lang::check::{module_at, ExpandedInstance, ExpandedModule};
@@ -19,6 +21,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 
 use crate::eval::Expansions;
+use crate::plan::Action;
+use picture::{Picture, PictureNode};
 
 /// A node of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -483,6 +487,55 @@ impl ConfigGraph {
         }
         out.push_str("}\n");
         out
+    }
+
+    /// The picture of this graph (for [`picture::render_svg`] and
+    /// [`picture::render_changes_mermaid`]) titled `title`: every resource instance, with
+    /// the action `changes` gives it; a changed instance the graph lacks (one the plan
+    /// destroys) is added without edges.
+    pub fn picture(&self, title: &str, changes: Option<&[(InstanceAddr, Action)]>) -> Picture {
+        let mut picture = Picture {
+            title: title.to_string(),
+            ..Picture::default()
+        };
+        let action_of: HashMap<&InstanceAddr, Action> = changes
+            .unwrap_or_default()
+            .iter()
+            .map(|(a, act)| (a, *act))
+            .collect();
+        let default = changes.map(|_| Action::NoOp);
+        let mut index_of: HashMap<NodeIndex, usize> = HashMap::new();
+        let mut resources: Vec<(&InstanceAddr, NodeIndex)> = self
+            .graph
+            .node_indices()
+            .filter_map(|n| match self.graph.node_weight(n) {
+                Some(Node::Resource(a)) => Some((a, n)),
+                _ => None,
+            })
+            .collect();
+        resources.sort_by_key(|(a, _)| a.to_string());
+        let mut present = std::collections::HashSet::new();
+        for (addr, n) in &resources {
+            index_of.insert(*n, picture.nodes.len());
+            present.insert(*addr);
+            let action = action_of.get(addr).copied().or(default);
+            picture.nodes.push(PictureNode::of(addr, action));
+        }
+        for (addr, action) in changes.unwrap_or_default() {
+            if !present.contains(addr) {
+                picture.nodes.push(PictureNode::of(addr, Some(*action)));
+            }
+        }
+        for (_, n) in &resources {
+            for d in self.resource_dependencies(*n) {
+                if let (Some(&from), Some(&to)) = (index_of.get(&d), index_of.get(n)) {
+                    picture.edges.push((from, to));
+                }
+            }
+        }
+        picture.edges.sort_unstable();
+        picture.edges.dedup();
+        picture
     }
 
     /// Mermaid flowchart of the same.
