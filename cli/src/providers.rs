@@ -7,6 +7,8 @@ pub fn registry() -> aic_provider::Registry {
     let mut registry = aic_provider_builtin::registry();
     #[cfg(feature = "aws")]
     aic_provider_aws::register(&mut registry);
+    #[cfg(feature = "ibm")]
+    aic_provider_ibm::register(&mut registry);
     registry
 }
 

@@ -1,5 +1,5 @@
-//! The conformance run (`aic-provider-testkit`) of every resource type of the built-in and
-//! AWS providers: the provider steps in process, the crash-recovery step through this
+//! The conformance run (`aic-provider-testkit`) of every resource type of the built-in,
+//! AWS and IBM Quantum providers: the provider steps in process, the crash-recovery step through this
 //! `aic` binary. Each provider runs as a test of its own, so they run in parallel.
 
 use aic_provider_testkit::{aic, Report};
@@ -56,4 +56,18 @@ async fn aws_conforms_against_moto() {
         "aws_launch_template",
         "aws_instance",
     ]);
+}
+
+#[cfg(feature = "ibm")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ibm_quantum_conforms_against_the_emulator() {
+    use aic_provider_ibm::conformance::Backend;
+    let backend = Backend::start().unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&["ibm_quantum_session", "ibm_quantum_job"]);
 }

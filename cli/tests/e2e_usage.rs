@@ -204,5 +204,22 @@ fn version_lists_the_providers_compiled_in_and_their_sdks() {
     } else {
         assert!(aws.is_none(), "`aws` listed without its feature:\n{run}");
     }
+    // `ibm_quantum` likewise, with the REST API version it speaks (no IBM SDK for Rust).
+    let ibm = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("ibm_quantum "));
+    if cfg!(feature = "ibm") {
+        let ibm = ibm.unwrap_or_else(|| panic!("no line for `ibm_quantum`:\n{run}"));
+        assert!(
+            ibm.contains("Qiskit Runtime REST API") && ibm.contains("reqwest"),
+            "{run}"
+        );
+    } else {
+        assert!(
+            ibm.is_none(),
+            "`ibm_quantum` listed without its feature:\n{run}"
+        );
+    }
     assert!(!p.exists(".aic"), "`aic version` wrote nothing");
 }

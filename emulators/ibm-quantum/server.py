@@ -257,6 +257,10 @@ class IBMQuantumEmulator(Emulator):
         if action == "jobs" and req.method == "GET":
             with self.lock:
                 return Response(200, {"jobs": [self._job_doc(j, include_params=False) for j in self.jobs.values()]})
+        if action == "sessions" and req.method == "GET":
+            # The API has no listing of sessions; tests count them here.
+            with self.lock:
+                return Response(200, {"sessions": [self._session_doc(s) for s in self.sessions.values()]})
         return None
 
     def _backend_state(self, device) -> dict[str, Any]:

@@ -21,13 +21,14 @@ struct Gauge {
     most: AtomicUsize,
 }
 
-/// `slow_thing`: a create takes 150 ms and is counted while it runs.
-struct SlowThing(Arc<Gauge>);
+/// `slow_thing` (or another type name): a create takes 150 ms and is counted while it
+/// runs.
+struct SlowThing(Arc<Gauge>, &'static str);
 
 #[async_trait]
 impl Resource<()> for SlowThing {
     fn type_name(&self) -> &'static str {
-        "slow_thing"
+        self.1
     }
 
     fn schema(&self) -> ResourceSchema {
@@ -63,18 +64,28 @@ impl Resource<()> for SlowThing {
 /// Applies six `slow_thing`s with `provider_block` (parallelism 10) through a provider
 /// whose own limit is `own`; returns the most creates seen at once.
 async fn most_at_once(own: Option<usize>, provider_block: &str) -> usize {
+    most_at_once_of("slow", "slow_thing", own, provider_block).await
+}
+
+/// As [`most_at_once`], for provider `provider` with type `type_name`.
+async fn most_at_once_of(
+    provider: &str,
+    type_name: &'static str,
+    own: Option<usize>,
+    provider_block: &str,
+) -> usize {
     let gauge = Arc::new(Gauge::default());
-    let mut table =
-        Table::new(ResourceSchema::new("Slow things.")).resource(SlowThing(gauge.clone()));
+    let mut table = Table::new(ResourceSchema::new("Slow things."))
+        .resource(SlowThing(gauge.clone(), type_name));
     if let Some(limit) = own {
         table = table.max_concurrency(limit);
     }
     let mut registry = Registry::new();
-    registry.register("slow", Arc::new(Plugin::offline(Arc::new(table))));
+    registry.register(provider, Arc::new(Plugin::offline(Arc::new(table))));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("main.aic"),
-        format!("{provider_block}\nresource slow_thing t {{\n  count = 6\n}}\n"),
+        format!("{provider_block}\nresource {type_name} t {{\n  count = 6\n}}\n"),
     )
     .unwrap();
     let project = Project::new(dir.path(), registry);
@@ -116,4 +127,15 @@ async fn the_provider_blocks_setting_bounds_its_operations() {
 async fn the_lower_of_the_two_limits_applies() {
     let block = "provider slow {\n  max_concurrency = 3\n}\n";
     assert_eq!(most_at_once(Some(2), block).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_named_with_an_underscore_gets_its_own_block() {
+    // `slow_lane_thing` belongs to `slow_lane` (the longest registered prefix), whose
+    // block configures it.
+    let block = "provider slow_lane {\n  max_concurrency = 1\n}\n";
+    assert_eq!(
+        most_at_once_of("slow_lane", "slow_lane_thing", None, block).await,
+        1
+    );
 }

@@ -750,6 +750,18 @@ impl<'a> Instance<'a> {
         }
     }
 
+    /// The provider owning `addr`'s type: the longest prefix up to an `_` that names a
+    /// provider (`ibm_quantum_job` → `ibm_quantum`), else the part before the first `_`.
+    fn provider_of(&self, addr: &ResourceAddr) -> String {
+        let name = &addr.type_name;
+        name.match_indices('_')
+            .map(|(i, _)| &name[..i])
+            .filter(|prefix| self.ctx.schemas.provider(prefix).is_some())
+            .last()
+            .unwrap_or_else(|| addr.provider_name())
+            .to_string()
+    }
+
     fn schema_of(&self, addr: &ResourceAddr) -> Option<ResourceType> {
         match addr.mode {
             crate::addr::Mode::Managed => self.ctx.schemas.resource(&addr.type_name),
@@ -891,7 +903,7 @@ impl<'a> Instance<'a> {
         };
         // Provider alias must exist.
         if let Some(alias) = &r.provider_alias {
-            let key = (r.addr.provider_name().to_string(), Some(alias.name.clone()));
+            let key = (self.provider_of(&r.addr), Some(alias.name.clone()));
             if !self.module().providers.contains_key(&key) {
                 self.ctx.report(
                     Diagnostic::new(&codes::E0229)

@@ -340,6 +340,8 @@ def test_closing_a_session_cancels_its_queued_jobs(emu):
     closed = emu.api("GET", f"/sessions/{sid}").json()
     assert closed["state"] == "closed" and closed["closed_at"]
     assert_ibm_error(emu.api("POST", "/jobs", json=sampler_job("ibm_kestrel", session_id=sid)), 400)
+    listed = emu.control("GET", "sessions")["sessions"]
+    assert [(s["id"], s["state"]) for s in listed] == [(sid, "closed")]
 
 
 def test_session_closes_when_its_max_ttl_expires(emu):

@@ -622,7 +622,7 @@ async fn run_op(
         }),
     }
     .unwrap_or_default();
-    let provider_name = addr.resource.provider_name().to_string();
+    let provider_name = ws.provider_name(&addr.resource);
     let result = match base {
         None => {
             // Journaled with the intent and passed to the provider, so that after a crash

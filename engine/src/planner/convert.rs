@@ -100,7 +100,7 @@ pub fn config_of_attributes(
 pub fn imported_state(ws: &Workspace, addr: &InstanceAddr, value: &Value) -> ResourceState {
     let mut rs = resource_state(
         addr,
-        addr.resource.provider_name(),
+        &ws.provider_name(&addr.resource),
         value,
         &Value::null(),
         Vec::new(),

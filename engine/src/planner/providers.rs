@@ -51,7 +51,7 @@ impl Providers {
         ws: &Workspace,
         addr: &InstanceAddr,
     ) -> Result<Arc<dyn ConfiguredProvider>, ProviderError> {
-        let name = addr.resource.provider_name().to_string();
+        let name = ws.provider_name(&addr.resource);
         let alias = ws
             .module(&addr.module)
             .and_then(|t| t.module.resources.get(&addr.resource))

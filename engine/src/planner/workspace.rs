@@ -136,6 +136,15 @@ impl Workspace {
         module_at(&self.tree, path)
     }
 
+    /// The name of the registered provider owning `addr`'s type (the longest registered
+    /// prefix: `ibm_quantum_job` → `ibm_quantum`), else the part before the first `_`.
+    pub fn provider_name(&self, addr: &ResourceAddr) -> String {
+        self.registry.for_type(&addr.type_name).map_or_else(
+            || addr.provider_name().to_string(),
+            |(name, _)| name.to_owned(),
+        )
+    }
+
     pub fn schema(&self, addr: &ResourceAddr) -> Option<&ResourceSchema> {
         let (_, p) = self.registry.for_type(&addr.type_name)?;
         match addr.mode {

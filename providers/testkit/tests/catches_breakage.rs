@@ -10,7 +10,7 @@ use aic_provider::{
     ProviderSchema,
 };
 use aic_provider_builtin::conformance;
-use aic_provider_testkit::{CallFaults, FaultKind, Outcome, Step, Suite};
+use aic_provider_testkit::{CallFaults, Case, Drift, FaultKind, Outcome, Scenario, Step, Suite};
 use async_trait::async_trait;
 
 /// What a broken provider gets wrong.
@@ -210,4 +210,58 @@ async fn each_breakage_fails_the_step_it_breaks() {
         };
         assert!(message.contains(says), "{breakage:?}: {message}");
     }
+}
+
+/// The `local_file` case of a type whose lost create answers cannot be found.
+struct Unfindable(Box<dyn Case>);
+
+#[async_trait]
+impl Case for Unfindable {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+
+    async fn scenario(&self) -> Result<Scenario, String> {
+        self.0.scenario().await
+    }
+
+    async fn drift(&self, object: &Value) -> Result<Drift, String> {
+        self.0.drift(object).await
+    }
+
+    async fn count(&self) -> Result<Option<usize>, String> {
+        self.0.count().await
+    }
+
+    fn lost_answer_unfindable(&self) -> Option<&'static str> {
+        Some("no tags")
+    }
+}
+
+#[tokio::test]
+async fn a_type_that_cannot_find_lost_answers_says_so_for_those_steps_only() {
+    let suite = conformance::suite("local", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut cases = conformance::cases("local").unwrap_or_else(|e| panic!("{e}"));
+    let cases: Vec<Box<dyn Case>> = vec![Box::new(Unfindable(cases.remove(0)))];
+    let report = suite.run(&cases).await;
+    report.assert_passed(&["local_file"]);
+    let says = Some(Outcome::NotApplicable("no tags".into()));
+    for step in [
+        Step::Fault(FaultKind::ServerError),
+        Step::Fault(FaultKind::Timeout),
+        Step::CrashRecovery,
+    ] {
+        assert_eq!(
+            report.outcome("local_file", step),
+            says.as_ref(),
+            "{report}"
+        );
+    }
+    assert_eq!(
+        report.outcome("local_file", Step::Fault(FaultKind::Throttle)),
+        Some(&Outcome::Passed),
+        "{report}"
+    );
 }
