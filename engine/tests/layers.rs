@@ -229,7 +229,10 @@ fn crates_depend_downwards_and_only_providers_name_a_cloud_sdk() {
         "cli",
     ] {
         let deps = dependencies(krate);
-        let sdk: Vec<&String> = deps.iter().filter(|d| d.starts_with("aws-")).collect();
+        let sdk: Vec<&String> = deps
+            .iter()
+            .filter(|d| d.starts_with("aws-") || d.starts_with("google-cloud-"))
+            .collect();
         assert!(sdk.is_empty(), "{krate} depends on {sdk:?}");
         assert!(
             !deps.is_empty() || krate == "lang",

@@ -17,10 +17,7 @@
 use std::sync::{Arc, LazyLock};
 
 use aic_lang::value::Value;
-use aic_lang::value::{AttrPath, PathStep};
-use aic_provider::{
-    ConfiguredProvider, Problem, Provider, ProviderError, ProviderSchema, Registry,
-};
+use aic_provider::{ConfiguredProvider, Provider, ProviderError, ProviderSchema, Registry};
 use aic_provider_kit::{Backoff, Configured, Table};
 use async_trait::async_trait;
 
@@ -119,18 +116,7 @@ pub fn register(registry: &mut Registry) {
 /// The provider's schema (every type), for documentation and tests.
 pub static SCHEMA: LazyLock<&'static ProviderSchema> = LazyLock::new(|| TABLE.schema());
 
-/// A problem (`E0716`, a value the provider does not accept) at attribute path `names`.
-pub(crate) fn problem_at(names: &[&str], detail: impl Into<String>) -> Problem {
-    Problem::invalid_value(
-        AttrPath::new(
-            names
-                .iter()
-                .map(|n| PathStep::Attr((*n).to_owned()))
-                .collect(),
-        ),
-        detail,
-    )
-}
+pub(crate) use aic_provider_kit::values::problem_at;
 
 /// The Markdown reference of the provider (the text of `docs/providers/ibm_quantum.md`).
 pub fn reference_markdown() -> String {

@@ -1,7 +1,7 @@
 //! Small value conversions every provider needs around its API calls. No API calls here.
 
-use aic_lang::value::Value;
-use aic_provider::ProviderError;
+use aic_lang::value::{AttrPath, PathStep, Value};
+use aic_provider::{Problem, ProviderError};
 
 use crate::field::Attr;
 
@@ -36,6 +36,20 @@ pub fn with_id(object: &Value, id: &str) -> Value {
     } else {
         by_id(id)
     }
+}
+
+/// A problem (`E0716`, a value the provider does not accept) at the attribute path of
+/// `names` (`["node_config", "disk_size_gb"]`).
+pub fn problem_at(names: &[&str], detail: impl Into<String>) -> Problem {
+    Problem::invalid_value(
+        AttrPath::new(
+            names
+                .iter()
+                .map(|n| PathStep::Attr((*n).to_owned()))
+                .collect(),
+        ),
+        detail,
+    )
 }
 
 /// `planned` with its unknown attributes as null. A planned object passed to `create` or

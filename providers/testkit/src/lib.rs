@@ -10,7 +10,8 @@
 //!   ([`aic!`] names the binary cargo built);
 //! - [`steps`]: the engine's steps for providers' own tests (plan, create, the action a
 //!   plan means, no drift after apply);
-//! - [`http`]: a minimal loopback HTTP client.
+//! - [`http`]: a minimal loopback HTTP client;
+//! - [`docs`]: the checks of a provider's generated reference.
 //!
 //! **Architecture invariant**: a test crate only; it talks to providers through the
 //! `aic-provider` traits and to the engine only through the `aic` binary, and names no
@@ -18,6 +19,7 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod docs;
 pub mod faults;
 pub mod http;
 pub mod runner;
