@@ -48,7 +48,7 @@ fi
 step "emulator fidelity: each emulator driven by the cloud's own client"
 scripts/emulator.sh test
 
-step "editors/vscode: the grammar against every .aic file, the language client, the .vsix (npm; ~40 s)"
-editors/vscode/test.sh
+step "editors/vscode: the grammar against every .aic file, the language client, the .vsix run against this aic lsp (npm; ~40 s)"
+AIC_BIN="$CARGO_TARGET_DIR/debug/aic" editors/vscode/test.sh
 
 step "all tests passed"

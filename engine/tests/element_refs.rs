@@ -1,6 +1,6 @@
 //! References to one instance of a counted or `for_each` resource (`r.c[1].id`) are
 //! evaluated without building the collection of every instance, by the checker and the
-//! plan walk alike. These check the results and the errors stay what indexing the whole
+//! plan walk alike, and so are splats reading one attribute (`r.c[*].id`). These check the results and the errors stay what indexing the whole
 //! collection gives.
 
 use std::collections::BTreeSet;
@@ -61,13 +61,16 @@ fn invalid_element_references_report_what_indexing_reports() {
         "let wrong_attribute = null_resource.c[0].nope",
         "let unknown_name = null_resource.c[nope].id",
         "let wrong_key_type = null_resource.c[\"x\"].id",
+        "let splat_wrong_attribute = null_resource.c[*].nope",
     ];
     let got = errors(&format!("{}\n", extra.join("\n")));
-    let want: BTreeSet<(usize, String)> = ["E0401", "E0401", "E0402", "E0214", "E0202", "E0301"]
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (base + 1 + i, c.to_string()))
-        .collect();
+    let want: BTreeSet<(usize, String)> = [
+        "E0401", "E0401", "E0402", "E0214", "E0202", "E0301", "E0214",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, c)| (base + 1 + i, c.to_string()))
+    .collect();
     assert_eq!(got, want);
 }
 

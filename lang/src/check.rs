@@ -861,6 +861,29 @@ impl<'a> Instance<'a> {
     /// `addr[key]` as indexing [`Instance::resource_value`] would give it, without
     /// building the tuple or object of every instance; `None` where that indexing would
     /// not simply pick an element (the caller then resolves and indexes as usual).
+    /// The instances of a counted resource one by one: what the tuple of
+    /// [`Instance::resource_value`] holds, without building it.
+    fn resource_elements(&self, addr: &ResourceAddr, each: &mut dyn FnMut(&Value)) -> bool {
+        let Some(c) = self
+            .module()
+            .resources
+            .get(addr)
+            .and_then(|r| r.count.as_ref())
+        else {
+            return false;
+        };
+        match self.eval(c).and_then(|v| v.as_number()) {
+            Some(n) if n >= 0.0 => {
+                let one = self.instance_placeholder(addr);
+                for _ in 0..n as usize {
+                    each(&one);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn resource_element(
         &self,
         addr: &ResourceAddr,
@@ -2083,17 +2106,25 @@ impl Scope for Bound<'_, '_> {
         path: &[&str],
         key: &mut dyn FnMut() -> Option<Value>,
     ) -> Option<Value> {
-        // Only where `resolve` would consume the whole path with a resource.
-        let inst = self.inst;
-        let m = inst.module();
-        let addr = match path {
-            ["data", ty, name] => ResourceAddr::data(*ty, *name),
-            [ty, name] if !ROOTS.contains(ty) && !m.lets.contains_key(*ty) => {
-                ResourceAddr::managed(*ty, *name)
-            }
-            _ => return None,
-        };
-        inst.resource_element(&addr, key)
+        let addr = resource_path(self.inst.module(), path)?;
+        self.inst.resource_element(&addr, key)
+    }
+
+    fn for_each_element(&self, path: &[&str], each: &mut dyn FnMut(&Value)) -> bool {
+        resource_path(self.inst.module(), path)
+            .is_some_and(|addr| self.inst.resource_elements(&addr, each))
+    }
+}
+
+/// The resource `path` names where `resolve` would consume the whole path with one:
+/// `data.TYPE.NAME`, or `TYPE.NAME` when `TYPE` is neither a root name nor a `let`.
+fn resource_path(m: &Module, path: &[&str]) -> Option<ResourceAddr> {
+    match path {
+        ["data", ty, name] => Some(ResourceAddr::data(*ty, *name)),
+        [ty, name] if !ROOTS.contains(ty) && !m.lets.contains_key(*ty) => {
+            Some(ResourceAddr::managed(*ty, *name))
+        }
+        _ => None,
     }
 }
 

@@ -93,6 +93,18 @@ pub trait Scope {
     ) -> Option<Value> {
         None
     }
+
+    /// The elements of `path` one by one, for scopes that hold a counted collection
+    /// element by element, so that `path[*].attr` reads one attribute of each instead of
+    /// copying the whole tuple `resolve(path)` returns (a resource with 100,000 instances
+    /// would be copied for every reference).
+    ///
+    /// Calls `each` with every element of that tuple, in order, and returns `true`; only
+    /// when `resolve` would consume all of `path` and return a tuple that is not
+    /// sensitive. `false` (the default) makes the evaluator resolve as usual.
+    fn for_each_element(&self, _path: &[&str], _each: &mut dyn FnMut(&Value)) -> bool {
+        false
+    }
 }
 
 /// The value of `path`: `path.module` is the directory of the module being evaluated,
@@ -615,6 +627,31 @@ impl Evaluator<'_> {
                 return self.apply_steps(v, chain.get(names.len() + 1..).unwrap_or(&[]), false);
             }
         }
+        if let (Some(ExprKind::Splat(_)), Some(ExprKind::GetAttr(_, attr))) = (
+            chain.get(names.len()).map(|c| &c.kind),
+            chain.get(names.len() + 1).map(|c| &c.kind),
+        ) {
+            // `path[*].attr` as splatting the tuple and reading `attr` of each element
+            // would give it (the same values, the same first error), without the tuple.
+            let scope = self.scope;
+            let mut read = Vec::new();
+            let mut failed = None;
+            let visited = scope.for_each_element(&names, &mut |x| {
+                if failed.is_none() {
+                    match self.get_attr(x, &attr.name, attr.span) {
+                        Ok(v) => read.push(v),
+                        Err(e) => failed = Some(e),
+                    }
+                }
+            });
+            if visited {
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                let rest = chain.get(names.len() + 2..).unwrap_or(&[]);
+                return self.apply_steps(Value::tuple(read), rest, true);
+            }
+        }
         match self.scope.resolve(&names) {
             Ok((v, used)) => {
                 let used = used.max(1);
@@ -661,9 +698,9 @@ impl Evaluator<'_> {
                 }
                 ExprKind::GetAttr(_, name) => {
                     v = if splat {
-                        self.map_elements(v, |ev, x| ev.get_attr(x, &name.name, name.span))?
+                        self.map_elements(v, |ev, x| ev.get_attr(&x, &name.name, name.span))?
                     } else {
-                        self.get_attr(v, &name.name, name.span)?
+                        self.get_attr(&v, &name.name, name.span)?
                     };
                 }
                 ExprKind::Index(_, idx) => {
@@ -699,7 +736,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn get_attr(&self, v: Value, name: &str, span: Span) -> Result<Value, EvalError> {
+    fn get_attr(&self, v: &Value, name: &str, span: Span) -> Result<Value, EvalError> {
         let s = v.is_sensitive();
         match v.kind() {
             ValueKind::Object(m) | ValueKind::Map(m) => match m.get(name) {

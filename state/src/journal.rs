@@ -76,11 +76,7 @@ impl State {
     pub fn apply(&mut self, op: &JournalOp) {
         match op {
             JournalOp::CreateIntent { resource } => {
-                match self
-                    .resources
-                    .iter_mut()
-                    .find(|r| r.address == resource.address)
-                {
+                match self.resources.get_mut(&resource.address) {
                     Some(recorded) => recorded.create_pending = true,
                     None => self.resources.push(ResourceState {
                         create_pending: true,
@@ -624,7 +620,7 @@ mod tests {
             address: old.address.clone(),
             prior: Some(old.clone()),
         });
-        assert_eq!(s.resources, vec![old]);
+        assert_eq!(s.resources.iter().collect::<Vec<_>>(), vec![&old]);
     }
 
     #[test]

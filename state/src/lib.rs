@@ -36,5 +36,5 @@ pub use error::{DamagedState, StateError};
 pub use journal::{JournalOp, JournalReplay, StateJournal};
 pub use local::{check_environment_name, LocalBackend, LocalFiles};
 pub use lock::{current_host, current_user, LockInfo, StateLock};
-pub use model::{OutputState, PathStep, ResourceState, State, FORMAT_VERSION};
+pub use model::{OutputState, PathStep, ResourceState, Resources, State, FORMAT_VERSION};
 pub use store::{HistoryEntry, LoadedState, StateStore, Store};

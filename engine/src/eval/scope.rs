@@ -172,6 +172,56 @@ impl WalkScope<'_> {
         })
     }
 
+    /// The resource `path` names where `resolve` would consume the whole path with one:
+    /// `data.TYPE.NAME`, or `TYPE.NAME` when `TYPE` is neither a root name nor a `let`.
+    fn resource_path(&self, path: &[&str]) -> Option<ResourceAddr> {
+        match path {
+            ["data", t, n] => Some(ResourceAddr {
+                mode: Mode::Data,
+                type_name: t.to_string(),
+                name: n.to_string(),
+            }),
+            [name, n] => {
+                let special = [
+                    "var", "env", "each", "count", "self", "path", "rollout", "data", "module",
+                ];
+                let is_let = self
+                    .values
+                    .lets
+                    .contains_key(&(self.module.clone(), name.to_string()));
+                (!special.contains(name) && !is_let).then(|| ResourceAddr::managed(*name, *n))
+            }
+            _ => None,
+        }
+    }
+
+    /// The instances of a counted resource one by one, in the order of the tuple
+    /// [`WalkScope::resource`] builds, without building it; `false` for a resource that
+    /// is not counted (one instance, or `for_each`).
+    fn resource_elements(&self, addr: &ResourceAddr, each: &mut dyn FnMut(&Value)) -> bool {
+        let Some(keys) = self
+            .expansion
+            .resources
+            .get(&(self.module.clone(), addr.clone()))
+        else {
+            return false;
+        };
+        if !matches!(keys.first(), None | Some(Some(InstanceKey::Int(_)))) {
+            return false;
+        }
+        let unknown = Value::unknown(Type::Any);
+        let mut ia = InstanceAddr {
+            module: self.module.clone(),
+            resource: addr.clone(),
+            key: None,
+        };
+        for k in keys {
+            ia.key = k.clone();
+            each(self.values.resources.get(&ia).unwrap_or(&unknown));
+        }
+        true
+    }
+
     /// `addr[key]` as indexing the value of [`WalkScope::resource`] would give it, without
     /// building that tuple or object (and cloning every instance) for each reference.
     fn resource_element(
@@ -360,32 +410,13 @@ impl Scope for WalkScope<'_> {
         path: &[&str],
         key: &mut dyn FnMut() -> Option<Value>,
     ) -> Option<Value> {
-        // Only where `resolve` would consume the whole path with a resource.
-        match path {
-            ["data", t, n] => self.resource_element(
-                ResourceAddr {
-                    mode: Mode::Data,
-                    type_name: t.to_string(),
-                    name: n.to_string(),
-                },
-                key,
-            ),
-            [name, n] => {
-                let special = [
-                    "var", "env", "each", "count", "self", "path", "rollout", "data", "module",
-                ];
-                if special.contains(name)
-                    || self
-                        .values
-                        .lets
-                        .contains_key(&(self.module.clone(), name.to_string()))
-                {
-                    return None;
-                }
-                self.resource_element(ResourceAddr::managed(*name, *n), key)
-            }
-            _ => None,
-        }
+        let addr = self.resource_path(path)?;
+        self.resource_element(addr, key)
+    }
+
+    fn for_each_element(&self, path: &[&str], each: &mut dyn FnMut(&Value)) -> bool {
+        self.resource_path(path)
+            .is_some_and(|addr| self.resource_elements(&addr, each))
     }
 }
 
@@ -429,6 +460,10 @@ mod tests {
                 .collect(),
         );
         expansions.insert(
+            (root.clone(), ResourceAddr::managed("null_resource", "s")),
+            (0..2).map(|i| Some(InstanceKey::Int(i))).collect(),
+        );
+        expansions.insert(
             (root.clone(), ResourceAddr::managed("null_resource", "one")),
             vec![None],
         );
@@ -465,6 +500,14 @@ mod tests {
             obj("ea").mark_sensitive(),
         );
         values.resources.insert(inst("one", None), obj("o"));
+        values.resources.insert(
+            inst("s", Some(InstanceKey::Int(0))),
+            obj("s0").mark_sensitive(),
+        );
+        values.resources.insert(
+            inst("s", Some(InstanceKey::Int(1))),
+            Value::object([("id", Value::string("s1").mark_sensitive())]),
+        );
         values.lets.insert((root.clone(), "l".into()), obj("let"));
         values
             .vars
@@ -510,6 +553,19 @@ mod tests {
             "null_resource.missing[0]",
             "l[\"id\"]",
             "var.x[0]",
+            // `[*].attr` reads each instance's attribute without the tuple.
+            "null_resource.c[*].id",
+            "null_resource.c[*].id[0]",
+            "null_resource.c[*].nope",
+            "null_resource.c[*]",
+            "null_resource.c[*].id[*]",
+            "length(null_resource.c[*].id)",
+            "null_resource.s[*].id",
+            "null_resource.e[*].id",
+            "null_resource.one[*].id",
+            "null_resource.none[*].id",
+            "null_resource.missing[*].id",
+            "l[*].id",
         ];
         for text in cases {
             let id = sources.add(format!("{text}.aic"), text.to_string());
@@ -518,7 +574,17 @@ mod tests {
             let plain = Evaluator::new(&Plain(&scope), &functions).eval(&e);
             assert_eq!(fast, plain, "{text}");
         }
-        // The shortcut is taken where it applies, and only there.
+        // The shortcuts are taken where they apply, and only there.
+        let visits = |path: &[&str]| {
+            let mut seen = Vec::new();
+            let taken = scope.for_each_element(path, &mut |v| seen.push(v.clone()));
+            taken.then_some(seen.len())
+        };
+        assert_eq!(visits(&["null_resource", "c"]), Some(3));
+        assert_eq!(visits(&["null_resource", "none"]), Some(0));
+        assert_eq!(visits(&["null_resource", "e"]), None);
+        assert_eq!(visits(&["null_resource", "one"]), None);
+        assert_eq!(visits(&["l", "id"]), None);
         let key = |k: Value| move || Some(k.clone());
         let path = ["null_resource", "c"];
         assert!(scope

@@ -1,6 +1,7 @@
 // Just enough of the `vscode` module for extension.js and vscode-languageclient to start,
 // restart and stop a language server outside VS Code. The parts the test looks at are
-// real (settings, output channel, commands, error messages, event emitters); everything
+// real (settings, output channel, commands, error messages, event emitters, the diagnostic
+// collection the client fills, and the value types it converts diagnostics into); everything
 // else the client touches (feature registrations, document lists, status items) is an
 // inert object that accepts any call and returns a disposable.
 'use strict';
@@ -71,6 +72,58 @@ class Uri {
   }
 }
 
+// The value types the client converts diagnostics into, as plain data the tests can read.
+class Position {
+  constructor(line, character) {
+    this.line = line;
+    this.character = character;
+  }
+}
+
+class Range {
+  constructor(a, b, c, d) {
+    if (typeof a === 'number') {
+      this.start = new Position(a, b);
+      this.end = new Position(c, d);
+    } else {
+      this.start = a;
+      this.end = b;
+    }
+  }
+}
+
+class Diagnostic {
+  constructor(range, message, severity) {
+    this.range = range;
+    this.message = message;
+    this.severity = severity;
+  }
+}
+
+// The client drops converted diagnostics whose token reads as cancelled, so the token must
+// be real.
+class CancellationTokenSource {
+  constructor() {
+    const cancelled = new EventEmitter();
+    let requested = false;
+    this.token = {
+      get isCancellationRequested() {
+        return requested;
+      },
+      onCancellationRequested: cancelled.event,
+    };
+    this.cancel = () => {
+      if (!requested) {
+        requested = true;
+        cancelled.fire();
+      }
+    };
+  }
+  dispose() {}
+}
+
+const DiagnosticSeverity = { Error: 0, Warning: 1, Information: 2, Hint: 3 };
+
 /** A fresh `vscode` module with the given settings (section `aic`) and workspace. */
 function create({ settings = {}, workspace } = {}) {
   const state = {
@@ -79,7 +132,25 @@ function create({ settings = {}, workspace } = {}) {
     errors: [],
     commands: new Map(),
     configListeners: new EventEmitter(),
+    // What the client put into VS Code's Problems view: document URI → diagnostics.
+    diagnostics: new Map(),
   };
+  const diagnosticCollection = (name = 'aic') => ({
+    name,
+    set(uri, diagnostics) {
+      const entries = Array.isArray(uri) ? uri : [[uri, diagnostics]];
+      for (const [u, d] of entries) {
+        if (d) state.diagnostics.set(u.toString(), d);
+        else state.diagnostics.delete(u.toString());
+      }
+    },
+    delete: (uri) => state.diagnostics.delete(uri.toString()),
+    clear: () => state.diagnostics.clear(),
+    get: (uri) => state.diagnostics.get(uri.toString()),
+    has: (uri) => state.diagnostics.has(uri.toString()),
+    forEach: (fn) => state.diagnostics.forEach((d, u) => fn(Uri.parse(u), d)),
+    dispose: () => {},
+  });
   const outputChannel = {
     name: 'aic',
     append: (s) => state.output.push(String(s)),
@@ -105,6 +176,15 @@ function create({ settings = {}, workspace } = {}) {
       Disposable,
       EventEmitter,
       Uri,
+      Position,
+      Range,
+      Diagnostic,
+      DiagnosticSeverity,
+      CancellationTokenSource,
+      languages: new Proxy(
+        { createDiagnosticCollection: diagnosticCollection },
+        { get: (t, p) => (p in t ? t[p] : inert(`languages.${String(p)}`)) },
+      ),
       workspace: new Proxy(
         {
           workspaceFolders: workspace ? [{ uri: Uri.file(workspace), name: 'ws', index: 0 }] : undefined,
