@@ -253,6 +253,12 @@ pub enum Command {
     Init {
         #[command(flatten)]
         config: ConfigArgs,
+        /// Copy every environment's state and kept versions from the backend the last
+        /// `aic init` recorded to the one the `backend` block names now.
+        #[arg(long)]
+        migrate_state: bool,
+        #[arg(long, default_value = "0s", value_parser = duration)]
+        lock_timeout: Duration,
     },
     /// Refresh, diff and print what apply would change.
     Plan {
@@ -401,6 +407,30 @@ pub enum StateCommand {
         /// version stays in history).
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        env: EnvArg,
+        #[arg(long, default_value = "0s", value_parser = duration)]
+        lock_timeout: Duration,
+    },
+    /// Encrypt the state, its kept versions and an interrupted apply's journal with the
+    /// backend's `encryption` block (reads clear text, as no other command does).
+    Encrypt {
+        #[command(flatten)]
+        env: EnvArg,
+        #[arg(long, default_value = "0s", value_parser = duration)]
+        lock_timeout: Duration,
+    },
+    /// Write the state and its kept versions in clear text, opened with the backend's
+    /// `encryption` block; then remove the block.
+    Decrypt {
+        #[command(flatten)]
+        env: EnvArg,
+        #[arg(long, default_value = "0s", value_parser = duration)]
+        lock_timeout: Duration,
+    },
+    /// Encrypt the state and its kept versions again with `key` (or `passphrase`),
+    /// opening what `fallback_key` (`fallback_passphrase`) sealed: key rotation.
+    Rekey {
         #[command(flatten)]
         env: EnvArg,
         #[arg(long, default_value = "0s", value_parser = duration)]

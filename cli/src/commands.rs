@@ -57,7 +57,11 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
     match command {
         Command::Validate { json, config } => validate(cx, json, &config),
         Command::Fmt { check, diff, paths } => fmt(cx, check, diff, &paths),
-        Command::Init { config } => init(cx, &config),
+        Command::Init {
+            config,
+            migrate_state,
+            lock_timeout,
+        } => init(cx, &config, migrate_state, lock_timeout),
         Command::Plan {
             args,
             out,
@@ -286,12 +290,33 @@ fn unified_diff(path: &Path, old: &str, new: &str, color: bool) -> String {
     text
 }
 
-fn init(cx: &Context, config: &ConfigArgs) -> Outcome {
+fn init(
+    cx: &Context,
+    config: &ConfigArgs,
+    migrate: bool,
+    lock_timeout: std::time::Duration,
+) -> Outcome {
     let o = cx.project.init(
         config.env.as_deref(),
         &config.variables(),
+        migrate,
+        lock_timeout,
         cx.terminal.as_ref(),
     )?;
+    for m in &o.migrated {
+        eprintln!(
+            "Copied the state of environment `{}` (serial {}, {} kept version{}) from {} to {}. The old copy was left in place.",
+            m.environment,
+            m.serial,
+            m.kept,
+            if m.kept == 1 { "" } else { "s" },
+            m.from,
+            m.to
+        );
+    }
+    if migrate && o.migrated.is_empty() {
+        eprintln!("No state needed copying: no environment's `backend` block changed since the last `aic init`, or the old backend held no state.");
+    }
     eprintln!(
         "aic is ready in {} (environment `{}`, state {}).",
         cx.project.dir().display(),
@@ -441,7 +466,7 @@ fn apply(
 
 fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: bool) -> Outcome {
     if let Some(f) = plan_file {
-        let s = SavedPlan::read(f)?;
+        let s = SavedPlan::read(&cx.project, f, selector.environment.as_deref())?;
         if json {
             println!(
                 "{}",
@@ -559,6 +584,15 @@ fn state(cx: &Context, command: StateCommand) -> Outcome {
                 .state_push(&env.selector(), &file, force, lock_timeout)?;
             println!("Pushed {} as serial {serial}.", file.display());
         }
+        StateCommand::Encrypt { env, lock_timeout } => {
+            reseal(cx, &env.selector(), ops::Reseal::Encrypt, lock_timeout)?;
+        }
+        StateCommand::Decrypt { env, lock_timeout } => {
+            reseal(cx, &env.selector(), ops::Reseal::Decrypt, lock_timeout)?;
+        }
+        StateCommand::Rekey { env, lock_timeout } => {
+            reseal(cx, &env.selector(), ops::Reseal::Rekey, lock_timeout)?;
+        }
         StateCommand::History { env } => {
             let history = cx.project.state_history(&env.selector())?;
             println!("{:>7}  {:<25}  {:>9}", "SERIAL", "WRITTEN", "RESOURCES");
@@ -586,6 +620,45 @@ fn state(cx: &Context, command: StateCommand) -> Outcome {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `aic state encrypt|decrypt|rekey`: what was rewritten, and what to do next.
+fn reseal(
+    cx: &Context,
+    selector: &StateSelector,
+    how: ops::Reseal,
+    lock_timeout: std::time::Duration,
+) -> Result<(), Failure> {
+    let o = cx.project.state_reseal(selector, how, lock_timeout)?;
+    if o.versions == 0 {
+        println!(
+            "Environment `{}` has no state yet at {}: nothing to rewrite.",
+            o.environment, o.location
+        );
+        return Ok(());
+    }
+    let what = match how {
+        ops::Reseal::Encrypt => "Encrypted",
+        ops::Reseal::Decrypt => "Decrypted",
+        ops::Reseal::Rekey => "Encrypted again with the new key",
+    };
+    println!(
+        "{what}: {} version{} of environment `{}`'s state at {}.",
+        o.versions,
+        if o.versions == 1 { "" } else { "s" },
+        o.environment,
+        o.location
+    );
+    match how {
+        ops::Reseal::Decrypt => println!(
+            "Remove the `encryption` block from the backend now: while it is there, aic refuses the clear-text state (E0617)."
+        ),
+        ops::Reseal::Rekey => println!(
+            "Once every environment using the old key is rekeyed, remove `fallback_key` (or `fallback_passphrase`) from the `encryption` block. Plans saved before still need the old key."
+        ),
+        ops::Reseal::Encrypt => {}
+    }
+    Ok(())
 }
 
 fn env_list(cx: &Context) -> Outcome {

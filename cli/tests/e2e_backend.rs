@@ -103,3 +103,70 @@ resource null_resource n {}
         .stderr_has("the `local` backend has no setting `pth`")
         .stderr_has("Did you mean `path`?");
 }
+
+#[test]
+fn backend_settings_read_variables() {
+    let p = Project::with_main(
+        r#"
+variable state_root: string = "state/by-default"
+
+environment staging {
+  vars {
+    state_root = "state/staging-vars"
+  }
+}
+
+environment production {}
+
+backend local {
+  path = "${var.state_root}/${env.name}"
+}
+
+variable needed: string
+
+resource null_resource n {
+  triggers = { v = var.needed }
+}
+"#,
+    );
+    // The environment's `vars`, then the default.
+    p.aic(&[
+        "apply",
+        "--env",
+        "staging",
+        "--auto-approve",
+        "--var",
+        "needed=x",
+    ])
+    .success();
+    assert!(p.exists("state/staging-vars/staging/staging.json"));
+    p.aic(&[
+        "apply",
+        "--env",
+        "production",
+        "--auto-approve",
+        "--var",
+        "needed=x",
+    ])
+    .success();
+    assert!(p.exists("state/by-default/production/production.json"));
+    // State commands, which take no --var, find it in the same place.
+    p.aic(&["state", "list", "--env", "production"])
+        .success()
+        .stdout_has("null_resource.n");
+    // A value given with AIC_VAR_ moves it, for every command alike.
+    let mut cmd = p.command(&["state", "list", "--env", "production"]);
+    cmd.env("AIC_VAR_state_root", "state/other");
+    let listed = p
+        .run(cmd, &["state", "list", "--env", "production"])
+        .success();
+    assert!(
+        listed.stdout.trim().is_empty(),
+        "nothing there yet: {listed}"
+    );
+    // A variable without a value cannot place the state.
+    p.edit("main.aic", "${var.state_root}", "${var.needed}");
+    p.aic(&["state", "list", "--env", "production"])
+        .failure()
+        .stderr_has("`var.needed` has no value here");
+}

@@ -4,136 +4,14 @@
 //! configuration sees the same state; nothing is written under `.aic/state`; a second
 //! writer is refused naming the holder.
 //!
-//! A test uses the server the test script started (`AIC_TEST_POSTGRES_URL`,
-//! `AIC_TEST_S3_ENDPOINT`) or starts its own, stopped when the test ends. Without
-//! PostgreSQL or moto installed a test **fails**, naming the setup command.
+//! The servers are `remote_backends`' (a test fails naming the setup command when one
+//! is missing).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::Command;
+mod remote_backends;
 
 use aic_provider_testkit::aic;
 use aic_provider_testkit::runner::{unlock_id, Aic, Project};
-
-fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../scripts")
-        .join(name)
-}
-
-/// Runs `scripts/NAME start`, failing with the setup command when it cannot.
-fn start(name: &str) -> String {
-    let out = Command::new(script(name))
-        .arg("start")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run scripts/{name}: {e}"));
-    assert!(
-        out.status.success(),
-        "could not start a test back end ({}); run `scripts/{name} install` first.\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A PostgreSQL server: the shared one, or one of this test's own (stopped on drop).
-struct Postgres {
-    url: String,
-    dir: Option<String>,
-}
-
-impl Postgres {
-    fn shared_or_own() -> Postgres {
-        if let Ok(url) = std::env::var("AIC_TEST_POSTGRES_URL") {
-            if !url.is_empty() {
-                return Postgres { url, dir: None };
-            }
-        }
-        let out = start("postgres.sh");
-        let field = |name: &str| {
-            out.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{name}=")))
-                .map(str::to_owned)
-                .unwrap_or_else(|| panic!("`scripts/postgres.sh start` printed no {name}: {out}"))
-        };
-        Postgres {
-            url: field("url"),
-            dir: Some(field("dir")),
-        }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = Command::new(script("postgres.sh"))
-                .args(["stop", dir])
-                .output();
-        }
-    }
-}
-
-/// A moto server: the shared one, or one of this test's own (stopped on drop).
-struct Moto {
-    endpoint: String,
-    pid: Option<String>,
-}
-
-impl Moto {
-    fn shared_or_own() -> Moto {
-        if let Ok(endpoint) = std::env::var("AIC_TEST_S3_ENDPOINT") {
-            if !endpoint.is_empty() {
-                return Moto {
-                    endpoint,
-                    pid: None,
-                };
-            }
-        }
-        let out = start("moto.sh");
-        let mut words = out.split_whitespace();
-        let (Some(port), Some(pid)) = (words.next(), words.next()) else {
-            panic!("`scripts/moto.sh start` printed no `PORT PID`: {out}")
-        };
-        Moto {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            pid: Some(pid.to_owned()),
-        }
-    }
-
-    /// Creates bucket `name` (moto takes an unsigned path-style `PUT /NAME`).
-    fn create_bucket(&self, name: &str) {
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).expect("connect to moto");
-        write!(
-            stream,
-            "PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read");
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "moto did not create bucket {name}:\n{answer}"
-        );
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(pid) = &self.pid {
-            let _ = Command::new(script("moto.sh")).args(["stop", pid]).output();
-        }
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    format!("{prefix}{}x{nanos}", std::process::id())
-}
+use remote_backends::{postgres_backend, s3_backend, Moto, Postgres};
 
 /// The configuration of these tests with `backend` as its top-level backend block.
 fn config(backend: &str) -> String {
@@ -297,31 +175,6 @@ fn a_second_writer_is_refused_on(aic: &Aic, backend: &str) {
     p.aic(&["apply", "--auto-approve", "--lock-timeout", "1s"])
         .success()
         .stdout_has("No changes.");
-}
-
-fn postgres_backend(pg: &Postgres) -> (Aic, String) {
-    let schema = unique("e2e_");
-    (
-        aic!().env("AIC_PG_URL", &pg.url),
-        format!(
-            "backend postgres {{\n  url    = env_var(\"AIC_PG_URL\")\n  schema = \"{schema}\"\n}}"
-        ),
-    )
-}
-
-fn s3_backend(moto: &Moto) -> (Aic, String) {
-    let bucket = unique("e2e-");
-    moto.create_bucket(&bucket);
-    (
-        aic!()
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AIC_S3_ENDPOINT", &moto.endpoint),
-        format!(
-            "backend s3 {{\n  bucket   = \"{bucket}\"\n  key      = \"teams/${{env.name}}.json\"\n  region   = \"us-east-1\"\n  endpoint = env_var(\"AIC_S3_ENDPOINT\")\n}}"
-        ),
-    )
 }
 
 #[test]

@@ -263,7 +263,10 @@ aic_lang::catalogue! {
     E0651: Error "Backend not available";
     /// A setting the backend does not have (`local`: `path`; `postgres`: `url`, `schema`; `s3`:
     /// `bucket`, `key`, `region`, `endpoint`), a required one missing, a value that is not a
-    /// non-empty string, a nested block, or a second top-level backend.
+    /// non-empty string, a nested block other than one `encryption` block, or a second
+    /// top-level backend. In an `encryption` block: a setting other than `key`, `passphrase`,
+    /// `fallback_key` and `fallback_passphrase`, neither `key` nor `passphrase`, or two
+    /// secrets of one kind (`key` and `passphrase`).
     ///
     /// ```aic
     /// environment staging {
@@ -279,6 +282,23 @@ aic_lang::catalogue! {
     ///
     /// Fix: correct the errors reported above.
     E0653: Error "State location unknown";
+    /// `aic state encrypt`, `aic state decrypt` or `aic state rekey` in an environment whose
+    /// backend has no `encryption` block: there is no key to encrypt or decrypt with. Nothing
+    /// is read or written.
+    ///
+    /// Fix: add `encryption { key = env_var("AIC_STATE_KEY") }` (or `passphrase = …`) inside
+    /// the `backend` block, then run the command again.
+    E0654: Error "No encryption block";
+    /// The `backend` block of an environment is not the one the last `aic init` recorded in
+    /// `.aic/backend.json`: the environment's state is still where the old block put it, and
+    /// using the new backend as it is would start from an empty state. Nothing is read or
+    /// written. Also reported by `aic init --migrate-state` when the recorded block can no
+    /// longer be read.
+    ///
+    /// Fix: `aic init --migrate-state` copies every environment's state and kept versions to
+    /// the new backend; to start the new backend as it is, delete `.aic/backend.json` and run
+    /// `aic init`.
+    E0655: Error "Backend changed since init";
     /// A saved plan file could not be read (`aic apply FILE`, `aic show FILE`, `aic graph
     /// --plan FILE`) or written (`aic plan --out FILE`); the help names the file and the
     /// operating system's error.

@@ -174,6 +174,27 @@ pub fn expand(
     }
 }
 
+/// The values of the root module's variables in environment `environment` (`None`: the
+/// implicit `default`) — given (`inputs`), from the environment's `vars`, or defaults —
+/// as constants known before any state is read (`backend` settings) use them. A variable
+/// without a value is left out; nothing is reported (checking reports it).
+pub fn root_variable_values(
+    root: &Module,
+    environment: Option<&str>,
+    inputs: &Inputs,
+    functions: &dyn Functions,
+) -> Inputs {
+    let mut ignored = Vec::new();
+    let Some(env) = environment_value(root, environment, functions, &mut ignored) else {
+        return Inputs::new();
+    };
+    let mut vars = root_variables(root, inputs, &env, functions, &mut ignored);
+    for (k, v) in &env.vars {
+        vars.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    vars
+}
+
 struct EnvSelection {
     name: String,
     value: Value,

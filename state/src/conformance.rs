@@ -77,6 +77,7 @@ macro_rules! conformance_tests {
             tampered_ciphertext_is_refused_and_nothing_is_overwritten,
             clear_text_is_refused_once_encryption_is_on,
             encrypt_rekey_and_decrypt_rewrite_every_version,
+            a_rekey_that_cannot_open_a_kept_version_writes_nothing,
             push_checks_serial_and_lineage_unless_forced,
             import_copies_history_into_an_empty_backend,
             replaying_a_crashed_journal_gives_the_recorded_state
@@ -767,6 +768,38 @@ pub fn encrypt_rekey_and_decrypt_rewrite_every_version<H: Harness>(h: &H) {
     let state = plain.load().unwrap().unwrap().state;
     assert_eq!(state.serial, 5);
     assert!(state.resource("null_resource.s").is_some());
+}
+
+/// `reseal` (`aic state rekey`) with keys that open the current version but not a kept
+/// one fails on that version (E0618) before writing anything.
+pub fn a_rekey_that_cannot_open_a_kept_version_writes_nothing<H: Harness>(h: &H) {
+    let with_1 = store(h).with_encryption(Encryption::new(key(1), None));
+    seed(&with_1);
+    let with_2 = Store::over(h.reopen(with_1.backend()))
+        .with_encryption(Encryption::new(key(2), Some(key(1))));
+    {
+        // The current version moves to key 2; the kept one stays under key 1.
+        let l = lock(&with_2, "apply");
+        let mut state = with_2.load().unwrap().unwrap().state;
+        with_2.write(&l, &mut state).unwrap();
+    }
+    let stored = |s: &Store<H::Backend>| {
+        let mut all = vec![current_bytes(s).unwrap()];
+        let mut kept = s.backend().versions().unwrap();
+        kept.sort_by_key(|v| v.serial);
+        for v in kept {
+            all.push(s.backend().read_version(v.serial).unwrap().unwrap());
+        }
+        all
+    };
+    let before = stored(&with_2);
+    let only_2 =
+        Store::over(h.reopen(with_1.backend())).with_encryption(Encryption::new(key(2), None));
+    let l = lock(&only_2, "state rekey");
+    let err = only_2.reseal(&l).unwrap_err();
+    assert!(matches!(err, StateError::WrongKey { .. }), "{err}");
+    drop(l);
+    assert_eq!(stored(&only_2), before, "nothing was written");
 }
 
 /// `push` refuses an older serial or another lineage unless forced; a newer serial is

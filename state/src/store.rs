@@ -516,11 +516,37 @@ impl<B: Backend> StateStore for Store<B> {
         let Some(loaded) = self.load()? else {
             return Ok(0);
         };
-        let mut state = loaded.state;
-        self.write(lock, &mut state)?;
-        let mut rewritten = 1;
+        // Every version is opened and sealed again before anything is written: a key
+        // that opens the current version and not an older one changes nothing.
+        let reseal = |location: String, bytes: &[u8]| -> Result<Vec<u8>, StateError> {
+            let text = self
+                .encryption
+                .open(Kind::State, bytes)
+                .map_err(|e| StateError::encryption(location.as_str(), e))?;
+            let mut sealed = match self.encryption.seal(Kind::State, &text) {
+                Ok(b) => b.into_owned(),
+                Err(e) => return Err(StateError::encryption(location, e)),
+            };
+            if self.encryption.seals() {
+                sealed.push(b'\n');
+            }
+            Ok(sealed)
+        };
+        let mut kept = Vec::new();
+        // The current version as stored becomes a kept one when the state is written.
+        if let Some(current) = self.backend.read_current()? {
+            let serial = self
+                .decode(&self.backend.location(), &current.bytes)?
+                .serial;
+            let written = current.written.unwrap_or_else(OffsetDateTime::now_utc);
+            kept.push((
+                serial,
+                written,
+                reseal(self.backend.location(), &current.bytes)?,
+            ));
+        }
         for version in self.backend.versions()? {
-            if version.serial >= state.serial {
+            if kept.iter().any(|(serial, _, _)| *serial == version.serial) {
                 continue;
             }
             let Some(bytes) = self.backend.read_version(version.serial)? else {
@@ -531,20 +557,18 @@ impl<B: Backend> StateStore for Store<B> {
                 self.backend.history_location(),
                 version.serial
             );
-            let text = self
-                .encryption
-                .open(Kind::State, &bytes)
-                .map_err(|e| StateError::encryption(location.as_str(), e))?;
-            let mut sealed = match self.encryption.seal(Kind::State, &text) {
-                Ok(b) => b.into_owned(),
-                Err(e) => return Err(StateError::encryption(location, e)),
-            };
-            if self.encryption.seals() {
-                sealed.push(b'\n');
+            kept.push((version.serial, version.written, reseal(location, &bytes)?));
+        }
+        let mut state = loaded.state;
+        self.write(lock, &mut state)?;
+        // Writing may have pruned the oldest: those are not brought back.
+        let still: Vec<u64> = self.backend.versions()?.iter().map(|v| v.serial).collect();
+        let mut rewritten = 1;
+        for (serial, written, sealed) in kept {
+            if still.contains(&serial) {
+                self.backend.put_version(lock, serial, &sealed, written)?;
+                rewritten += 1;
             }
-            self.backend
-                .put_version(lock, version.serial, &sealed, version.written)?;
-            rewritten += 1;
         }
         Ok(rewritten)
     }

@@ -7,24 +7,36 @@
 use std::collections::BTreeMap;
 
 use aic_lang::ast::Block;
+use aic_lang::check::{root_variable_values, Inputs};
 use aic_lang::config::Module;
 use aic_lang::diag::{suggest, Diagnostic};
 use aic_lang::eval::{Evaluator, Functions, Scope, ScopeMiss};
 use aic_lang::value::Value;
 
-use crate::backend::BackendSettings;
+use crate::backend::{BackendSettings, EncryptionSettings, Place, SecretSetting};
 use crate::codes;
 use crate::eval::Constants;
 
-/// What a backend setting may name: `env.name`, the environment whose state it places.
+/// What a backend setting may name: `env.name`, the environment whose state it places,
+/// and the root module's variables (`var.NAME`) that have a value.
 struct SettingScope<'a> {
     env: &'a str,
+    vars: &'a Inputs,
 }
 
 impl Scope for SettingScope<'_> {
     fn resolve(&self, path: &[&str]) -> Result<(Value, usize), ScopeMiss> {
         match path {
             ["env", "name", ..] => Ok((Value::string(self.env), 2)),
+            ["var", name, ..] => match self.vars.get(*name) {
+                Some(v) => Ok((v.clone(), 2)),
+                None => Err(ScopeMiss {
+                    segment: 1,
+                    code: &aic_lang::codes::E0202,
+                    label: format!("`var.{name}` has no value here"),
+                    help: Some(format!("A backend setting may read a root variable that is declared and has a value before any state is read: its default, the environment's `vars`, `AIC_VAR_{name}`, or `--var` for the commands that take it.")),
+                }),
+            },
             ["env", other, ..] => Err(ScopeMiss {
                 segment: 1,
                 code: &aic_lang::codes::E0202,
@@ -40,7 +52,7 @@ impl Scope for SettingScope<'_> {
     }
 }
 
-const HELP: &str = "Backend settings are known before any state is read: write a literal value, use `env.name`, or call a function such as env_var(…).";
+const HELP: &str = "Backend settings are known before any state is read: write a literal value, use `env.name` or `var.NAME`, or call a function such as env_var(…).";
 
 /// A backend kind of the spec: its settings, which of them are required, and what to
 /// write in one.
@@ -76,7 +88,7 @@ const KINDS: [Kind; 3] = [
 
 /// The `backend` block that applies to environment `env`: the environment's own, else
 /// the top-level one.
-fn block_for<'m>(module: &'m Module, env: &str) -> Option<&'m Block> {
+pub(crate) fn block_for<'m>(module: &'m Module, env: &str) -> Option<&'m Block> {
     module
         .environments
         .get(env)
@@ -84,10 +96,11 @@ fn block_for<'m>(module: &'m Module, env: &str) -> Option<&'m Block> {
         .or_else(|| module.backends.first())
 }
 
-/// Reads one `backend` block for environment `env`.
+/// Reads one `backend` block for environment `env`, whose root variables are `vars`.
 fn read_block(
     b: &Block,
     env: &str,
+    vars: &Inputs,
     functions: &dyn Functions,
 ) -> Result<BackendSettings, Vec<Diagnostic>> {
     let kind_name = b.labels.first().map(|l| l.value.as_str()).unwrap_or("");
@@ -122,33 +135,46 @@ fn read_block(
         format!("The `{}` backend's settings are {listed}.", kind.name)
     };
     let mut diags = Vec::new();
+    let scope = SettingScope { env, vars };
+    let mut encryption = None;
     for blk in b.body.blocks() {
-        diags.push(
-            Diagnostic::new(&codes::E0652)
-                .with_primary(
-                    blk.kind.span,
-                    format!("the `{}` backend has no blocks", kind.name),
-                )
-                .with_help(its_settings.clone()),
-        );
+        if blk.kind.name != "encryption" {
+            diags.push(
+                Diagnostic::new(&codes::E0652)
+                    .with_primary(
+                        blk.kind.span,
+                        format!("the `{}` backend has no `{}` block", kind.name, blk.kind.name),
+                    )
+                    .with_help(format!(
+                        "{its_settings} Its one block is `encryption {{ key = env_var(\"AIC_STATE_KEY\") }}`."
+                    )),
+            );
+        } else if encryption.is_some() {
+            diags.push(
+                Diagnostic::new(&codes::E0652)
+                    .with_primary(blk.kind.span, "a second `encryption` block")
+                    .with_help("A backend has one `encryption` block; put `fallback_key` (or `fallback_passphrase`) in it to rotate keys."),
+            );
+        } else {
+            match read_encryption(blk, &scope, functions) {
+                Ok(e) => encryption = Some(Some(e)),
+                Err(d) => {
+                    diags.extend(d);
+                    encryption = Some(None);
+                }
+            }
+        }
     }
-    let scope = SettingScope { env };
     let mut values = BTreeMap::new();
     for a in b.body.attributes() {
         let name = a.name.name.as_str();
         if !kind.settings.contains(&name) {
-            let help = match suggest(name, kind.settings.iter().copied()) {
-                Some(s) => format!("Did you mean `{s}`? {its_settings}"),
-                None => its_settings.clone(),
-            };
-            diags.push(
-                Diagnostic::new(&codes::E0652)
-                    .with_primary(
-                        a.name.span,
-                        format!("the `{}` backend has no setting `{name}`", kind.name),
-                    )
-                    .with_help(help),
-            );
+            diags.push(unknown_setting(
+                a,
+                &format!("the `{}` backend", kind.name),
+                kind.settings,
+                &its_settings,
+            ));
             continue;
         }
         match Evaluator::new(&scope, functions).eval(&a.value) {
@@ -187,19 +213,165 @@ fn read_block(
     if !diags.is_empty() {
         return Err(diags);
     }
-    Ok(match kind.name {
-        "local" => BackendSettings::Local {
+    let place = match kind.name {
+        "local" => Place::Local {
             path: values.remove("path"),
         },
-        other => BackendSettings::Remote {
+        other => Place::Remote {
             kind: other.to_string(),
             settings: values,
         },
+    };
+    Ok(BackendSettings {
+        place,
+        encryption: encryption.flatten(),
     })
 }
 
-/// Checks every `backend` block of the root module (top level and per environment).
-pub(crate) fn check(module: &Module, functions: &dyn Functions) -> Vec<Diagnostic> {
+/// E0652: `a` names a setting `what` (a backend, an `encryption` block) does not have
+/// (`known`), with a suggestion and `help`.
+fn unknown_setting(
+    a: &aic_lang::ast::Attribute,
+    what: &str,
+    known: &[&str],
+    help: &str,
+) -> Diagnostic {
+    let name = a.name.name.as_str();
+    let help = match suggest(name, known.iter().copied()) {
+        Some(s) => format!("Did you mean `{s}`? {help}"),
+        None => help.to_owned(),
+    };
+    Diagnostic::new(&codes::E0652)
+        .with_primary(a.name.span, format!("{what} has no setting `{name}`"))
+        .with_help(help)
+}
+
+const ENCRYPTION_HELP: &str = "An `encryption` block has `key` (32 bytes in base64, e.g. from `openssl rand -base64 32`) or `passphrase`, and for rotation `fallback_key` or `fallback_passphrase`: `encryption { key = env_var(\"AIC_STATE_KEY\") }`.";
+
+/// Reads a backend's `encryption` block: one of `key`/`passphrase`, at most one of
+/// `fallback_key`/`fallback_passphrase`. A key that is not 32 bytes of base64 or an
+/// empty passphrase is E0624, at its value.
+fn read_encryption(
+    blk: &Block,
+    scope: &SettingScope<'_>,
+    functions: &dyn Functions,
+) -> Result<EncryptionSettings, Vec<Diagnostic>> {
+    const SETTINGS: [&str; 4] = ["key", "passphrase", "fallback_key", "fallback_passphrase"];
+    let mut diags = Vec::new();
+    for inner in blk.body.blocks() {
+        diags.push(
+            Diagnostic::new(&codes::E0652)
+                .with_primary(inner.kind.span, "an `encryption` block has no blocks")
+                .with_help(ENCRYPTION_HELP),
+        );
+    }
+    let mut primary: Option<(SecretSetting, aic_lang::source::Span)> = None;
+    let mut fallback: Option<(SecretSetting, aic_lang::source::Span)> = None;
+    for a in blk.body.attributes() {
+        let name = a.name.name.as_str();
+        if !SETTINGS.contains(&name) {
+            diags.push(unknown_setting(
+                a,
+                "an `encryption` block",
+                &SETTINGS,
+                ENCRYPTION_HELP,
+            ));
+            continue;
+        }
+        let text = match Evaluator::new(scope, functions).eval(&a.value) {
+            Ok(v) => match v.as_str() {
+                Some(s) => s.to_string(),
+                None => {
+                    diags.push(
+                        Diagnostic::new(&codes::E0652)
+                            .with_primary(
+                                a.value.span,
+                                format!("`{name}` must be a string, found {}", v.type_of()),
+                            )
+                            .with_help(ENCRYPTION_HELP),
+                    );
+                    continue;
+                }
+            },
+            Err(e) => {
+                diags.push(e.to_diagnostic());
+                continue;
+            }
+        };
+        // An empty fallback is none: `env_var("AIC_STATE_OLD_KEY", "")` while not rotating.
+        if name.starts_with("fallback_") && text.is_empty() {
+            continue;
+        }
+        let setting = if name.ends_with("key") {
+            SecretSetting::Key(text)
+        } else {
+            SecretSetting::Passphrase(text)
+        };
+        if let Err(e) = setting.secret() {
+            diags.push(
+                Diagnostic::new(&codes::E0624)
+                    .with_primary(a.value.span, format!("`{name}` cannot be used: {e}"))
+                    .with_help(if name.ends_with("key") {
+                        "A key is 32 random bytes in base64: make one with `openssl rand -base64 32` and keep it in the variable `env_var` reads, or use `passphrase` instead."
+                    } else {
+                        "A passphrase must not be empty."
+                    }),
+            );
+            continue;
+        }
+        let slot = if name.starts_with("fallback_") {
+            &mut fallback
+        } else {
+            &mut primary
+        };
+        if let Some((_, first)) = slot {
+            diags.push(
+                Diagnostic::new(&codes::E0652)
+                    .with_primary(a.name.span, format!("`{name}` and another secret of its kind"))
+                    .with_secondary(*first, "the first one")
+                    .with_help("An `encryption` block seals with one secret (`key` or `passphrase`) and may open with one more (`fallback_key` or `fallback_passphrase`)."),
+            );
+            continue;
+        }
+        *slot = Some((setting, a.name.span));
+    }
+    if primary.is_none()
+        && blk
+            .body
+            .attributes()
+            .all(|a| a.name.name != "key" && a.name.name != "passphrase")
+    {
+        diags.push(
+            Diagnostic::new(&codes::E0652)
+                .with_primary(
+                    blk.kind.span,
+                    "the `encryption` block needs `key` or `passphrase`",
+                )
+                .with_help(ENCRYPTION_HELP),
+        );
+    }
+    match primary {
+        Some((primary, _)) if diags.is_empty() => Ok(EncryptionSettings {
+            primary,
+            fallback: fallback.map(|(f, _)| f),
+        }),
+        _ => Err(diags),
+    }
+}
+
+/// The root variables of environment `env` for its backend settings, from `inputs`.
+fn variables(module: &Module, env: &str, inputs: &Inputs, functions: &dyn Functions) -> Inputs {
+    let selected = (!module.environments.is_empty() || env != "default").then_some(env);
+    root_variable_values(module, selected, inputs, functions)
+}
+
+/// Checks every `backend` block of the root module (top level and per environment),
+/// with the variable values `inputs`.
+pub(crate) fn check(
+    module: &Module,
+    inputs: &Inputs,
+    functions: &dyn Functions,
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     // The top-level block is read as the first environment would (its value of
     // `env.name` does not change what is valid); each nested one as its own.
@@ -216,7 +388,8 @@ pub(crate) fn check(module: &Module, functions: &dyn Functions) -> Vec<Diagnosti
             .map(move |b| (b, name.as_str()))
     });
     for (b, env) in module.backends.iter().map(|b| (b, first)).chain(nested) {
-        if let Err(d) = read_block(b, env, functions) {
+        let vars = variables(module, env, inputs, functions);
+        if let Err(d) = read_block(b, env, &vars, functions) {
             diags.extend(d);
         }
     }
@@ -231,14 +404,21 @@ pub(crate) fn check(module: &Module, functions: &dyn Functions) -> Vec<Diagnosti
     diags
 }
 
-/// The settings that apply to environment `env` (none: the default place).
+/// The settings that apply to environment `env` (none: the default place), with the
+/// variable values `inputs`.
 pub(crate) fn settings_for(
     module: &Module,
     env: &str,
+    inputs: &Inputs,
     functions: &dyn Functions,
 ) -> Result<BackendSettings, Vec<Diagnostic>> {
     match block_for(module, env) {
-        Some(b) => read_block(b, env, functions),
-        None => Ok(BackendSettings::Default),
+        Some(b) => read_block(
+            b,
+            env,
+            &variables(module, env, inputs, functions),
+            functions,
+        ),
+        None => Ok(BackendSettings::default()),
     }
 }

@@ -235,12 +235,28 @@ impl Parsed {
         Err(check::no_environment_selected(&names))
     }
 
-    /// Where the state of environment `env` lives. Needs only the root module's files to
-    /// parse: state commands keep working while a called module is broken. Without a
-    /// configuration, the default place.
+    /// Where the state of environment `env` lives, its settings reading variables from
+    /// defaults, the environment's `vars` and this process's `AIC_VAR_*`. Needs only the
+    /// root module's files to parse: state commands keep working while a called module is
+    /// broken. Without a configuration, the default place.
     pub fn backend(&self, env: &str) -> Result<BackendSettings, Vec<Diagnostic>> {
+        let variables = VariableArgs {
+            env_vars: std::env::vars()
+                .filter_map(|(k, v)| k.strip_prefix("AIC_VAR_").map(|n| (n.to_owned(), v)))
+                .collect(),
+            ..VariableArgs::default()
+        };
+        self.backend_with(env, &variables)
+    }
+
+    /// [`Self::backend`] with the variable values of `variables` (`--var` and the like).
+    pub fn backend_with(
+        &self,
+        env: &str,
+        variables: &VariableArgs,
+    ) -> Result<BackendSettings, Vec<Diagnostic>> {
         let Some(tree) = &self.tree else {
-            return Ok(BackendSettings::Default);
+            return Ok(BackendSettings::default());
         };
         let root_errors: Vec<Diagnostic> = self
             .diagnostics
@@ -255,7 +271,22 @@ impl Parsed {
         if !root_errors.is_empty() {
             return Err(root_errors);
         }
-        backend::settings_for(&tree.module, env, &StdFunctions::new(&self.dir))
+        let functions = StdFunctions::new(&self.dir);
+        let mut sources = self.sources.clone();
+        let mut ignored = Vec::new();
+        let inputs =
+            variables::variable_inputs(tree, variables, &functions, &mut sources, &mut ignored);
+        backend::settings_for(&tree.module, env, &inputs, &functions)
+    }
+
+    /// The source text of the `backend` block that applies to environment `env`, as
+    /// written (`aic init` records it to notice a change); empty when none does.
+    pub fn backend_text(&self, env: &str) -> String {
+        self.tree
+            .as_ref()
+            .and_then(|t| backend::block_for(&t.module, env))
+            .map(|b| self.sources.snippet(b.span).to_owned())
+            .unwrap_or_default()
     }
 
     /// The rollouts of the root module (read only when the configuration parsed).
@@ -301,13 +332,14 @@ impl Parsed {
         let schemas = RegistrySchemas::new(registry);
         let checked = check::expand(&tree, environment, &inputs, &schemas, &functions);
         diagnostics.extend(checked.diagnostics);
-        let backend = match backend::settings_for(&tree.module, &checked.environment, &functions) {
-            Ok(b) => b,
-            Err(d) => {
-                diagnostics.extend(d);
-                BackendSettings::Default
-            }
-        };
+        let backend =
+            match backend::settings_for(&tree.module, &checked.environment, &inputs, &functions) {
+                Ok(b) => b,
+                Err(d) => {
+                    diagnostics.extend(d);
+                    BackendSettings::default()
+                }
+            };
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(LoadFailure {
                 sources,
@@ -474,7 +506,14 @@ pub fn validate_with(
 ) -> Validated {
     let parsed = parse_with(dir, world);
     let every_backend = match (&parsed.tree, parsed.syntax_ok) {
-        (Some(tree), true) => backend::check(&tree.module, &StdFunctions::new(dir)),
+        (Some(tree), true) => {
+            let functions = StdFunctions::new(dir);
+            let mut sources = parsed.sources.clone();
+            let mut ignored = Vec::new();
+            let inputs =
+                variables::variable_inputs(tree, variables, &functions, &mut sources, &mut ignored);
+            backend::check(&tree.module, &inputs, &functions)
+        }
         _ => Vec::new(),
     };
     // Every declared environment is checked (the one asked for first): an `env.*`

@@ -72,7 +72,7 @@ impl PreparedApply {
     ) -> Result<PreparedApply, OpError> {
         let saved = match &request.saved_plan {
             Some(path) => {
-                let s = SavedPlan::read(path)?;
+                let s = SavedPlan::read(project, path, request.plan.environment.as_deref())?;
                 s.check_environment(request.plan.environment.as_deref())?;
                 s.check_policies()?;
                 Some(s)
@@ -91,7 +91,9 @@ impl PreparedApply {
         let parsed = project.parse();
         let env_name = plan_request.environment.as_deref();
         let store = match (parsed.syntax_ok(), parsed.environment(env_name)) {
-            (true, Ok(env)) => Some(project.store(&parsed, &env)?),
+            (true, Ok(env)) => {
+                Some(project.store_with(&parsed, &env, Some(&plan_request.variables))?)
+            }
             _ => None,
         };
         let workspace = project.check(parsed, env_name, &plan_request.variables, observer)?;

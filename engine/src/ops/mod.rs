@@ -21,6 +21,7 @@ mod events;
 mod format;
 mod graph;
 mod import;
+mod migrate;
 mod plan;
 mod project;
 mod recovery;
@@ -40,11 +41,12 @@ pub use events::{Event, Observer, Quiet};
 pub use format::{format_files, FileFormat, FormatMode, FormatOutcome};
 pub use graph::{graph, GraphFormat, GraphRequest};
 pub use import::{import, ImportRequest};
+pub use migrate::Migrated;
 pub use plan::{plan, PlanOutcome, PlanRequest};
 pub use project::Project;
 pub use rollback::{PreparedRollback, RollbackOutcome, RollbackRequest};
 pub use saved_plan::SavedPlan;
-pub use state::{InitOutcome, StateSelector};
+pub use state::{InitOutcome, Reseal, ResealOutcome, StateSelector};
 
 /// Why an operation did not happen (or stopped).
 #[derive(Debug)]

@@ -121,6 +121,8 @@ pub struct PlanOutcome {
     /// sources.
     pub violations: Vec<Diagnostic>,
     request: PlanRequest,
+    /// Where the state is: its encryption seals a saved plan.
+    store: EnvStore,
 }
 
 impl PlanOutcome {
@@ -145,9 +147,10 @@ impl PlanOutcome {
         self.violations.iter().filter(|d| d.is_error()).count()
     }
 
-    /// Saves the plan to `path` for `aic apply PATH`.
+    /// Saves the plan to `path` for `aic apply PATH`, encrypted when the state is.
     pub fn save(&self, path: &Path) -> Result<(), OpError> {
-        SavedPlan::new(&self.planned.plan, &self.state, &self.request).write(path)
+        SavedPlan::new(&self.planned.plan, &self.state, &self.request)
+            .write(path, self.store.encryption())
     }
 }
 
@@ -159,7 +162,7 @@ pub async fn plan(
     observer: &dyn Observer,
 ) -> Result<PlanOutcome, OpError> {
     let options = request.options()?;
-    let (workspace, state, _) = load_with_state(project, request, observer)?;
+    let (workspace, state, store) = load_with_state(project, request, observer)?;
     let providers = Providers::default();
     let planned = planner::plan(&workspace, &state, &providers, &options)
         .await
@@ -180,6 +183,7 @@ pub async fn plan(
         planned,
         violations,
         request: request.clone(),
+        store,
     })
 }
 
@@ -209,7 +213,7 @@ pub(crate) fn load_with_state(
             return Ok((ws, state, store));
         }
     };
-    let store = project.store(&parsed, &env)?;
+    let store = project.store_with(&parsed, &env, Some(&request.variables))?;
     let (workspace, state) = std::thread::scope(|s| {
         let state = s.spawn(|| read_state(&store, observer));
         let ws = project.check(

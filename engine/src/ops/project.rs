@@ -87,9 +87,36 @@ impl Project {
         parsed.environment(explicit).map_err(OpError::diagnostic)
     }
 
-    /// The store of environment `env`'s state, where its `backend` block says.
+    /// The store of environment `env`'s state, where its `backend` block says; E0655
+    /// when that block changed since `aic init` recorded it.
     pub fn store(&self, parsed: &Parsed, env: &str) -> Result<EnvStore, OpError> {
-        match parsed.backend(env) {
+        self.store_with(parsed, env, None)
+    }
+
+    /// [`Self::store`], its settings reading the variable values of `variables` (those
+    /// of this process when `None`).
+    pub fn store_with(
+        &self,
+        parsed: &Parsed,
+        env: &str,
+        variables: Option<&VariableArgs>,
+    ) -> Result<EnvStore, OpError> {
+        self.check_backend_recorded(parsed, env)?;
+        self.store_unchecked(parsed, env, variables)
+    }
+
+    /// [`Self::store_with`] without comparing the block with the one `aic init` recorded.
+    pub(crate) fn store_unchecked(
+        &self,
+        parsed: &Parsed,
+        env: &str,
+        variables: Option<&VariableArgs>,
+    ) -> Result<EnvStore, OpError> {
+        let settings = match variables {
+            Some(v) => parsed.backend_with(env, v),
+            None => parsed.backend(env),
+        };
+        match settings {
             Ok(settings) => self.open_store(&settings, env),
             Err(mut diagnostics) => {
                 diagnostics.push(

@@ -10,7 +10,9 @@
 //!
 //! `--var` values are not kept in the file, which is written mode 0600: only each one's
 //! name and a salted SHA-256 digest of the argument. `aic apply FILE` takes the same
-//! `--var` arguments again and refuses others (E0662).
+//! `--var` arguments again and refuses others (E0662). When the environment's backend
+//! has an `encryption` block, the whole file is sealed with it (its planned values may
+//! be secret), and opened with the encryption of the environment it is applied to.
 
 use std::path::{Path, PathBuf};
 
@@ -20,9 +22,10 @@ use serde::{Deserialize, Serialize};
 use crate::codes;
 use crate::plan::{Action, Plan};
 use crate::render::{render_json, render_text, TextOptions};
-use crate::state::State;
+use crate::state::{Encryption, Kind, State, StateError};
 
 use super::plan::PlanRequest;
+use super::project::Project;
 use super::OpError;
 
 /// The version written in `format`.
@@ -111,13 +114,17 @@ impl SavedPlan {
         )))
     }
 
-    /// Writes the plan to `path`, readable by its owner only (mode 0600).
-    pub fn write(&self, path: &Path) -> Result<(), OpError> {
+    /// Writes the plan to `path`, readable by its owner only (mode 0600), sealed by
+    /// `encryption` when it seals.
+    pub fn write(&self, path: &Path, encryption: &Encryption) -> Result<(), OpError> {
         use std::io::Write;
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let fail = |e: std::io::Error| OpError::diagnostic(cannot_write(path, &e.to_string()));
-        let text = serde_json::to_string_pretty(self)
+        let json = serde_json::to_vec_pretty(self)
             .map_err(|e| OpError::diagnostic(cannot_write(path, &e.to_string())))?;
+        let text = encryption
+            .seal(Kind::Plan, &json)
+            .map_err(|e| StateError::encryption(path.display().to_string(), e))?;
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -128,19 +135,60 @@ impl SavedPlan {
         // An existing file keeps its mode on open: narrow it before writing.
         file.set_permissions(std::fs::Permissions::from_mode(0o600))
             .map_err(fail)?;
-        file.write_all(text.as_bytes()).map_err(fail)?;
+        file.write_all(&text).map_err(fail)?;
         file.sync_all().map_err(fail)
     }
 
-    /// Reads a plan file.
-    pub fn read(path: &Path) -> Result<SavedPlan, OpError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+    /// Reads a plan file saved for environment `explicit` (`--env`; else the one a
+    /// state command would use). An encrypted plan is opened with that environment's
+    /// encryption; without `--env` in a configuration declaring environments, with
+    /// the first environment's that opens it.
+    pub fn read(
+        project: &Project,
+        path: &Path,
+        explicit: Option<&str>,
+    ) -> Result<SavedPlan, OpError> {
+        let bytes = std::fs::read(path).map_err(|e| {
             OpError::diagnostic(
                 Diagnostic::new(&codes::E0660)
                     .with_help(format!("cannot read the plan file {}: {e}", path.display())),
             )
         })?;
-        serde_json::from_str(&text).map_err(|e| {
+        if !Encryption::is_sealed(&bytes) {
+            return Self::parse(path, &bytes);
+        }
+        let parsed = project.parse();
+        let environments = match (explicit, parsed.environment(None)) {
+            (Some(e), _) => vec![e.to_owned()],
+            (None, Ok(e)) => vec![e],
+            (None, Err(_)) => parsed.environments().into_iter().map(|e| e.name).collect(),
+        };
+        let location = path.display().to_string();
+        let mut refused = None;
+        for env in environments {
+            let store = project.store(&parsed, &env)?;
+            match store.encryption().open(Kind::Plan, &bytes) {
+                Ok(text) => return Self::parse(path, &text),
+                Err(e) => {
+                    refused.get_or_insert(StateError::encryption(location.as_str(), e));
+                }
+            }
+        }
+        Err(refused
+            .unwrap_or_else(|| {
+                StateError::encryption(
+                    location,
+                    crate::state::EncryptionError::NotConfigured {
+                        key_id: "?".to_owned(),
+                    },
+                )
+            })
+            .into())
+    }
+
+    /// A plan file's (clear) bytes.
+    fn parse(path: &Path, bytes: &[u8]) -> Result<SavedPlan, OpError> {
+        serde_json::from_slice(bytes).map_err(|e| {
             OpError::diagnostic(Diagnostic::new(&codes::E0661).with_help(format!(
                 "{} is not an aic plan file ({e}); make one with `aic plan --out FILE`.",
                 path.display()

@@ -14,6 +14,7 @@ use crate::load::VariableArgs;
 use crate::state::{HistoryEntry, LockInfo, ResourceState, State, StateStore};
 
 use super::events::Observer;
+use super::migrate::Migrated;
 use super::plan::address;
 use super::project::Project;
 use super::recovery::read_state;
@@ -41,22 +42,31 @@ pub struct InitOutcome {
     pub environment: String,
     /// Where the environment's state is (or will be): a file, a URL.
     pub state_location: String,
+    /// The states `--migrate-state` copied to a new backend.
+    pub migrated: Vec<Migrated>,
 }
 
 impl Project {
-    /// `aic init`: the configuration loads and its state can be read.
+    /// `aic init`: the configuration loads, a `backend` block changed since the last
+    /// `init` is noticed (E0655) or, with `migrate`, every environment's state is copied
+    /// to the new backend, and the state can be read. Records the `backend` blocks.
     pub fn init(
         &self,
         environment: Option<&str>,
         variables: &VariableArgs,
+        migrate: bool,
+        lock_timeout: Duration,
         observer: &dyn Observer,
     ) -> Result<InitOutcome, OpError> {
-        let ws = self.workspace(environment, variables, observer)?;
+        let parsed = self.parse();
+        let ws = self.check(parsed, environment, variables, observer)?;
+        let migrated = self.reconcile_backends(&self.parse(), migrate, lock_timeout)?;
         let store = self.open_store(&ws.backend, &ws.environment)?;
         read_state(&store, observer)?;
         Ok(InitOutcome {
             environment: ws.environment.clone(),
             state_location: store.location(),
+            migrated,
         })
     }
 
@@ -183,10 +193,79 @@ impl Project {
         Ok(selector.store(self)?.history()?)
     }
 
+    /// `aic state encrypt`, `decrypt` or `rekey`: rewrites the selected environment's
+    /// state (with a leftover journal folded in) and every kept version, under the lock,
+    /// with the backend's `encryption` block: sealed with its `key` (or `passphrase`),
+    /// opened with it or its fallback — or, to decrypt, written in clear text. Every
+    /// version is opened before anything is written, so a wrong key changes nothing.
+    pub fn state_reseal(
+        &self,
+        selector: &StateSelector,
+        how: Reseal,
+        lock_timeout: Duration,
+    ) -> Result<ResealOutcome, OpError> {
+        let parsed = self.parse();
+        let env = self.environment(&parsed, selector.environment.as_deref())?;
+        let store = self.store(&parsed, &env)?;
+        let settings = parsed.backend(&env).unwrap_or_default();
+        let verb = how.verb();
+        let Some(encryption) = &settings.encryption else {
+            return Err(OpError::diagnostic(Diagnostic::new(&codes::E0654).with_help(
+                format!(
+                    "`aic state {verb}` uses the `encryption` block of environment `{env}`'s backend, and it has none. Add one, e.g. `encryption {{ key = env_var(\"AIC_STATE_KEY\") }}` inside the `backend` block (a key comes from `openssl rand -base64 32`), then run `aic state {verb}` again."
+                ),
+            )));
+        };
+        let encryption = encryption.encryption(&store.location())?;
+        let store = store.with_encryption(match how {
+            Reseal::Encrypt => encryption.accepting_plaintext(),
+            Reseal::Decrypt => encryption.decrypting(),
+            Reseal::Rekey => encryption,
+        });
+        let lock = store.lock(&format!("state {verb}"), lock_timeout)?;
+        let versions = store.reseal(&lock)?;
+        Ok(ResealOutcome {
+            environment: env,
+            location: store.location(),
+            versions,
+        })
+    }
+
     /// Breaks the lock whose id is `id`; returns who held it.
     pub fn state_unlock(&self, selector: &StateSelector, id: &str) -> Result<LockInfo, OpError> {
         Ok(selector.store(self)?.force_unlock(id)?)
     }
+}
+
+/// What `aic state encrypt|decrypt|rekey` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reseal {
+    /// Seal everything with the configured key; clear text is read.
+    Encrypt,
+    /// Write everything in clear text; sealed data is opened with the configured keys.
+    Decrypt,
+    /// Seal everything with `key` (or `passphrase`); what the fallback sealed is opened.
+    Rekey,
+}
+
+impl Reseal {
+    /// The subcommand.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Reseal::Encrypt => "encrypt",
+            Reseal::Decrypt => "decrypt",
+            Reseal::Rekey => "rekey",
+        }
+    }
+}
+
+/// What `aic state encrypt|decrypt|rekey` rewrote.
+#[derive(Debug, Clone)]
+pub struct ResealOutcome {
+    pub environment: String,
+    pub location: String,
+    /// How many versions were rewritten (the current one included); 0: no state.
+    pub versions: usize,
 }
 
 /// E0621: nothing is recorded at `address`.
