@@ -13,6 +13,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "test back ends: moto (AWS emulator)"
 scripts/moto.sh install
 
+step "test back ends: PostgreSQL (the postgres state backend; each test starts a throw-away server)"
+scripts/postgres.sh install
+
 step "test back ends: the project's emulators (Azure, GKE, Greengrass V2, IBM Quantum)"
 scripts/emulator.sh install
 

@@ -388,6 +388,24 @@ pub enum StateCommand {
         #[arg(long, default_value = "0s", value_parser = duration)]
         lock_timeout: Duration,
     },
+    /// Print the state (JSON), with an interrupted apply's journal replayed.
+    Pull {
+        #[command(flatten)]
+        env: EnvArg,
+    },
+    /// Write a state file (as `pull` prints it) over the stored state. Refused when it
+    /// is older than the stored one or of another lineage, unless --force.
+    Push {
+        file: PathBuf,
+        /// Overwrite even an older state or one of another lineage (the overwritten
+        /// version stays in history).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        env: EnvArg,
+        #[arg(long, default_value = "0s", value_parser = duration)]
+        lock_timeout: Duration,
+    },
     /// The kept versions of the state.
     History {
         #[command(flatten)]

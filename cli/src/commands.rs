@@ -296,7 +296,7 @@ fn init(cx: &Context, config: &ConfigArgs) -> Outcome {
         "aic is ready in {} (environment `{}`, state {}).",
         cx.project.dir().display(),
         o.environment,
-        o.state_path.display()
+        o.state_location
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -449,11 +449,16 @@ fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: 
             );
         } else {
             println!(
-                "Plan for environment `{}` (state serial {}):",
+                "Plan for environment `{}` (state serial {}):\n",
                 s.environment, s.serial
             );
-            for (addr, actions) in &s.changes {
-                println!("  {addr}: {}", actions.join(", "));
+            if s.text.is_empty() {
+                // A plan file written before plans kept their text.
+                for (addr, actions) in &s.changes {
+                    println!("  {addr}: {}", actions.join(", "));
+                }
+            } else {
+                print!("{}", s.text);
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -535,6 +540,24 @@ fn state(cx: &Context, command: StateCommand) -> Outcome {
             cx.project
                 .state_mv(&env.selector(), &from, &to, lock_timeout, obs)?;
             println!("Moved {from} to {to}");
+        }
+        StateCommand::Pull { env } => {
+            let state = cx.project.state(&env.selector(), obs)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&state).unwrap_or_default()
+            );
+        }
+        StateCommand::Push {
+            file,
+            force,
+            env,
+            lock_timeout,
+        } => {
+            let serial = cx
+                .project
+                .state_push(&env.selector(), &file, force, lock_timeout)?;
+            println!("Pushed {} as serial {serial}.", file.display());
         }
         StateCommand::History { env } => {
             let history = cx.project.state_history(&env.selector())?;

@@ -3,6 +3,7 @@
 //! no logic of its own.
 
 mod args;
+mod backends;
 mod commands;
 mod progress;
 mod providers;
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
     let cx = Context {
-        project: Project::new(dir, providers::registry()),
+        project: Project::new(dir, providers::registry()).with_backends(backends::registry()),
         style,
         terminal: Arc::new(Terminal::new(style)),
     };

@@ -95,6 +95,14 @@ fn a_lock_left_by_a_killed_apply_is_reported_stale_and_can_be_broken() {
         p.lock_file("default").exists(),
         "a killed process leaves its lock"
     );
+    // A lock without an OS lock (as an older aic wrote them) is the case still broken by
+    // hand; one with an OS lock is taken over by itself (cli/tests/e2e_crash.rs).
+    let lock_path = p.lock_file("default");
+    let mut lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    assert_eq!(lock["os_lock"], true, "{lock}");
+    lock.as_object_mut().unwrap().remove("os_lock");
+    std::fs::write(&lock_path, serde_json::to_vec(&lock).unwrap()).unwrap();
 
     let refused = p
         .aic(&["apply", "--auto-approve"])

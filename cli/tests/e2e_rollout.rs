@@ -331,6 +331,14 @@ resource time_sleep settle {
         st.stdout.contains("slow") && st.stdout.contains("started"),
         "{st}"
     );
+    // A lock without an OS lock (as an older aic wrote them) is the case still broken by
+    // hand; one with an OS lock is taken over by itself (cli/tests/e2e_crash.rs).
+    let lock_path = p.path().join(".aic/state/production.lock");
+    let mut lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    assert_eq!(lock["os_lock"], true, "{lock}");
+    lock.as_object_mut().unwrap().remove("os_lock");
+    std::fs::write(&lock_path, serde_json::to_vec(&lock).unwrap()).unwrap();
     // The lock of the killed run must be broken by hand, as after a killed apply.
     let refused = p
         .aic(&[

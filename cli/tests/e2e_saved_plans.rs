@@ -23,11 +23,14 @@ fn a_saved_plan_is_applied_as_made() {
     assert!(run.stderr.contains("aic apply dev.plan"), "{run}");
     assert!(!p.exists("out"), "plan --out writes only the plan");
 
-    // The saved plan can be shown, as text and as the JSON plan.
+    // The saved plan can be shown, as text (the whole plan, as `aic plan` printed it)
+    // and as the JSON plan.
     p.aic(&["show", "dev.plan"])
         .success()
         .stdout_has("Plan for environment `dev`")
-        .stdout_has("local_file.config: create");
+        .stdout_has("# local_file.config will be created")
+        .stdout_has("\"out/dev/config.txt\"")
+        .stdout_has("Plan: 2 to add, 0 to change, 0 to destroy.");
     let shown = p.aic(&["show", "--json", "dev.plan"]).success().json();
     assert_eq!(shown["environment"], "dev");
     assert_eq!(shown["summary"]["add"], 2);
@@ -164,4 +167,44 @@ fn a_file_that_is_not_a_plan_is_refused() {
         .failure()
         .stderr_has("cannot read the plan file missing.plan");
     assert!(!p.exists("out"));
+}
+
+#[test]
+fn a_saved_plan_is_private_and_keeps_no_var_value() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::with_main(
+        r#"
+variable pw: string
+resource null_resource n {
+  triggers = { h = sha256(var.pw) }
+}
+"#,
+    );
+    // An existing world-readable file is narrowed too.
+    p.write("p.plan", "");
+    std::fs::set_permissions(p.file("p.plan"), std::fs::Permissions::from_mode(0o644))
+        .expect("chmod");
+    p.aic(&["plan", "--var", "pw=TOPSECRET", "--out", "p.plan"])
+        .success();
+    let mode = std::fs::metadata(p.file("p.plan"))
+        .expect("plan")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    let text = p.read("p.plan");
+    assert!(
+        !text.contains("TOPSECRET"),
+        "the value is in the plan:\n{text}"
+    );
+
+    // Applying needs the same value again; another one (or none) is refused, unapplied.
+    let run = p.aic(&["apply", "p.plan", "--var", "pw=guess"]).failure();
+    assert!(run.stderr.contains("E0662"), "{run}");
+    assert!(run.stderr.contains("--var pw=…"), "{run}");
+    p.aic(&["apply", "p.plan"]).failure().stderr_has("E0662");
+    assert!(p.state_list(None).is_empty(), "nothing was applied");
+    p.aic(&["apply", "p.plan", "--var", "pw=TOPSECRET"])
+        .success()
+        .stdout_has("1 added");
+    assert_eq!(p.state_list(None), ["null_resource.n"]);
 }

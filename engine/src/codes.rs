@@ -1,5 +1,6 @@
 //! The engine's diagnostic codes: loading (E0200, E025x, E026x), state, backends, saved
-//! plans and rollbacks (E06xx; E0601–E0615 are the [`StateError`]s' own), policies
+//! plans and rollbacks (E06xx; E0601–E0619 and E0624–E0628 are the [`StateError`]s' own, in the `aic-state`
+//! crate), policies
 //! (E0804–E0807, W0805, W0806) and rollouts (E09xx). Each entry's documentation is what
 //! `docs/diagnostics.md` says about it (generated from the catalogues by the
 //! `diagnostics_doc` test).
@@ -140,6 +141,29 @@ aic_lang::catalogue! {
     ///
     /// Fix: fix the disk, then run `aic plan`.
     E0615: Error "Journal refuses writes";
+    /// A state, a kept version, a journal entry or a saved plan is encrypted (the message names
+    /// the key id it was sealed with), and the backend has no `encryption` block. Nothing was
+    /// changed.
+    ///
+    /// Fix: add `encryption { key = env_var("AIC_STATE_KEY") }` (or `passphrase = …`) with the
+    /// key it was encrypted with.
+    E0616: Error "Encrypted, and no key configured";
+    /// The backend has an `encryption` block, and what was read is clear text. aic refuses it so
+    /// that nothing unencrypted is used or written by mistake. Nothing was changed.
+    ///
+    /// Fix: `aic state encrypt` encrypts an existing state, its history and journal.
+    E0617: Error "Not encrypted";
+    /// What was read is encrypted with a key other than the configured ones; the message names
+    /// its key id and the configured ones. Nothing was changed.
+    ///
+    /// Fix: configure that key (or passphrase) as `key`, or as `fallback_key`
+    /// (`fallback_passphrase`) while rotating with `aic state rekey`.
+    E0618: Error "Encrypted with another key";
+    /// Encrypted data fails authentication (AES-256-GCM): it was changed or damaged after it was
+    /// written. aic uses none of it and overwrites nothing.
+    ///
+    /// Fix: restore it from a backup, or `aic rollback --to SERIAL` to a kept version.
+    E0619: Error "Encrypted data changed or damaged";
     /// A resource entry of the state (or of a kept version, for a rollback) has an `address`
     /// that is not a resource address — the file was edited by hand. The help names it.
     ///
@@ -160,6 +184,34 @@ aic_lang::catalogue! {
     ///
     /// Fix: move it to an address of its own type.
     E0623: Error "Move to another type";
+    /// Encrypting failed: the configured key or passphrase cannot be used (e.g. a `key` that is
+    /// not 32 bytes of base64). Nothing was written.
+    ///
+    /// Fix: check the `encryption` block's key or passphrase.
+    E0624: Error "Cannot encrypt";
+    /// A remote backend (PostgreSQL, S3) failed or could not be reached: the message says what
+    /// was being done and the server's error. Operations recorded before the failure are safe:
+    /// the next command replays them and an interrupted apply continues where it stopped.
+    ///
+    /// Fix: check that the server is reachable and that the credentials allow the operation.
+    E0625: Error "Backend failed";
+    /// `aic state push FILE` of a state whose serial is older than the stored one (it moved on
+    /// since the pushed state was pulled), or of another lineage. Nothing was written.
+    ///
+    /// Fix: pull again and redo the change, or pass `--force` (the overwritten version is kept
+    /// in history).
+    E0626: Error "Pushed state is stale";
+    /// `aic init --migrate-state` (or an import of state) into a backend that already holds a
+    /// state for the environment. Nothing was overwritten.
+    ///
+    /// Fix: check that the new `backend` block points where you meant; if the state there is
+    /// obsolete, remove it first.
+    E0627: Error "Target backend not empty";
+    /// A `postgres` or `s3` backend's settings cannot be used: a malformed URL, schema, bucket
+    /// or key. Nothing is read or written.
+    ///
+    /// Fix: correct the setting (see docs/state.md for each backend's settings).
+    E0628: Error "Unusable backend settings";
     /// The environment is `protected = true` and the plan (or a rollback) would destroy or
     /// replace an object. Nothing is changed. The help names the object.
     ///
@@ -203,13 +255,15 @@ aic_lang::catalogue! {
     /// backend lokal {}   # `lokal` is not a backend — Did you mean `local`?
     /// ```
     E0650: Error "Unknown backend";
-    /// `backend postgres { … }` or `backend s3 { … }`: designed in the spec, not part of this
-    /// build. Nothing is planned or written for that environment.
+    /// `backend postgres { … }` or `backend s3 { … }` in an `aic` built without that backend
+    /// (its cargo feature, on by default, was turned off). Nothing is read, planned or written
+    /// for that environment.
     ///
-    /// Fix: remove the block (state under `.aic/state/`), or `backend local { path = "DIR" }`.
+    /// Fix: use an `aic` built with the backend, or move the state elsewhere (`backend local`).
     E0651: Error "Backend not available";
-    /// A setting the `local` backend does not have (its one setting is `path`), a `path` that is
-    /// not a non-empty string, a nested block, or a second top-level backend.
+    /// A setting the backend does not have (`local`: `path`; `postgres`: `url`, `schema`; `s3`:
+    /// `bucket`, `key`, `region`, `endpoint`), a required one missing, a value that is not a
+    /// non-empty string, a nested block, or a second top-level backend.
     ///
     /// ```aic
     /// environment staging {
@@ -238,10 +292,12 @@ aic_lang::catalogue! {
     /// A saved plan is applied only to what it was made from. `aic apply FILE` refuses it,
     /// changing nothing, when it was made for another environment (than `--env`), from another
     /// state (lineage), from an older version of the state (the serial moved on), from another
-    /// configuration (its digest changed), or when planning again now gives other changes (the
-    /// real objects changed). The help says which.
+    /// configuration (its digest changed), with other `--var` values than it was made with (the
+    /// file keeps only their salted digests, so they are given again), or when planning again
+    /// now gives other changes (the real objects changed). The help says which.
     ///
-    /// Fix: make a new plan with `aic plan --out FILE`.
+    /// Fix: pass the `--var` arguments the plan was made with, or make a new plan with
+    /// `aic plan --out FILE`.
     E0662: Error "Saved plan does not apply";
     /// `aic graph --plan FILE` colours a picture: it goes with `--format svg` only.
     ///

@@ -14,4 +14,6 @@ pub mod ops;
 pub mod plan;
 pub mod planner;
 pub mod render;
-pub mod state;
+/// Durable state: the `aic-state` crate (model, [`state::StateStore`], journal, local
+/// backend, locks, encryption).
+pub use aic_state as state;

@@ -68,7 +68,8 @@ evaluating an expression reports) `try(expr, fallback)` gives its fallback and \
     (
         "06",
         "E06xx — state, backends, saved plans, rollbacks",
-        "Reading, writing and locking the state (E0601–E0615, see [state.md](state.md)), \
+        "Reading, writing and locking the state (E0601–E0615, see [state.md](state.md); \
+encryption E0616–E0619 and E0624; remote backends, push and migration E0625–E0628), \
 editing it (E0620–E0623), refusals to destroy (E0630–E0631), rollbacks (E0640–E0643), \
 `backend` blocks (E0650–E0653, [language.md §4.12](language.md#412-backend-where-state-lives)) \
 and saved plans (E0660–E0662).",
@@ -215,6 +216,7 @@ fn codes_in_sources() -> BTreeMap<String, BTreeSet<String>> {
         "lang/src",
         "stdlib/src",
         "engine/src",
+        "state",
         "cli/src",
         "providers",
     ] {

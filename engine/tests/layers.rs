@@ -135,6 +135,8 @@ fn engine_modules_import_only_lower_layers() {
             let l = l.trim();
             l.strip_prefix("pub mod ")
                 .or_else(|| l.strip_prefix("mod "))
+                // The state layer is the `aic-state` crate, re-exported.
+                .or_else(|| l.strip_prefix("pub use aic_state as "))
                 .map(|m| m.trim_end_matches(';'))
         })
         .collect();
@@ -200,10 +202,32 @@ fn crates_depend_downwards_and_only_providers_name_a_cloud_sdk() {
     let engine = dependencies("engine");
     assert_eq!(
         aic(&engine),
-        ["aic-lang", "aic-provider", "aic-stdlib"],
-        "the engine reaches providers through aic-provider's registry only"
+        ["aic-lang", "aic-provider", "aic-state", "aic-stdlib"],
+        "the engine reaches providers through aic-provider's registry only, and storage through aic-state"
     );
-    for krate in ["lang", "stdlib", "providers/core", "engine", "cli"] {
+    // The persistence layer: aic-state knows nothing of the language or providers; the
+    // remote backends build on it alone, and are reached through the CLI's registry.
+    assert_eq!(aic(&dependencies("state")), Vec::<String>::new());
+    assert_eq!(aic(&dependencies("state/postgres")), ["aic-state"]);
+    assert_eq!(aic(&dependencies("state/s3")), ["aic-state"]);
+    let s3_sdk: Vec<String> = dependencies("state/s3")
+        .into_iter()
+        .filter(|d| d.starts_with("aws-"))
+        .collect();
+    assert_eq!(
+        s3_sdk,
+        ["aws-config", "aws-sdk-s3"],
+        "the s3 backend is the one crate besides providers that names an AWS SDK"
+    );
+    for krate in [
+        "lang",
+        "stdlib",
+        "providers/core",
+        "state",
+        "state/postgres",
+        "engine",
+        "cli",
+    ] {
         let deps = dependencies(krate);
         let sdk: Vec<&String> = deps.iter().filter(|d| d.starts_with("aws-")).collect();
         assert!(sdk.is_empty(), "{krate} depends on {sdk:?}");

@@ -331,6 +331,14 @@ fn a_rollout_killed_mid_phase_resumes_at_that_phase() {
         Some(Status::Succeeded)
     );
 
+    // A lock without an OS lock (as an older aic wrote them) is the case still broken by
+    // hand; one with an OS lock is taken over by itself (cli/tests/e2e_crash.rs).
+    let lock_path = dir.path().join(".aic/state/production.lock");
+    let mut lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    assert_eq!(lock["os_lock"], true, "{lock}");
+    lock.as_object_mut().unwrap().remove("os_lock");
+    std::fs::write(&lock_path, serde_json::to_vec(&lock).unwrap()).unwrap();
     // The killed run's lock is still there, as after a killed apply: broken by hand.
     let (refused, _) = run(dir.path(), &["settle=1ms"]);
     let id = match refused {

@@ -10,12 +10,13 @@ use std::time::Duration;
 use aic_lang::diag::Diagnostic;
 
 use crate::apply::{self, finish_state, ApplyOptions, ApplyReport};
+use crate::backend::EnvStore;
 use crate::codes;
 use crate::eval::Values;
 use crate::plan::{Action, Plan};
 use crate::planner::policy::violation_diagnostics;
 use crate::planner::{self, Planned, Providers, Workspace};
-use crate::state::{LocalBackend, State, StateLock, StateStore};
+use crate::state::{State, StateLock, StateStore};
 
 use super::audit;
 use super::events::{Event, Observer};
@@ -40,7 +41,7 @@ pub struct ApplyRequest {
 pub struct PreparedApply {
     project: Project,
     workspace: Arc<Workspace>,
-    store: LocalBackend,
+    store: EnvStore,
     lock: StateLock,
     state: State,
     planned: Planned,
@@ -79,7 +80,10 @@ impl PreparedApply {
             None => None,
         };
         let plan_request = match &saved {
-            Some(s) => s.request(request.plan.clone()),
+            Some(s) => {
+                s.check_vars(&request.plan.variables.vars)?;
+                s.request(request.plan.clone())
+            }
             None => request.plan.clone(),
         };
         let options = plan_request.options()?;
@@ -93,9 +97,7 @@ impl PreparedApply {
         let workspace = project.check(parsed, env_name, &plan_request.variables, observer)?;
         let store = match store {
             Some(s) => s,
-            None => workspace
-                .backend
-                .open(project.dir(), &workspace.environment)?,
+            None => project.open_store(&workspace.backend, &workspace.environment)?,
         };
         let lock = store.lock(
             if destroy { "destroy" } else { "apply" },
@@ -268,7 +270,7 @@ pub(crate) fn has_work(planned: &Planned) -> bool {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn execute(
     workspace: &Arc<Workspace>,
-    store: &LocalBackend,
+    store: &EnvStore,
     lock: &StateLock,
     planned: Planned,
     providers: &Arc<Providers>,

@@ -44,7 +44,7 @@ pub async fn import(
             )),
         ));
     }
-    let store = ws.backend.open(project.dir(), &ws.environment)?;
+    let store = project.open_store(&ws.backend, &ws.environment)?;
     let lock = store.lock("import", request.lock_timeout)?;
     let mut state = read_state(&store, observer)?;
     if state.resource(&target.to_string()).is_some() {

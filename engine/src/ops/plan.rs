@@ -6,11 +6,12 @@ use std::path::Path;
 use aic_lang::addr::{InstanceAddr, ModuleInstance};
 use aic_lang::diag::Diagnostic;
 
+use crate::backend::EnvStore;
 use crate::codes;
 use crate::load::VariableArgs;
 use crate::planner::policy::violation_diagnostics;
 use crate::planner::{self, PlanOptions, Planned, Providers, Workspace};
-use crate::state::{LocalBackend, State};
+use crate::state::State;
 
 use super::events::Observer;
 use super::project::Project;
@@ -188,7 +189,7 @@ pub(crate) fn load_with_state(
     project: &Project,
     request: &PlanRequest,
     observer: &dyn Observer,
-) -> Result<(Workspace, State, LocalBackend), OpError> {
+) -> Result<(Workspace, State, EnvStore), OpError> {
     let parsed = project.parse();
     let env = match (
         parsed.syntax_ok(),
@@ -203,7 +204,7 @@ pub(crate) fn load_with_state(
                 &request.variables,
                 observer,
             )?;
-            let store = ws.backend.open(project.dir(), &ws.environment)?;
+            let store = project.open_store(&ws.backend, &ws.environment)?;
             let state = read_state(&store, observer)?;
             return Ok((ws, state, store));
         }

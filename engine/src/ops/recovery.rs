@@ -2,7 +2,8 @@
 //! interrupted apply replayed onto it (see docs/state.md, *Interrupted applies*), and
 //! what that recovery found reported as events.
 
-use crate::state::{LocalBackend, State, StateStore};
+use crate::backend::EnvStore;
+use crate::state::{State, StateStore};
 
 use super::events::{Event, Observer};
 use super::OpError;
@@ -11,12 +12,14 @@ use super::OpError;
 /// replayed. A journal beside a lock that a live process (not this one) holds belongs
 /// to an apply still running: its operations are in flight, not interrupted, so its
 /// create intents are not marked as possibly created.
-pub fn read_state(store: &LocalBackend, observer: &dyn Observer) -> Result<State, OpError> {
+pub fn read_state(store: &EnvStore, observer: &dyn Observer) -> Result<State, OpError> {
     let Some(mut loaded) = store.load()? else {
         return Ok(State::new());
     };
     let running = store
         .holder()
+        .ok()
+        .flatten()
         .filter(|h| h.pid != std::process::id() && !h.is_stale());
     if let Some(r) = &loaded.replay {
         if r.operations > 0 {

@@ -10,13 +10,14 @@ use std::time::Duration;
 use aic_lang::diag::Diagnostic;
 
 use crate::apply::ApplyReport;
+use crate::backend::EnvStore;
 use crate::codes;
 use crate::load::VariableArgs;
 use crate::plan::{Action, Plan};
 use crate::planner::{
     finish_rollback, plan_rollback, Planned, Providers, RollbackOptions, Workspace,
 };
-use crate::state::{LocalBackend, State, StateError, StateLock, StateStore};
+use crate::state::{State, StateError, StateLock, StateStore};
 
 use super::apply::{execute, has_work};
 use super::audit;
@@ -43,7 +44,7 @@ pub struct RollbackRequest {
 pub struct PreparedRollback {
     project: Project,
     workspace: Arc<Workspace>,
-    store: LocalBackend,
+    store: EnvStore,
     lock: StateLock,
     current: State,
     target: State,
@@ -90,7 +91,7 @@ impl PreparedRollback {
         let workspace =
             project.workspace(request.environment.as_deref(), &request.variables, observer)?;
         let env = workspace.environment.clone();
-        let store = workspace.backend.open(project.dir(), &env)?;
+        let store = project.open_store(&workspace.backend, &env)?;
         let lock = store.lock("rollback", request.lock_timeout)?;
         let current = read_state(&store, observer)?;
         if current.serial == 0 {
@@ -246,7 +247,7 @@ impl PreparedRollback {
 }
 
 /// The newest kept version before the current one.
-fn previous_serial(store: &LocalBackend, current: &State) -> Result<u64, OpError> {
+fn previous_serial(store: &EnvStore, current: &State) -> Result<u64, OpError> {
     let history = store.history().unwrap_or_default();
     history
         .iter()
@@ -263,7 +264,7 @@ fn previous_serial(store: &LocalBackend, current: &State) -> Result<u64, OpError
 }
 
 /// The error for a `--to` serial that is not kept, listing the ones that are.
-fn not_kept(store: &LocalBackend, current: &State, to: u64) -> OpError {
+fn not_kept(store: &EnvStore, current: &State, to: u64) -> OpError {
     let mut kept: Vec<u64> = store
         .history()
         .unwrap_or_default()
@@ -284,6 +285,6 @@ fn not_kept(store: &LocalBackend, current: &State, to: u64) -> OpError {
         "Environment `{}` keeps no version with serial {to}. Kept versions: {listed} (current: {}). History keeps the last {} versions; `aic state history` lists them.",
         store.environment(),
         current.serial,
-        LocalBackend::DEFAULT_HISTORY_LIMIT
+        EnvStore::DEFAULT_HISTORY_LIMIT
     )))
 }

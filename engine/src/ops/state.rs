@@ -2,15 +2,16 @@
 //! `state list`, `state show`), editing it under the lock (`state rm`, `state mv`), its
 //! history and breaking a stale lock.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use aic_lang::addr::InstanceKey;
 use aic_lang::diag::Diagnostic;
 
+use crate::backend::EnvStore;
 use crate::codes;
 use crate::load::VariableArgs;
-use crate::state::{HistoryEntry, LocalBackend, LockInfo, ResourceState, State, StateStore};
+use crate::state::{HistoryEntry, LockInfo, ResourceState, State, StateStore};
 
 use super::events::Observer;
 use super::plan::address;
@@ -27,7 +28,7 @@ pub struct StateSelector {
 
 impl StateSelector {
     /// The store of the selected environment. Needs only the root module to parse.
-    fn store(&self, project: &Project) -> Result<LocalBackend, OpError> {
+    fn store(&self, project: &Project) -> Result<EnvStore, OpError> {
         let parsed = project.parse();
         let env = project.environment(&parsed, self.environment.as_deref())?;
         project.store(&parsed, &env)
@@ -38,8 +39,8 @@ impl StateSelector {
 #[derive(Debug, Clone)]
 pub struct InitOutcome {
     pub environment: String,
-    /// Where the environment's state file is (or will be).
-    pub state_path: PathBuf,
+    /// Where the environment's state is (or will be): a file, a URL.
+    pub state_location: String,
 }
 
 impl Project {
@@ -51,11 +52,11 @@ impl Project {
         observer: &dyn Observer,
     ) -> Result<InitOutcome, OpError> {
         let ws = self.workspace(environment, variables, observer)?;
-        let store = ws.backend.open(self.dir(), &ws.environment)?;
+        let store = self.open_store(&ws.backend, &ws.environment)?;
         read_state(&store, observer)?;
         Ok(InitOutcome {
             environment: ws.environment.clone(),
-            state_path: store.state_path(),
+            state_location: store.location(),
         })
     }
 
@@ -144,6 +145,37 @@ impl Project {
         state.set_resource(r);
         store.write(&lock, &mut state)?;
         Ok(())
+    }
+
+    /// `aic state push FILE`: writes the state in `file` (as `aic state pull` prints it)
+    /// over the selected environment's, under the lock. Refused when its lineage differs
+    /// or its serial is older than the stored one (E0612, E0626), unless `force`; the
+    /// version it replaces stays in history. Returns the serial written.
+    pub fn state_push(
+        &self,
+        selector: &StateSelector,
+        file: &Path,
+        force: bool,
+        lock_timeout: Duration,
+    ) -> Result<u64, OpError> {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            OpError::diagnostic(
+                Diagnostic::new(&codes::E0601)
+                    .with_help(format!("cannot read `{}`: {e}", file.display())),
+            )
+        })?;
+        let mut state: State = serde_json::from_str(&text).map_err(|e| {
+            OpError::diagnostic(Diagnostic::new(&codes::E0602).with_help(format!(
+                "`{}` is not a state as `aic state pull` prints it: {e} (line {}, column {}). Nothing was written.",
+                file.display(),
+                e.line(),
+                e.column()
+            )))
+        })?;
+        let store = selector.store(self)?;
+        let lock = store.lock("state push", lock_timeout)?;
+        store.push(&lock, &mut state, force)?;
+        Ok(state.serial)
     }
 
     /// The kept versions of the selected environment's state, newest first.

@@ -163,11 +163,7 @@ pub async fn plan_rollback(
 /// Rollout progress is kept as it is: a rollback restores infrastructure, not history.
 pub fn finish_rollback(mut applied: State, target: &State, complete: bool) -> State {
     for want in &target.resources {
-        if let Some(slot) = applied
-            .resources
-            .iter_mut()
-            .find(|r| r.address == want.address)
-        {
+        if let Some(slot) = applied.resources.get_mut(&want.address) {
             if slot.attributes == want.attributes && !slot.create_pending {
                 *slot = want.clone();
             }
@@ -472,7 +468,7 @@ resource local_file c {
         let mut s = State::new();
         s.lineage = lineage.into();
         s.serial = serial;
-        s.resources = resources;
+        s.resources = resources.into_iter().collect();
         s
     }
 

@@ -38,11 +38,12 @@ use aic_lang::diag::{suggest, Diagnostic};
 use serde_json::json;
 
 use crate::apply::{finish_state, ApplyReport};
+use crate::backend::EnvStore;
 use crate::codes;
 use crate::eval::{rollout_value, RolloutContext, Values};
 use crate::load::{OnFailure, Phase, Rollout, Strategy, VariableArgs};
 use crate::planner::{self, PlanOptions, Providers, Workspace};
-use crate::state::{LocalBackend, ResourceState, State, StateLock, StateStore};
+use crate::state::{ResourceState, State, StateLock, StateStore};
 
 use self::progress::{
     now_rfc3339, phase_record, set_phase_record, CheckResult, PhaseRecord, Status,
@@ -401,7 +402,7 @@ struct PhaseRun<'a> {
 /// last written.
 struct Env {
     ws: Arc<Workspace>,
-    store: LocalBackend,
+    store: EnvStore,
     lock: StateLock,
     state: State,
     providers: Arc<Providers>,
@@ -462,7 +463,7 @@ impl PhaseRun<'_> {
             sources: ws.sources.clone(),
             diagnostics: vec![d],
         })?;
-        let store = ws.backend.open(self.project.dir(), &phase.environment)?;
+        let store = self.project.open_store(&ws.backend, &phase.environment)?;
         let lock = store.lock("rollout", self.request.lock_timeout)?;
         let state = read_state(&store, self.observer.as_ref())?;
         let mut env = Env {

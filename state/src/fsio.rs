@@ -8,7 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::error::StateError;
+use crate::error::StateError;
 
 /// Mode of every file the backend creates: they may hold secrets.
 pub(crate) const FILE_MODE: u32 = 0o600;

@@ -5,21 +5,25 @@
 //! Owns the line format ([`JournalOp`] and the header line), the writer shared by the
 //! apply scheduler ([`StateJournal`]) and the reading rules (a torn last line is
 //! ignored, damage before it is refused). Does not decide where the journal lives or
-//! when it is compacted: that is the backend's.
+//! when it is compacted: that is the store's and its backend's ([`JournalLog`]: lines
+//! of a file, rows of a table, objects in a bucket).
 //!
-//! File layout: a header line `{"op":"begin","lineage":…,"serial":…}` naming the state
-//! version the journal continues, then one [`JournalOp`] per line.
+//! Layout: a header line `{"op":"begin","lineage":…,"serial":…}` naming the state
+//! version the journal continues, then one [`JournalOp`] per line. With encryption
+//! each line is sealed on its own (a one-line envelope), so that a line is durable
+//! the moment it is appended.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::borrow::Cow;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use super::error::StateError;
-use super::fsio;
-use super::model::{ResourceState, State};
+use crate::backend::{AppendError, JournalLog};
+use crate::encryption::{Encryption, EncryptionError, Kind};
+use crate::error::StateError;
+use crate::model::{ResourceState, State};
 
 /// One journal line: an operation's outcome, or the intent to create that precedes
 /// the provider call.
@@ -72,11 +76,7 @@ impl State {
     pub fn apply(&mut self, op: &JournalOp) {
         match op {
             JournalOp::CreateIntent { resource } => {
-                match self
-                    .resources
-                    .iter_mut()
-                    .find(|r| r.address == resource.address)
-                {
+                match self.resources.get_mut(&resource.address) {
                     Some(recorded) => recorded.create_pending = true,
                     None => self.resources.push(ResourceState {
                         create_pending: true,
@@ -122,6 +122,38 @@ enum HeaderTag {
     Begin,
 }
 
+impl Header {
+    /// The header of a journal continuing `state`, as a sealed line.
+    pub(crate) fn line(
+        state: &State,
+        encryption: &Encryption,
+        location: &Path,
+    ) -> Result<Vec<u8>, StateError> {
+        let header = Header {
+            op: HeaderTag::Begin,
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+        };
+        seal_line(&header, encryption, location)
+    }
+}
+
+/// One value as a journal line: JSON, sealed when encryption is on, newline-terminated.
+fn seal_line(
+    value: &impl Serialize,
+    encryption: &Encryption,
+    location: &Path,
+) -> Result<Vec<u8>, StateError> {
+    let json =
+        serde_json::to_vec(value).map_err(|e| StateError::io("encode", location, e.into()))?;
+    let mut line = encryption
+        .seal(Kind::Journal, &json)
+        .map_err(|e| StateError::encryption(location.display().to_string(), e))?
+        .into_owned();
+    line.push(b'\n');
+    Ok(line)
+}
+
 /// What replaying a leftover journal did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalReplay {
@@ -145,9 +177,16 @@ pub(crate) struct ParsedJournal {
     pub(crate) torn_tail: bool,
 }
 
-/// Reads journal bytes. A last line that is incomplete or unreadable is a torn write
-/// and is dropped; an unreadable line with more after it is damage and is refused.
-pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<ParsedJournal, StateError> {
+/// Reads journal bytes, opening each line with `encryption`. A last line that is
+/// incomplete or unreadable is a torn write and is dropped; an unreadable line with more
+/// after it is damage and is refused. A line that cannot be opened for another reason
+/// (the wrong key, clear text where encryption is on, an authentic-looking envelope
+/// that fails authentication) is refused wherever it is.
+pub(crate) fn parse(
+    path: &Path,
+    bytes: &[u8],
+    encryption: &Encryption,
+) -> Result<ParsedJournal, StateError> {
     let mut parsed = ParsedJournal {
         header: None,
         ops: Vec::new(),
@@ -164,10 +203,18 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<ParsedJournal, StateErr
         };
         let line = &bytes[start..start + len];
         let end = start + len + 1;
+        let at = || PathBuf::from(format!("{}, line {line_no}", path.display()));
+        let text = match encryption.open(Kind::Journal, line) {
+            Ok(text) => text,
+            // Not an envelope at all: torn or damaged, as a clear-text line would be.
+            Err(EncryptionError::Damaged) => Cow::Borrowed(line),
+            Err(EncryptionError::Plaintext) if !is_journal_line(line) => Cow::Borrowed(line),
+            Err(e) => return Err(StateError::encryption(at().display().to_string(), e)),
+        };
         let read = if parsed.header.is_none() {
-            serde_json::from_slice(line).map(|h| parsed.header = Some(h))
+            serde_json::from_slice(&text).map(|h| parsed.header = Some(h))
         } else {
-            serde_json::from_slice(line).map(|op| parsed.ops.push(op))
+            serde_json::from_slice(&text).map(|op| parsed.ops.push(op))
         };
         if let Err(e) = read {
             if end == bytes.len() {
@@ -184,6 +231,12 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<ParsedJournal, StateErr
         start = end;
     }
     Ok(parsed)
+}
+
+/// Whether `line` is a readable clear-text journal line (header or operation).
+fn is_journal_line(line: &[u8]) -> bool {
+    serde_json::from_slice::<Header>(line).is_ok()
+        || serde_json::from_slice::<JournalOp>(line).is_ok()
 }
 
 /// Applies a parsed journal to the state file's content (`None`: no state file).
@@ -232,31 +285,37 @@ pub(crate) fn replay(
 }
 
 /// The journal of a running apply, shared by its tasks (`Arc<StateJournal>`): each
-/// [`record`](StateJournal::record) appends one line and fsyncs it before returning,
-/// and keeps the state as the journal describes it in memory.
+/// [`record`](StateJournal::record) appends one line and makes it durable before
+/// returning, and keeps the state as the journal describes it in memory.
 ///
 /// Each call blocks until its line is durable (one fsync, well under a millisecond on
-/// local disks); from async code call it directly or through `spawn_blocking`. Calls
-/// made while an fsync is in progress are written and synced together by the next one
-/// (group commit), so concurrent operations do not queue for one fsync each. End an
-/// apply by [`finish`](StateJournal::finish) and writing the returned state with
-/// [`StateStore::write`](super::StateStore::write), which removes the journal.
-#[derive(Debug)]
+/// local disks; one commit or one object write on a remote backend); from async code
+/// call it directly or through `spawn_blocking`. Calls made while a write is in progress
+/// are written together by the next one (group commit), so concurrent operations do not
+/// queue for one write each. End an apply by [`finish`](StateJournal::finish) and
+/// writing the returned state with [`StateStore::write`](crate::StateStore::write),
+/// which removes the journal.
 pub struct StateJournal {
     path: PathBuf,
+    encryption: Arc<Encryption>,
     writer: Mutex<Writer>,
     /// Signalled when a batch of lines is durable (or failed).
     flushed: Condvar,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for StateJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateJournal")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Writer {
     /// `None` while a batch is being written by the caller that took it.
-    file: Option<File>,
-    /// Length of the intact content.
-    len: u64,
+    log: Option<Box<dyn JournalLog>>,
     state: State,
-    /// A failed write could not be undone: appending more would bury damage mid-file.
+    /// A failed write could not be undone: appending more would bury damage mid-journal.
     broken: bool,
     /// Lines waiting for the next batch, and their operations, in call order.
     pending: Vec<u8>,
@@ -275,44 +334,30 @@ struct FailedBatch {
     first: u64,
     last: u64,
     /// The write error, or `None` when the journal was already broken.
-    error: Option<(io::ErrorKind, String)>,
+    error: Option<BatchError>,
+}
+
+#[derive(Debug)]
+struct BatchError {
+    kind: io::ErrorKind,
+    message: String,
+    remote: bool,
 }
 
 impl StateJournal {
-    /// Starts a new journal continuing `base`, replacing any file at `path`.
-    pub(crate) fn create(path: PathBuf, base: State) -> Result<Self, StateError> {
-        let header = Header {
-            op: HeaderTag::Begin,
-            lineage: base.lineage.clone(),
-            serial: base.serial,
-        };
-        let mut line =
-            serde_json::to_vec(&header).map_err(|e| StateError::io("encode", &path, e.into()))?;
-        line.push(b'\n');
-        fsio::write_atomic(&path, &line, None)?;
-        Self::open(path, base, line.len() as u64)
-    }
-
-    /// Continues the journal at `path` after its intact prefix of `len` bytes, whose
-    /// replay gave `state`.
-    pub(crate) fn open(path: PathBuf, state: State, len: u64) -> Result<Self, StateError> {
-        let opened = OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|mut file| {
-                if file.metadata()?.len() != len {
-                    file.set_len(len)?;
-                    file.sync_data()?;
-                }
-                file.seek(SeekFrom::Start(len))?;
-                Ok(file)
-            });
-        let file = opened.map_err(|e| StateError::io("open", &path, e))?;
-        Ok(StateJournal {
+    /// A journal appending through `log`, whose content so far replays to `state`.
+    /// `path` names it in messages.
+    pub(crate) fn new(
+        path: PathBuf,
+        log: Box<dyn JournalLog>,
+        state: State,
+        encryption: Arc<Encryption>,
+    ) -> Self {
+        StateJournal {
             path,
+            encryption,
             writer: Mutex::new(Writer {
-                file: Some(file),
-                len,
+                log: Some(log),
                 state,
                 broken: false,
                 pending: Vec::new(),
@@ -322,7 +367,7 @@ impl StateJournal {
                 failures: Vec::new(),
             }),
             flushed: Condvar::new(),
-        })
+        }
     }
 
     /// Appends `op` durably, then applies it to the in-memory state. On error nothing
@@ -334,7 +379,7 @@ impl StateJournal {
         let mut w = self.enqueue(op)?;
         let seq = w.queued;
         while w.finished < seq {
-            let Some(file) = w.file.take() else {
+            let Some(mut log) = w.log.take() else {
                 w = self.flushed.wait(w).unwrap_or_else(PoisonError::into_inner);
                 continue;
             };
@@ -342,10 +387,10 @@ impl StateJournal {
             // calls queue up for the next batch meanwhile.
             let bytes = std::mem::take(&mut w.pending);
             let ops = std::mem::take(&mut w.pending_ops);
-            let (first, last, len) = (w.finished + 1, w.queued, w.len);
+            let (first, last) = (w.finished + 1, w.queued);
             if w.broken {
                 // An earlier batch left damage that could not be cut off.
-                w.file = Some(file);
+                w.log = Some(log);
                 w.failures.push(FailedBatch {
                     first,
                     last,
@@ -356,22 +401,29 @@ impl StateJournal {
                 continue;
             }
             drop(w);
-            let (file, written) = write_batch(file, &bytes, len);
+            let written = log.append(&bytes);
             w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            w.file = Some(file);
+            w.log = Some(log);
             match written {
                 Ok(()) => {
-                    w.len += bytes.len() as u64;
                     for op in &ops {
                         w.state.apply(op);
                     }
                 }
-                Err((e, repaired)) => {
+                Err(AppendError {
+                    error,
+                    repaired,
+                    remote,
+                }) => {
                     w.broken |= !repaired;
                     w.failures.push(FailedBatch {
                         first,
                         last,
-                        error: Some((e.kind(), e.to_string())),
+                        error: Some(BatchError {
+                            kind: error.kind(),
+                            message: error.to_string(),
+                            remote,
+                        }),
                     });
                 }
             }
@@ -380,10 +432,15 @@ impl StateJournal {
         }
         let failed = w.failures.iter().find(|f| f.first <= seq && seq <= f.last);
         match failed.map(|f| &f.error) {
-            Some(Some((kind, message))) => Err(StateError::io(
+            Some(Some(e)) if e.remote => Err(StateError::remote(
+                "append to",
+                self.path.display().to_string(),
+                &e.message,
+            )),
+            Some(Some(e)) => Err(StateError::io(
                 "append to",
                 &self.path,
-                io::Error::new(*kind, message.clone()),
+                io::Error::new(e.kind, e.message.clone()),
             )),
             Some(None) => Err(self.broken()),
             None => Ok(()),
@@ -391,7 +448,7 @@ impl StateJournal {
     }
 
     /// Queues `op` without waiting for it to be durable: it is written and synced with
-    /// the next [`record`](StateJournal::record) (whose fsync covers every earlier line,
+    /// the next [`record`](StateJournal::record) (whose write covers every earlier line,
     /// so the journal's order still holds) or by [`finish`](StateJournal::finish).
     ///
     /// Only for operations whose loss in a crash harms nothing: objects that exist only
@@ -403,9 +460,7 @@ impl StateJournal {
 
     /// Queues `op`'s line for the next batch; the writer stays locked for the caller.
     fn enqueue(&self, op: JournalOp) -> Result<std::sync::MutexGuard<'_, Writer>, StateError> {
-        let mut line =
-            serde_json::to_vec(&op).map_err(|e| StateError::io("encode", &self.path, e.into()))?;
-        line.push(b'\n');
+        let line = seal_line(&op, &self.encryption, &self.path)?;
         let mut w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if w.broken {
             return Err(self.broken());
@@ -436,18 +491,18 @@ impl StateJournal {
     }
 
     /// Closes the journal and returns the state it describes, to be written by the
-    /// backend (which removes the journal).
+    /// store (which removes the journal).
     ///
     /// Lines still queued by [`record_deferred`](StateJournal::record_deferred) are
-    /// written and synced first (best effort: the state written next holds them anyway).
+    /// written first (best effort: the state written next holds them anyway).
     pub fn finish(self) -> State {
         let mut w = self
             .writer
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         if !w.pending.is_empty() {
-            if let (Some(file), false) = (w.file.take(), w.broken) {
-                let _ = write_batch(file, &w.pending, w.len);
+            if let (Some(mut log), false) = (w.log.take(), w.broken) {
+                let _ = log.append(&w.pending);
             }
             let ops = std::mem::take(&mut w.pending_ops);
             for op in &ops {
@@ -465,25 +520,34 @@ impl StateJournal {
     }
 }
 
-/// Appends `bytes` to the journal file of intact length `len` and syncs it. On error the
-/// partial write is cut off so that later lines do not follow damage; the flag tells
-/// whether that worked.
-fn write_batch(mut file: File, bytes: &[u8], len: u64) -> (File, Result<(), (io::Error, bool)>) {
-    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_data()) {
-        let repaired = file
-            .set_len(len)
-            .and_then(|()| file.seek(SeekFrom::Start(len)))
-            .and_then(|_| file.sync_data())
-            .is_ok();
-        return (file, Err((e, repaired)));
-    }
-    (file, Ok(()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::FileJournal;
     use serde_json::json;
+
+    /// A new file journal at `path` continuing `base`.
+    fn create(path: PathBuf, base: State) -> Result<StateJournal, StateError> {
+        let header = Header::line(&base, &Encryption::none(), &path)?;
+        let log = FileJournal::create(&path, &header)?;
+        Ok(StateJournal::new(
+            path,
+            Box::new(log),
+            base,
+            Arc::new(Encryption::none()),
+        ))
+    }
+
+    /// The file journal at `path`, continued after its intact `len` bytes.
+    fn open(path: PathBuf, state: State, len: u64) -> Result<StateJournal, StateError> {
+        let log = FileJournal::open(&path, len)?;
+        Ok(StateJournal::new(
+            path,
+            Box::new(log),
+            state,
+            Arc::new(Encryption::none()),
+        ))
+    }
 
     fn res(address: &str, id: &str) -> ResourceState {
         ResourceState {
@@ -556,7 +620,7 @@ mod tests {
             address: old.address.clone(),
             prior: Some(old.clone()),
         });
-        assert_eq!(s.resources, vec![old]);
+        assert_eq!(s.resources.iter().collect::<Vec<_>>(), vec![&old]);
     }
 
     #[test]
@@ -565,7 +629,7 @@ mod tests {
         let mut bytes = lines(&[header(3), created("null_resource.a")]);
         let good = bytes.len() as u64;
         bytes.extend_from_slice(br#"{"op":"crea"#);
-        let parsed = parse(p, &bytes).unwrap();
+        let parsed = parse(p, &bytes, &Encryption::none()).unwrap();
         assert_eq!(
             (parsed.ops.len(), parsed.torn_tail, parsed.good_len),
             (1, true, good)
@@ -573,7 +637,7 @@ mod tests {
 
         let mut bytes = lines(&[header(3), created("null_resource.a")]);
         bytes.extend_from_slice(b"\0\0\0\0\n");
-        let parsed = parse(p, &bytes).unwrap();
+        let parsed = parse(p, &bytes, &Encryption::none()).unwrap();
         assert_eq!(
             (parsed.ops.len(), parsed.torn_tail, parsed.good_len),
             (1, true, good)
@@ -583,7 +647,7 @@ mod tests {
     #[test]
     fn damage_before_the_last_line_is_refused_with_its_line_number() {
         let bytes = lines(&[header(3), "{not json".into(), created("null_resource.a")]);
-        let err = parse(Path::new("j"), &bytes).unwrap_err();
+        let err = parse(Path::new("j"), &bytes, &Encryption::none()).unwrap_err();
         let StateError::JournalCorrupt { line, .. } = err else {
             panic!("{err}")
         };
@@ -593,7 +657,12 @@ mod tests {
     #[test]
     fn replay_checks_the_header_against_the_state() {
         let p = Path::new("j");
-        let journal = parse(p, &lines(&[header(3), created("null_resource.a")])).unwrap();
+        let journal = parse(
+            p,
+            &lines(&[header(3), created("null_resource.a")]),
+            &Encryption::none(),
+        )
+        .unwrap();
         let at = |serial| State {
             lineage: "L".into(),
             serial,
@@ -629,7 +698,12 @@ mod tests {
     #[test]
     fn journal_of_a_first_apply_replays_without_a_state_file() {
         let p = Path::new("j");
-        let journal = parse(p, &lines(&[header(0), created("null_resource.a")])).unwrap();
+        let journal = parse(
+            p,
+            &lines(&[header(0), created("null_resource.a")]),
+            &Encryption::none(),
+        )
+        .unwrap();
         let (s, _) = replay(p, &journal, None).unwrap();
         let s = s.unwrap();
         assert_eq!((s.lineage.as_str(), s.serial), ("L", 0));
@@ -641,7 +715,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dev.journal");
         let base = State::new();
-        let journal = StateJournal::create(path.clone(), base.clone()).unwrap();
+        let journal = create(path.clone(), base.clone()).unwrap();
         journal
             .record(JournalOp::Created {
                 resource: res("null_resource.a", "1"),
@@ -652,16 +726,16 @@ mod tests {
         bytes.extend_from_slice(b"{\"op\":\"del");
         std::fs::write(&path, &bytes).unwrap();
 
-        let parsed = parse(&path, &bytes).unwrap();
+        let parsed = parse(&path, &bytes, &Encryption::none()).unwrap();
         let (state, _) = replay(&path, &parsed, Some(base)).unwrap();
-        let journal = StateJournal::open(path.clone(), state.unwrap(), parsed.good_len).unwrap();
+        let journal = open(path.clone(), state.unwrap(), parsed.good_len).unwrap();
         journal
             .record(JournalOp::Deleted {
                 address: "null_resource.a".into(),
             })
             .unwrap();
         assert!(journal.state().resources.is_empty());
-        let parsed = parse(&path, &std::fs::read(&path).unwrap()).unwrap();
+        let parsed = parse(&path, &std::fs::read(&path).unwrap(), &Encryption::none()).unwrap();
         assert!(!parsed.torn_tail);
         assert_eq!(parsed.ops.len(), 2);
     }
@@ -671,7 +745,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dev.journal");
         let base = State::new();
-        let journal = StateJournal::create(path.clone(), base.clone()).unwrap();
+        let journal = create(path.clone(), base.clone()).unwrap();
         let (threads, per_thread) = (8, 25);
         std::thread::scope(|s| {
             for t in 0..threads {
@@ -697,7 +771,7 @@ mod tests {
         assert_eq!(in_memory.resources.len(), threads * per_thread);
         assert!(in_memory.unrecorded_creates().is_empty());
 
-        let parsed = parse(&path, &std::fs::read(&path).unwrap()).unwrap();
+        let parsed = parse(&path, &std::fs::read(&path).unwrap(), &Encryption::none()).unwrap();
         assert!(!parsed.torn_tail);
         assert_eq!(parsed.ops.len(), 2 * threads * per_thread);
         // Each address's intent comes before its outcome in the file.
@@ -724,9 +798,9 @@ mod tests {
     fn deferred_lines_are_written_before_the_next_synced_one_and_by_finish() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dev.journal");
-        let journal = StateJournal::create(path.clone(), State::new()).unwrap();
+        let journal = create(path.clone(), State::new()).unwrap();
         let on_disk = || {
-            parse(&path, &std::fs::read(&path).unwrap())
+            parse(&path, &std::fs::read(&path).unwrap(), &Encryption::none())
                 .unwrap()
                 .ops
                 .iter()

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use thiserror::Error;
 
-use super::lock::LockInfo;
+use crate::encryption::EncryptionError;
+use crate::lock::LockInfo;
 
 /// Everything that can go wrong reading, writing or locking a state.
 #[derive(Debug, Error, Diagnostic)]
@@ -130,7 +131,8 @@ pub enum StateError {
     #[diagnostic(
         code(E0608),
         help(
-            "Someone ran `aic state unlock` while this command was running. Nothing was \
+            "Someone ran `aic state unlock` while this command was running (or, with a \
+             remote backend, the connection holding the lock was lost). Nothing was \
              written; check `aic state list` and run the command again."
         )
     )]
@@ -255,6 +257,162 @@ pub enum StateError {
         /// The journal file.
         path: PathBuf,
     },
+
+    /// Encrypted data, and no encryption is configured.
+    #[error("`{location}` is encrypted (key {key_id}), and no encryption is configured for it")]
+    #[diagnostic(
+        code(E0616),
+        help(
+            "Add an `encryption` block to the backend with the key it was encrypted with, \
+             e.g. `encryption {{ key = env_var(\"AIC_STATE_KEY\") }}`. Nothing was changed."
+        )
+    )]
+    EncryptedWithoutKey {
+        /// What was read.
+        location: String,
+        /// The id of the key it was encrypted with.
+        key_id: String,
+    },
+
+    /// Clear text, and encryption is configured.
+    #[error("`{location}` is not encrypted, and encryption is configured for it")]
+    #[diagnostic(
+        code(E0617),
+        help(
+            "aic refuses clear text once encryption is on, so that nothing unencrypted is \
+             used or written by mistake. To encrypt an existing state, its history and \
+             journal, run `aic state encrypt`. Nothing was changed."
+        )
+    )]
+    NotEncrypted {
+        /// What was read.
+        location: String,
+    },
+
+    /// Encrypted with a key that is not configured.
+    #[error(
+        "`{location}` is encrypted with key {key_id}, and the configured keys are {configured}"
+    )]
+    #[diagnostic(
+        code(E0618),
+        help(
+            "Configure the key (or passphrase) it was encrypted with: as `key`, or as \
+             `fallback_key` (`fallback_passphrase`) while rotating to a new one with \
+             `aic state rekey`. Nothing was changed."
+        )
+    )]
+    WrongKey {
+        /// What was read.
+        location: String,
+        /// The id of the key it was encrypted with.
+        key_id: String,
+        /// The ids of the configured keys.
+        configured: String,
+    },
+
+    /// Encrypted data that fails authentication: changed or damaged.
+    #[error("`{location}` cannot be decrypted: {reason}")]
+    #[diagnostic(
+        code(E0619),
+        help(
+            "The encrypted data was changed or damaged after it was written, so aic does not \
+             use it and overwrote nothing. Restore it from a backup, or roll back to a kept \
+             version (`aic state history`, `aic rollback --to SERIAL`)."
+        )
+    )]
+    Tampered {
+        /// What was read.
+        location: String,
+        /// What failed.
+        reason: String,
+    },
+
+    /// Sealing failed (a key that cannot be used).
+    #[error("cannot encrypt `{location}`: {reason}")]
+    #[diagnostic(code(E0624), help("Check the `encryption` block's key or passphrase."))]
+    EncryptionFailed {
+        /// What was being written.
+        location: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A remote backend (database, object store) failed or could not be reached.
+    #[error("could not {action} `{location}`: {reason}")]
+    #[diagnostic(
+        code(E0625),
+        help(
+            "Check that the server is reachable and that the credentials allow this. \
+             Operations recorded before the failure are safe: the next command replays \
+             them, and an interrupted apply continues where it stopped."
+        )
+    )]
+    Remote {
+        /// What was being done, e.g. "write".
+        action: &'static str,
+        /// The server and object concerned.
+        location: String,
+        /// The server's or the connection's error.
+        reason: String,
+    },
+
+    /// `aic state push` of a state older than the current one.
+    #[error(
+        "refusing to push a state with serial {pushed} over environment `{env}`'s state \
+         with serial {current}: it is older"
+    )]
+    #[diagnostic(
+        code(E0626),
+        help(
+            "The stored state moved on since the pushed one was pulled. Pull it again and \
+             redo the change, or pass `--force` to overwrite it anyway (the overwritten \
+             version stays in history)."
+        )
+    )]
+    PushStale {
+        /// The environment.
+        env: String,
+        /// The pushed state's serial.
+        pushed: u64,
+        /// The current serial.
+        current: u64,
+    },
+
+    /// A backend's settings cannot be used (a malformed URL, schema or key).
+    #[error("the `{backend}` backend's settings cannot be used: {reason}")]
+    #[diagnostic(
+        code(E0628),
+        help("Fix the setting in the `backend` block (see docs/state.md for each backend's settings).")
+    )]
+    Settings {
+        /// The backend kind.
+        backend: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The state being imported would overwrite a different, existing state.
+    #[error(
+        "environment `{env}` already has a state at `{location}` (lineage {lineage}, serial \
+         {serial}); refusing to overwrite it"
+    )]
+    #[diagnostic(
+        code(E0627),
+        help(
+            "Migration copies into an empty backend. Check that the new `backend` block \
+             points where you meant; if that state is obsolete, remove it there first."
+        )
+    )]
+    NotEmpty {
+        /// The environment.
+        env: String,
+        /// Where the existing state is.
+        location: String,
+        /// Its lineage.
+        lineage: String,
+        /// Its serial.
+        serial: u64,
+    },
 }
 
 /// Details of [`StateError::Corrupt`]: a state file that cannot be decoded.
@@ -289,11 +447,53 @@ pub struct DamagedState {
 }
 
 impl StateError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    /// A failed file system operation.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         StateError::Io {
             action,
             path: path.into(),
             source,
+        }
+    }
+
+    /// A failed call to a remote backend.
+    pub fn remote(
+        action: &'static str,
+        location: impl Into<String>,
+        reason: impl ToString,
+    ) -> Self {
+        StateError::Remote {
+            action,
+            location: location.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The error of opening or sealing the bytes at `location`.
+    pub fn encryption(location: impl Into<String>, error: EncryptionError) -> Self {
+        let location = location.into();
+        match error {
+            EncryptionError::NotConfigured { key_id } => {
+                StateError::EncryptedWithoutKey { location, key_id }
+            }
+            EncryptionError::Plaintext => StateError::NotEncrypted { location },
+            EncryptionError::WrongKey { key_id, configured } => StateError::WrongKey {
+                location,
+                key_id,
+                configured: configured.join(", "),
+            },
+            EncryptionError::Tampered { .. } | EncryptionError::Damaged => StateError::Tampered {
+                location,
+                reason: error.to_string(),
+            },
+            EncryptionError::NewerEnvelope { found } => StateError::NewerFormat {
+                path: PathBuf::from(location),
+                found: u64::from(found),
+                supported: crate::encryption::ENVELOPE_VERSION,
+            },
+            EncryptionError::InvalidSecret { reason } => {
+                StateError::EncryptionFailed { location, reason }
+            }
         }
     }
 }
