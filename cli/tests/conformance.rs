@@ -1,5 +1,6 @@
 //! The conformance run (`aic-provider-testkit`) of every resource type of the built-in,
-//! AWS and IBM Quantum providers: the provider steps in process, the crash-recovery step through this
+//! AWS (EC2 against moto, IoT against moto, Greengrass V2 against the project's emulator)
+//! and IBM Quantum providers: the provider steps in process, the crash-recovery step through this
 //! `aic` binary. Each provider runs as a test of its own, so they run in parallel.
 
 use aic_provider_testkit::{aic, Report};
@@ -55,6 +56,41 @@ async fn aws_conforms_against_moto() {
         "aws_security_group",
         "aws_launch_template",
         "aws_instance",
+    ]);
+}
+
+#[cfg(feature = "aws")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_iot_conforms_against_moto() {
+    use aic_provider_aws::conformance_edge::Backend;
+    let backend = Backend::start(&[]).await.unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .iot_suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.iot_cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&[
+        "aws_iot_thing_group",
+        "aws_iot_thing",
+        "aws_iot_thing_group_membership",
+    ]);
+}
+
+#[cfg(feature = "aws")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_greengrass_conforms_against_the_emulator() {
+    use aic_provider_aws::conformance_edge::Backend;
+    let backend = Backend::start(&[]).await.unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .greengrass_suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.greengrass_cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&[
+        "aws_greengrassv2_component_version",
+        "aws_greengrassv2_deployment",
     ]);
 }
 

@@ -1,5 +1,8 @@
-//! From a `provider aws { … }` configuration to an EC2 client: region, endpoint,
-//! credentials (static keys, a profile, or the standard chain) and the SDK's retries.
+//! From a `provider aws { … }` configuration to the SDK clients of one configuration: one
+//! shared `SdkConfig` (region, credentials — static keys, a profile, or the standard
+//! chain — the SDK's retries and the default `endpoint`), and a client per service (EC2,
+//! IoT, IoT Greengrass V2) built from it, each with its own endpoint when `endpoints { … }`
+//! names one.
 //!
 //! This module only builds clients; it makes no API call itself (the SDK resolves
 //! credentials lazily, on the first request).
@@ -9,7 +12,7 @@ use std::sync::Arc;
 
 use aic_lang::value::Value;
 use aic_provider::{ProviderError, ResourceSchema};
-use aic_provider_kit::{Attr, Declare};
+use aic_provider_kit::{Attr, Block, Declare};
 use aws_config::BehaviorVersion;
 use aws_sdk_ec2::config::interceptors::{BeforeTransmitInterceptorContextRef, InterceptorContext};
 use aws_sdk_ec2::config::retry::{ClassifyRetry, RetryAction, RetryConfig};
@@ -23,16 +26,21 @@ const ACCESS_KEY: Attr<String> = Attr::new("access_key");
 const SECRET_KEY: Attr<String> = Attr::new("secret_key");
 const TOKEN: Attr<String> = Attr::new("token");
 const MAX_RETRIES: Attr<i64> = Attr::new("max_retries");
+const ENDPOINTS: Block = Block::new("endpoints");
+const EC2: Attr<String> = Attr::new("ec2");
+const IOT: Attr<String> = Attr::new("iot");
+const GREENGRASSV2: Attr<String> = Attr::new("greengrassv2");
 
 /// The schema of a `provider aws { … }` block.
 pub(crate) fn schema() -> ResourceSchema {
     ResourceSchema::new(
-        "Amazon EC2 and VPC through the AWS SDK for Rust. Credentials come from \
+        "Amazon EC2 and VPC, AWS IoT and AWS IoT Greengrass V2 through the AWS SDK for \
+         Rust. Credentials come from \
          `access_key`/`secret_key` when set, else from the standard chain: the \
          `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` environment variables, the shared \
          config and credentials files (`profile`, SSO, `credential_process`), then \
          container and instance metadata. Each provider configuration (each instance of a \
-         module that declares one) gets its own client.",
+         module that declares one) gets its own clients, sharing one SDK configuration.",
     )
     .with(
         REGION
@@ -40,8 +48,8 @@ pub(crate) fn schema() -> ResourceSchema {
             .describe("The region to manage objects in, e.g. `eu-west-1`."),
     )
     .with(ENDPOINT.optional().describe(
-        "A custom EC2 endpoint URL: a private endpoint, or an emulator such as moto \
-         (`http://127.0.0.1:5000`).",
+        "A custom endpoint URL for every service: a private endpoint, or an emulator such \
+         as moto (`http://127.0.0.1:5000`). `endpoints { … }` overrides it per service.",
     ))
     .with(
         PROFILE
@@ -70,6 +78,61 @@ pub(crate) fn schema() -> ResourceSchema {
         "How many times the SDK retries a throttled or failed call (with backoff) \
          before aic's own retries take over.",
     ))
+    .with_block(
+        ENDPOINTS
+            .single(
+                ResourceSchema::new(
+                    "Endpoint URLs per service, as in Terraform's AWS provider; a service \
+                     left out uses `endpoint` (or AWS's own endpoint).",
+                )
+                .with(EC2.optional().describe("The EC2 endpoint."))
+                .with(
+                    IOT.optional()
+                        .describe("The AWS IoT endpoint (things, thing groups)."),
+                )
+                .with(GREENGRASSV2.optional().describe(
+                    "The AWS IoT Greengrass V2 endpoint (components, deployments, core \
+                     devices), e.g. the emulator `scripts/emulator.sh start greengrass` \
+                     starts.",
+                )),
+            )
+            .max_items(1),
+    )
+}
+
+/// The AWS services the provider calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Aws,
+    Iot,
+    GreengrassV2,
+}
+
+impl Service {
+    /// The service's name in messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Service::Aws => "EC2",
+            Service::Iot => "IoT",
+            Service::GreengrassV2 => "Greengrass V2",
+        }
+    }
+}
+
+/// The endpoints the configuration names for each service (`endpoints { … }`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    pub ec2: Option<String>,
+    pub iot: Option<String>,
+    pub greengrassv2: Option<String>,
+}
+
+/// The clients of one provider configuration, built from one shared SDK configuration.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iot: aws_sdk_iot::Client,
+    pub greengrass: aws_sdk_greengrassv2::Client,
 }
 
 /// A provider configuration, checked.
@@ -81,6 +144,8 @@ pub struct Settings {
     /// Access key id, secret key and session token, when given in the configuration.
     pub static_credentials: Option<(String, String, Option<String>)>,
     pub max_retries: u32,
+    /// Per-service endpoints, overriding `endpoint`.
+    pub endpoints: Endpoints,
 }
 
 impl Settings {
@@ -112,18 +177,37 @@ impl Settings {
                 ))
             })?,
         };
+        let endpoints = match ENDPOINTS.items(config).first() {
+            Some(block) => Endpoints {
+                ec2: EC2.get(block)?,
+                iot: IOT.get(block)?,
+                greengrassv2: GREENGRASSV2.get(block)?,
+            },
+            None => Endpoints::default(),
+        };
         Ok(Settings {
             region,
             endpoint: ENDPOINT.get(config)?,
             profile: PROFILE.get(config)?,
             static_credentials,
             max_retries,
+            endpoints,
         })
     }
 
-    /// An EC2 client for these settings. `calls`, when given, counts every HTTP request
-    /// the client sends (retries included).
-    pub async fn client(&self, calls: Option<Arc<AtomicU64>>) -> aws_sdk_ec2::Client {
+    /// The endpoint of `service`: its own from `endpoints { … }`, else `endpoint`.
+    pub fn endpoint_of(&self, service: Service) -> Option<&str> {
+        let own = match service {
+            Service::Aws => &self.endpoints.ec2,
+            Service::Iot => &self.endpoints.iot,
+            Service::GreengrassV2 => &self.endpoints.greengrassv2,
+        };
+        own.as_deref().or(self.endpoint.as_deref())
+    }
+
+    /// The clients for these settings, sharing one SDK configuration. `calls`, when given,
+    /// counts every HTTP request they send (retries included).
+    pub async fn clients(&self, calls: Option<Arc<AtomicU64>>) -> Clients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(self.region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(self.max_retries + 1));
@@ -139,20 +223,31 @@ impl Settings {
                 "aic-provider-config",
             ));
         }
-        if let Some(endpoint) = &self.endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
         let shared = loader.load().await;
-        let mut config =
-            aws_sdk_ec2::config::Builder::from(&shared).retry_classifier(HtmlErrorPage);
-        if let Some(calls) = calls {
-            config = config.interceptor(CountCalls(calls));
+        // Each service's configuration: its endpoint, no retries of HTML error pages, and
+        // the call counter. The builders are distinct types with the same methods.
+        macro_rules! service_config {
+            ($sdk:ident, $service:expr) => {{
+                let mut config =
+                    $sdk::config::Builder::from(&shared).retry_classifier(HtmlErrorPage);
+                if let Some(endpoint) = self.endpoint_of($service) {
+                    config = config.endpoint_url(endpoint);
+                }
+                if let Some(calls) = &calls {
+                    config = config.interceptor(CountCalls(calls.clone()));
+                }
+                $sdk::Client::from_conf(config.build())
+            }};
         }
-        aws_sdk_ec2::Client::from_conf(config.build())
+        Clients {
+            ec2: service_config!(aws_sdk_ec2, Service::Aws),
+            iot: service_config!(aws_sdk_iot, Service::Iot),
+            greengrass: service_config!(aws_sdk_greengrassv2, Service::GreengrassV2),
+        }
     }
 }
 
-/// Whether a response is an HTML page rather than an EC2 (XML) answer: what emulators
+/// Whether a response is an HTML page rather than an API (XML or JSON) answer: what emulators
 /// such as moto send for operations they do not implement (HTTP 500 with an HTML page).
 pub fn is_html_error(status: u16, content_type: Option<&str>) -> bool {
     status >= 500 && content_type.is_some_and(|ct| ct.trim_start().starts_with("text/html"))
@@ -229,7 +324,37 @@ mod tests {
                 profile: None,
                 static_credentials: Some(("AK".into(), "SK".into(), None)),
                 max_retries: 0,
+                endpoints: Endpoints::default(),
             })
+        );
+    }
+
+    #[test]
+    fn a_service_endpoint_overrides_the_default_one() {
+        let settings = Settings::from_config(&config(&[
+            ("region", Value::string("us-east-1")),
+            ("endpoint", Value::string("http://127.0.0.1:5000")),
+            (
+                "endpoints",
+                Value::object([
+                    ("ec2", Value::null()),
+                    ("iot", Value::null()),
+                    ("greengrassv2", Value::string("http://127.0.0.1:7000")),
+                ]),
+            ),
+        ]));
+        let settings = settings.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            settings.endpoint_of(Service::GreengrassV2),
+            Some("http://127.0.0.1:7000")
+        );
+        assert_eq!(
+            settings.endpoint_of(Service::Iot),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(
+            settings.endpoint_of(Service::Aws),
+            Some("http://127.0.0.1:5000")
         );
     }
 

@@ -80,23 +80,12 @@ impl Backend {
 
     /// The run of the `aws` provider; `aic` runs its crash-recovery step.
     pub async fn suite(self: &Arc<Self>, aic: Option<Aic>) -> Result<Suite, String> {
-        let config = self.provider_config();
-        // The crash-recovery step makes the object of a create whose answer was lost in
-        // process: it must keep its token, as such an object does.
-        let provider = AwsProvider::new()
-            .with_timing(Timing::fast())
-            .keeping_create_tokens()
-            .configure(&config)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Suite {
-            provider_name: "aws".to_owned(),
-            provider_config: config,
-            provider,
-            faults: Arc::new(ProxyFaults(self.clone())),
-            aic: aic.map(|a| a.env("AIC_AWS_POLL_MS", "10")),
-            attempts: 5,
-        })
+        suite(
+            self.provider_config(),
+            Arc::new(ProxyFaults(self.clone())),
+            aic,
+        )
+        .await
     }
 
     /// One case per resource type.
@@ -121,6 +110,31 @@ impl Backend {
         })
         .collect()
     }
+}
+
+/// The run of the `aws` provider configured with `config`, faulted by `faults`; `aic`
+/// runs its crash-recovery step.
+pub async fn suite(
+    config: Value,
+    faults: Arc<dyn aic_provider_testkit::Faults>,
+    aic: Option<Aic>,
+) -> Result<Suite, String> {
+    // The crash-recovery step makes the object of a create whose answer was lost in
+    // process: it must keep its token, as such an object does.
+    let provider = AwsProvider::new()
+        .with_timing(Timing::fast())
+        .keeping_create_tokens()
+        .configure(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Suite {
+        provider_name: "aws".to_owned(),
+        provider_config: config,
+        provider,
+        faults,
+        aic: aic.map(|a| a.env("AIC_AWS_POLL_MS", "10")),
+        attempts: 5,
+    })
 }
 
 /// The proxy's faults, owned through the backend.

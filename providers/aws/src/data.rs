@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{
 };
 use regex::Regex;
 
-use crate::ec2::{filter, pages, Ec2};
+use crate::ec2::{filter, pages, Aws};
 use crate::error::api_error;
 use crate::fields::{DESCRIPTION, INSTANCE_TYPE, NAME, OWNER_ID};
 
@@ -32,7 +32,7 @@ const MEMORY_SIZE: Attr<i64> = Attr::new("memory_size");
 pub(crate) struct AwsAmi;
 
 #[async_trait]
-impl DataSource<Ec2> for AwsAmi {
+impl DataSource<Aws> for AwsAmi {
     fn type_name(&self) -> &'static str {
         "aws_ami"
     }
@@ -91,7 +91,7 @@ impl DataSource<Ec2> for AwsAmi {
         )
     }
 
-    async fn read(&self, ec2: &Ec2, config: &Value) -> Result<Value, ProviderError> {
+    async fn read(&self, ec2: &Aws, config: &Value) -> Result<Value, ProviderError> {
         let owners = OWNERS.get(config)?.unwrap_or_default();
         let filters = FILTER
             .items(config)
@@ -174,7 +174,7 @@ impl DataSource<Ec2> for AwsAmi {
 pub(crate) struct AwsAvailabilityZones;
 
 #[async_trait]
-impl DataSource<Ec2> for AwsAvailabilityZones {
+impl DataSource<Aws> for AwsAvailabilityZones {
     fn type_name(&self) -> &'static str {
         "aws_availability_zones"
     }
@@ -201,7 +201,7 @@ impl DataSource<Ec2> for AwsAvailabilityZones {
             )
     }
 
-    async fn read(&self, ec2: &Ec2, config: &Value) -> Result<Value, ProviderError> {
+    async fn read(&self, ec2: &Aws, config: &Value) -> Result<Value, ProviderError> {
         let state = STATE.get(config)?;
         let out = ec2
             .client
@@ -233,7 +233,7 @@ impl DataSource<Ec2> for AwsAvailabilityZones {
 pub(crate) struct AwsInstanceType;
 
 #[async_trait]
-impl DataSource<Ec2> for AwsInstanceType {
+impl DataSource<Aws> for AwsInstanceType {
     fn type_name(&self) -> &'static str {
         "aws_instance_type"
     }
@@ -250,7 +250,7 @@ impl DataSource<Ec2> for AwsInstanceType {
             .with(MEMORY_SIZE.computed().describe("Memory in MiB."))
     }
 
-    async fn read(&self, ec2: &Ec2, config: &Value) -> Result<Value, ProviderError> {
+    async fn read(&self, ec2: &Aws, config: &Value) -> Result<Value, ProviderError> {
         let name = INSTANCE_TYPE.require(config)?;
         let out = ec2
             .client

@@ -1,6 +1,7 @@
-//! [`Ec2`]: the `aws` provider's client for one region (one SDK client), the context its
-//! types' operations receive; and what their calls share: filters, paged `Describe*`
-//! calls, the create-token tag, creating calls without the SDK's blind retries.
+//! [`Aws`]: the `aws` provider's clients for one configuration (EC2, IoT and Greengrass V2
+//! SDK clients sharing one SDK configuration), the context its types' operations receive;
+//! and what the EC2 calls share: filters, paged `Describe*` calls, the create-token tag,
+//! creating calls without the SDK's blind retries.
 
 use std::error::Error;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,23 +15,29 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 
+use crate::config::Clients;
 use crate::error::api_error;
 
-/// The `aws` provider's client for one region and set of credentials.
+/// The `aws` provider's clients for one region and set of credentials.
 #[derive(Debug, Clone)]
-pub struct Ec2 {
+pub struct Aws {
+    /// The EC2 client.
     pub(crate) client: aws_sdk_ec2::Client,
+    pub(crate) iot: aws_sdk_iot::Client,
+    pub(crate) greengrass: aws_sdk_greengrassv2::Client,
     pub(crate) region: String,
     pub(crate) timing: Timing,
-    /// Leave the create-token tag on new objects (see [`Ec2::keeping_create_tokens`]).
+    /// Leave the create-token tag on new objects (see [`Aws::keeping_create_tokens`]).
     pub(crate) keep_tokens: bool,
 }
 
-impl Ec2 {
-    /// A client around an existing SDK client (for tests and tools).
-    pub fn new(client: aws_sdk_ec2::Client, region: impl Into<String>, timing: Timing) -> Ec2 {
-        Ec2 {
-            client,
+impl Aws {
+    /// A client around existing SDK clients (for tests and tools).
+    pub fn new(clients: Clients, region: impl Into<String>, timing: Timing) -> Aws {
+        Aws {
+            client: clients.ec2,
+            iot: clients.iot,
+            greengrass: clients.greengrass,
             region: region.into(),
             timing,
             keep_tokens: false,
@@ -46,9 +53,19 @@ impl Ec2 {
         self
     }
 
-    /// The SDK client, for callers that need an operation the provider does not offer.
+    /// The EC2 SDK client, for callers that need an operation the provider does not offer.
     pub fn client(&self) -> &aws_sdk_ec2::Client {
         &self.client
+    }
+
+    /// The IoT SDK client.
+    pub fn iot(&self) -> &aws_sdk_iot::Client {
+        &self.iot
+    }
+
+    /// The Greengrass V2 SDK client.
+    pub fn greengrass(&self) -> &aws_sdk_greengrassv2::Client {
+        &self.greengrass
     }
 
     /// The region this client talks to.
@@ -58,7 +75,7 @@ impl Ec2 {
 }
 
 #[async_trait]
-impl Context for Ec2 {
+impl Context for Aws {
     fn timing(&self) -> Timing {
         self.timing
     }
@@ -66,7 +83,9 @@ impl Context for Ec2 {
     /// `DeleteTags` of the [`TOKEN_TAG`] (objects that take no tags answer an error,
     /// ignored: they carry no token).
     async fn forget_token(&self, id: &str, token: &CreateToken) {
-        if self.keep_tokens {
+        // Only EC2 objects carry the token as a tag that goes; IoT objects are found by
+        // name, Greengrass ones keep it (see their modules).
+        if self.keep_tokens || !is_ec2_id(id) {
             return;
         }
         let tag = Tag::builder().key(TOKEN_TAG).value(token.as_str()).build();
@@ -88,6 +107,17 @@ impl Context for Ec2 {
             ..Backoff::default()
         }
     }
+}
+
+/// Whether `id` is the id of an EC2 object of this provider (`vpc-0a1b…`).
+fn is_ec2_id(id: &str) -> bool {
+    id.split_once('-').is_some_and(|(kind, rest)| {
+        matches!(
+            kind,
+            "vpc" | "subnet" | "igw" | "rtb" | "rtbassoc" | "sg" | "lt" | "i"
+        ) && !rest.is_empty()
+            && rest.chars().all(|c| c.is_ascii_hexdigit())
+    })
 }
 
 /// At most this many ids per filter of a bulk `Describe*` call (EC2 accepts up to 200
@@ -181,14 +211,14 @@ macro_rules! send_once {
 }
 pub(crate) use send_once;
 
-/// What every EC2 type's [`aic_provider_kit::CloudType`] implementation says alike: its
+/// What every type's [`aic_provider_kit::CloudType`] implementation says alike: its
 /// name, its schema (the module's `SCHEMA`), the noun for one object, and
-/// [`IDS_PER_CALL`]. Used inside the `impl`: `ec2_type!("aws_subnet", "subnet");`.
-/// `ec2_type!("aws_launch_template", "launch template"; one by one)` leaves
+/// [`IDS_PER_CALL`]. Used inside the `impl`: `aws_type!("aws_subnet", "subnet");`.
+/// `aws_type!("aws_launch_template", "launch template"; one by one)` leaves
 /// `ids_per_call` at the kit's default, for a type that reads its objects one at a time.
-macro_rules! ec2_type {
+macro_rules! aws_type {
     ($name:literal, $noun:literal) => {
-        $crate::ec2::ec2_type!($name, $noun; one by one);
+        $crate::ec2::aws_type!($name, $noun; one by one);
 
         fn ids_per_call(&self) -> usize {
             $crate::ec2::IDS_PER_CALL
@@ -208,7 +238,7 @@ macro_rules! ec2_type {
         }
     };
 }
-pub(crate) use ec2_type;
+pub(crate) use aws_type;
 
 /// What a [`aic_provider_kit::CloudType::describe`] answers.
 pub(crate) type Found = Result<Vec<(String, aic_lang::value::Value)>, ProviderError>;

@@ -1,29 +1,56 @@
-//! EC2 errors as [`ProviderError`]s: the kind the engine acts on (retry, gone, stop), the
-//! operation that failed, AWS's own error code and message, and what to do. The
-//! classification and the wording are the kit's ([`aic_provider_kit::error`]); what is
-//! EC2's is here.
+//! AWS errors as [`ProviderError`]s: the kind the engine acts on (retry, gone, stop), the
+//! service and operation that failed (EC2, IoT or Greengrass V2), AWS's own error code and
+//! message, and what to do. The classification and the wording are the kit's
+//! ([`aic_provider_kit::error`]); what is AWS's is here.
 //!
 //! The kind is decided by the AWS error code, as the engine's retries key on kinds
 //! and never on messages: `*.NotFound` → `NotFound`, `RequestLimitExceeded` /
 //! `Throttling` → `Throttled`, 5xx and unreachable endpoints → `Transient`, state
 //! conflicts → `Conflict`, rejected parameters and credentials → `InvalidConfig`. An HTML
-//! page instead of an EC2 answer (an emulator lacking the operation) is `Unsupported`.
+//! page instead of an API answer (an emulator lacking the operation) is `Unsupported`.
+//! The JSON services' codes (`ResourceNotFoundException`, `ConflictException`,
+//! `ResourceAlreadyExistsException`, `ValidationException`, `InternalServerException`, …)
+//! follow the same rules.
 
 use aic_provider::{ErrorKind, ProviderError};
 use aic_provider_kit::error::{parse_retry_after, ApiFailure, Class, Classifier};
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 
-use crate::config::is_html_error;
+use crate::config::{is_html_error, Service};
+
+const UNREACHABLE_HELP: &str = "Check the network and the provider's `region`, `endpoint` and \
+     `endpoints`. aic retries with backoff.";
 
 /// What is particular to EC2's errors; the rest is the kit's classification.
 pub(crate) const EC2: Classifier = Classifier {
     service: "EC2",
     by_code,
     auth_help: CREDENTIALS_HELP,
-    unreachable_help: "Check the network and the provider's `region` and `endpoint`. aic \
-                       retries with backoff.",
+    unreachable_help: UNREACHABLE_HELP,
 };
+
+/// AWS IoT's.
+pub(crate) const IOT: Classifier = Classifier {
+    service: "IoT",
+    ..EC2
+};
+
+/// AWS IoT Greengrass V2's.
+pub(crate) const GREENGRASS: Classifier = Classifier {
+    service: "Greengrass V2",
+    ..EC2
+};
+
+impl Service {
+    fn classifier(self) -> &'static Classifier {
+        match self {
+            Service::Aws => &EC2,
+            Service::Iot => &IOT,
+            Service::GreengrassV2 => &GREENGRASS,
+        }
+    }
+}
 
 /// The [`ProviderError`] for a failed call of EC2 operation `operation`
 /// (`"DescribeInstances"`).
@@ -31,13 +58,24 @@ pub fn api_error<E>(operation: &str, err: SdkError<E>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    service_error(Service::Aws, operation, err)
+}
+
+/// The [`ProviderError`] for a failed call of `service`'s operation `operation`
+/// (`"CreateDeployment"`), naming that service.
+pub fn service_error<E>(service: Service, operation: &str, err: SdkError<E>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let classifier = service.classifier();
+    let title = service.title();
     let raw = err.raw_response();
     let status = raw.map(|r| r.status().as_u16());
     let content_type = raw.and_then(|r| r.headers().get("content-type"));
     if let Some(status) = status.filter(|s| is_html_error(*s, content_type)) {
         return ProviderError::unsupported(format!(
-            "the EC2 endpoint does not implement {operation}: it answered HTTP {status} with \
-             an HTML page instead of an EC2 response"
+            "the {title} endpoint does not implement {operation}: it answered HTTP {status} \
+             with an HTML page instead of a {title} response"
         ))
         .with_help(format!(
             "Emulators such as moto answer this way for operations they lack. Use an endpoint \
@@ -46,11 +84,11 @@ where
     }
     match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            return EC2.unreachable(operation, DisplayErrorContext(&err));
+            return classifier.unreachable(operation, DisplayErrorContext(&err));
         }
         SdkError::ConstructionFailure(_) => {
             return ProviderError::invalid_config(format!(
-                "EC2 {operation} could not be sent: {}",
+                "{title} {operation} could not be sent: {}",
                 DisplayErrorContext(&err)
             ))
             .with_help(CREDENTIALS_HELP);
@@ -73,13 +111,13 @@ where
         }
         None => failure = failure.detail(DisplayErrorContext(&err).to_string()),
     }
-    failure.into_error(&EC2)
+    failure.into_error(classifier)
 }
 
 const CREDENTIALS_HELP: &str = "Check the credentials: set `access_key` and `secret_key` \
      (or `profile`) in the `provider aws` block, or the `AWS_ACCESS_KEY_ID` and \
-     `AWS_SECRET_ACCESS_KEY` environment variables, and that they may call EC2 in this \
-     region.";
+     `AWS_SECRET_ACCESS_KEY` environment variables, and that they may call this service in \
+     this region.";
 
 fn is_credentials_error(code: &str) -> bool {
     matches!(
@@ -91,6 +129,9 @@ fn is_credentials_error(code: &str) -> bool {
             | "ExpiredToken"
             | "OptInRequired"
             | "Blocked"
+            | "AccessDeniedException"
+            | "UnauthorizedException"
+            | "MissingAuthenticationTokenException"
     )
 }
 
@@ -114,7 +155,13 @@ fn by_code(code: &str, status: Option<u16>) -> Option<Class> {
             Class::Throttled
         } else if matches!(
             code,
-            "InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable"
+            "InternalError"
+                | "InternalFailure"
+                | "ServiceUnavailable"
+                | "Unavailable"
+                | "InternalServerException"
+                | "InternalFailureException"
+                | "ServiceUnavailableException"
         ) {
             Class::Transient
         } else if status.is_some_and(|s| s >= 500) {
@@ -128,6 +175,9 @@ fn by_code(code: &str, status: Option<u16>) -> Option<Class> {
                 | "Resource.AlreadyAssociated"
                 | "InvalidGroup.InUse"
                 | "InvalidSubnet.Conflict"
+                | "ConflictException"
+                | "VersionConflictException"
+                | "ResourceAlreadyExistsException"
         ) || code.ends_with(".Duplicate")
             || code.ends_with(".InUse")
             || code.ends_with("AlreadyExists")
@@ -141,6 +191,7 @@ fn by_code(code: &str, status: Option<u16>) -> Option<Class> {
             || code.ends_with(".Malformed")
             || code.ends_with(".Range")
             || code == "ValidationError"
+            || code == "ValidationException"
         {
             Class::InvalidInput
         } else {
@@ -199,6 +250,13 @@ mod tests {
             ("InvalidSubnet.Range", 400, ErrorKind::InvalidConfig),
             ("AuthFailure", 401, ErrorKind::InvalidConfig),
             ("InsufficientInstanceCapacity", 400, ErrorKind::Other),
+            ("ResourceNotFoundException", 404, ErrorKind::NotFound),
+            ("ConflictException", 409, ErrorKind::Conflict),
+            ("ResourceAlreadyExistsException", 409, ErrorKind::Conflict),
+            ("ValidationException", 400, ErrorKind::InvalidConfig),
+            ("InvalidRequestException", 400, ErrorKind::InvalidConfig),
+            ("InternalServerException", 500, ErrorKind::Transient),
+            ("ThrottlingException", 429, ErrorKind::Throttled),
         ] {
             assert_eq!(kind_of(code, status), kind, "{code}");
         }

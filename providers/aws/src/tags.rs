@@ -8,7 +8,7 @@ use aic_provider_kit::CreateToken;
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use indexmap::IndexMap;
 
-use crate::ec2::{Ec2, TOKEN_TAG};
+use crate::ec2::{Aws, TOKEN_TAG};
 use crate::error::api_error;
 use crate::fields::TAGS;
 
@@ -61,7 +61,7 @@ pub fn value(tags: &[Tag]) -> (&'static str, Value) {
 /// Makes the tags of object `id` go from `prior`'s to `planned`'s: one `DeleteTags` for
 /// the keys that went away, one `CreateTags` for the new and changed ones.
 pub async fn update(
-    ec2: &Ec2,
+    ec2: &Aws,
     id: &str,
     prior: &Value,
     planned: &Value,

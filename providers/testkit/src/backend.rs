@@ -144,10 +144,21 @@ impl Emulator {
         action: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, String> {
+        self.control_with("POST", action, body)
+    }
+
+    /// Calls the emulator's control API with another method: `METHOD /_emulator/ACTION`
+    /// with `body` (`PATCH devices/gw-1`).
+    pub fn control_with(
+        &self,
+        method: &str,
+        action: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
         let port = http::port_of(&self.endpoint).ok_or("no port")?;
         let answer = http::request(
             port,
-            "POST",
+            method,
             &format!("/_emulator/{action}"),
             &body.to_string(),
         )

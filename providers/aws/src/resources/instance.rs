@@ -21,7 +21,7 @@ use aws_sdk_ec2::types::{
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use crate::ec2::{created, ec2_type, filter, pages, send_once, which_filter, Ec2, Found};
+use crate::ec2::{aws_type, created, filter, pages, send_once, which_filter, Aws, Found};
 use crate::error::{api_error, reference_not_found, EC2};
 use crate::fields::{tagged, ARN, AVAILABILITY_ZONE, INSTANCE_TYPE, SUBNET_ID, USER_DATA};
 use crate::tags;
@@ -105,7 +105,7 @@ impl Described {
     }
 
     /// The instance's value; `user_data` is null (see the module doc).
-    fn value(&self, ec2: &Ec2) -> Value {
+    fn value(&self, ec2: &Aws) -> Value {
         let i = &self.instance;
         let id = i.instance_id().unwrap_or_default();
         SCHEMA.instance([
@@ -134,7 +134,7 @@ impl Described {
 }
 
 /// Describes the instances `which` selects, by id.
-async fn describe(ec2: &Ec2, which: Filter) -> Result<HashMap<String, Described>, ProviderError> {
+async fn describe(ec2: &Aws, which: Filter) -> Result<HashMap<String, Described>, ProviderError> {
     let pages = pages(
         "DescribeInstances",
         ec2.client
@@ -165,7 +165,7 @@ async fn describe(ec2: &Ec2, which: Filter) -> Result<HashMap<String, Described>
 
 /// Polls one instance until `done` says it has arrived; `failed` says it never will.
 async fn wait_for(
-    ec2: &Ec2,
+    ec2: &Aws,
     id: &str,
     what: &str,
     done: impl Fn(Option<&Described>) -> Result<bool, ProviderError>,
@@ -181,7 +181,7 @@ async fn wait_for(
 }
 
 /// Waits until the instance is running; an error when it stops or terminates instead.
-async fn wait_running(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
+async fn wait_running(ec2: &Aws, id: &str) -> Result<(), ProviderError> {
     let described = wait_for(ec2, id, "running", |d| {
         let Some(d) = d else { return Ok(false) };
         match d.state() {
@@ -210,7 +210,7 @@ async fn wait_running(ec2: &Ec2, id: &str) -> Result<(), ProviderError> {
         .ok_or_else(|| EC2.incomplete("DescribeInstances", "Reservations"))
 }
 
-async fn wait_state(ec2: &Ec2, id: &str, state: InstanceStateName) -> Result<(), ProviderError> {
+async fn wait_state(ec2: &Aws, id: &str, state: InstanceStateName) -> Result<(), ProviderError> {
     let what = state.as_str().to_owned();
     wait_for(ec2, id, &what, |d| {
         // An instance that cannot be described any more is terminated.
@@ -226,12 +226,12 @@ async fn wait_state(ec2: &Ec2, id: &str, state: InstanceStateName) -> Result<(),
 pub(crate) struct AwsInstance;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsInstance {
-    ec2_type!("aws_instance", "instance");
+impl CloudType<Aws> for AwsInstance {
+    aws_type!("aws_instance", "instance");
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -255,13 +255,13 @@ impl CloudType<Ec2> for AwsInstance {
         )
     }
 
-    async fn complete(&self, ec2: &Ec2, id: &str, _planned: &Value) -> Result<(), ProviderError> {
+    async fn complete(&self, ec2: &Aws, id: &str, _planned: &Value) -> Result<(), ProviderError> {
         wait_running(ec2, id).await
     }
 
     /// Terminated and terminating instances are gone; `user_data` is null (see
     /// `with_prior`).
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         let found = describe(ec2, which_filter("instance-id", which)).await?;
         Ok(found
             .into_iter()
@@ -277,7 +277,7 @@ impl CloudType<Ec2> for AwsInstance {
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -302,7 +302,7 @@ impl CloudType<Ec2> for AwsInstance {
     }
 
     /// Terminates the instance and waits until it is terminated.
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         ec2.client
             .terminate_instances()
             .instance_ids(id)
@@ -313,14 +313,14 @@ impl CloudType<Ec2> for AwsInstance {
     }
 
     /// The user data, read with `DescribeInstanceAttribute`.
-    async fn imported(&self, ec2: &Ec2, id: &str, found: Value) -> Result<Value, ProviderError> {
+    async fn imported(&self, ec2: &Aws, id: &str, found: Value) -> Result<Value, ProviderError> {
         let user_data = user_data(ec2, id).await?;
         Ok(with_attributes(&found, [(USER_DATA.name(), user_data)]))
     }
 }
 
 /// The instance's user data as text (`DescribeInstanceAttribute`); null when it has none.
-async fn user_data(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
+async fn user_data(ec2: &Aws, id: &str) -> Result<Value, ProviderError> {
     let out = ec2
         .client
         .describe_instance_attribute()
@@ -340,7 +340,7 @@ async fn user_data(ec2: &Ec2, id: &str) -> Result<Value, ProviderError> {
 }
 
 /// Stops the instance, sets its type and starts it again.
-async fn change_type(ec2: &Ec2, id: &str, instance_type: &str) -> Result<(), ProviderError> {
+async fn change_type(ec2: &Aws, id: &str, instance_type: &str) -> Result<(), ProviderError> {
     ec2.client
         .stop_instances()
         .instance_ids(id)

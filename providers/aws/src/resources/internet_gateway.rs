@@ -9,7 +9,7 @@ use aic_provider_kit::{CloudType, Context, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 
-use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::ec2::{answered, aws_type, created, described, send_once, Aws, Found};
 use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, OWNER_ID, VPC_ID};
 use crate::tags;
@@ -33,12 +33,12 @@ static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
 pub(crate) struct AwsInternetGateway;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsInternetGateway {
-    ec2_type!("aws_internet_gateway", "internet gateway");
+impl CloudType<Aws> for AwsInternetGateway {
+    aws_type!("aws_internet_gateway", "internet gateway");
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -54,20 +54,20 @@ impl CloudType<Ec2> for AwsInternetGateway {
         )
     }
 
-    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+    async fn complete(&self, ec2: &Aws, id: &str, planned: &Value) -> Result<(), ProviderError> {
         match VPC_ID.get(planned)? {
             Some(vpc) => attach(ec2, id, &vpc).await,
             None => Ok(()),
         }
     }
 
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         described!(ec2, which, "DescribeInternetGateways": describe_internet_gateways("internet-gateway-id") => internet_gateways.internet_gateway_id, value)
     }
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -87,7 +87,7 @@ impl CloudType<Ec2> for AwsInternetGateway {
     }
 
     /// Detaches the gateway first.
-    async fn delete_call(&self, ec2: &Ec2, id: &str, object: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, object: &Value) -> Result<(), ProviderError> {
         if let Some(vpc) = VPC_ID.get(object)? {
             detach(ec2, id, &vpc).await?;
         }
@@ -102,7 +102,7 @@ impl CloudType<Ec2> for AwsInternetGateway {
     }
 }
 
-async fn attach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
+async fn attach(ec2: &Aws, id: &str, vpc: &str) -> Result<(), ProviderError> {
     ec2.client
         .attach_internet_gateway()
         .internet_gateway_id(id)
@@ -114,7 +114,7 @@ async fn attach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
 }
 
 /// Detaches the gateway from `vpc`; one already detached is fine.
-async fn detach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
+async fn detach(ec2: &Aws, id: &str, vpc: &str) -> Result<(), ProviderError> {
     let detached = ec2
         .timing()
         .waiter(format!("internet gateway {id} to be detachable"))
@@ -135,7 +135,7 @@ async fn detach(ec2: &Ec2, id: &str, vpc: &str) -> Result<(), ProviderError> {
 }
 
 /// A gateway's value: the VPC of its (first) attachment, its tags and ids.
-fn value(ec2: &Ec2, gateway: &InternetGateway, id: &str) -> Value {
+fn value(ec2: &Aws, gateway: &InternetGateway, id: &str) -> Value {
     let vpc = gateway.attachments().iter().find_map(|a| a.vpc_id());
     SCHEMA.instance([
         VPC_ID.text(vpc),

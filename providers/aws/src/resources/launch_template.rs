@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{InstanceType, LaunchTemplate, RequestLaunchTemplateData, ResourceType};
 
 use crate::ec2::{
-    answered, created, ec2_type, generated_name, send_once, which_filter, Ec2, Found,
+    answered, aws_type, created, generated_name, send_once, which_filter, Aws, Found,
 };
 use crate::error::{api_error, reference_not_found, EC2};
 use crate::fields::{tagged, ARN, DESCRIPTION, INSTANCE_TYPE, NAME, USER_DATA};
@@ -98,14 +98,14 @@ fn data(planned: &Value) -> Result<RequestLaunchTemplateData, ProviderError> {
 pub(crate) struct AwsLaunchTemplate;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsLaunchTemplate {
-    ec2_type!("aws_launch_template", "launch template"; one by one);
+impl CloudType<Aws> for AwsLaunchTemplate {
+    aws_type!("aws_launch_template", "launch template"; one by one);
 
     /// The schema-driven plan; a change of the launch data makes a new version, so the
     /// version numbers are known only after apply.
     async fn plan(
         &self,
-        _: &Ec2,
+        _: &Aws,
         schema: &ResourceSchema,
         request: PlanRequest,
     ) -> Result<PlanResponse, ProviderError> {
@@ -128,7 +128,7 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -154,7 +154,7 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
     }
 
     /// Two calls per template (see the module doc).
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         let ids = match which {
             Which::Ids(ids) => ids.to_vec(),
             Which::Token(token) => {
@@ -182,7 +182,7 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -213,7 +213,7 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
         Ok(id.to_owned())
     }
 
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         answered(
             "DeleteLaunchTemplate",
             ec2.client
@@ -225,7 +225,7 @@ impl CloudType<Ec2> for AwsLaunchTemplate {
     }
 }
 
-async fn read_id(ec2: &Ec2, id: &str) -> Result<Option<Value>, ProviderError> {
+async fn read_id(ec2: &Aws, id: &str) -> Result<Option<Value>, ProviderError> {
     let described = ec2
         .client
         .describe_launch_templates()

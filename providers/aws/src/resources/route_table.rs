@@ -12,7 +12,7 @@ use aic_provider_kit::{Attr, Block, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 
-use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::ec2::{answered, aws_type, created, described, send_once, Aws, Found};
 use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, CIDR_BLOCK, OWNER_ID, VPC_ID};
 use crate::tags;
@@ -62,12 +62,12 @@ fn configured_routes(object: &Value) -> Result<BTreeSet<Route>, ProviderError> {
 pub(crate) struct AwsRouteTable;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsRouteTable {
-    ec2_type!("aws_route_table", "route table");
+impl CloudType<Aws> for AwsRouteTable {
+    aws_type!("aws_route_table", "route table");
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -84,17 +84,17 @@ impl CloudType<Ec2> for AwsRouteTable {
         )
     }
 
-    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+    async fn complete(&self, ec2: &Aws, id: &str, planned: &Value) -> Result<(), ProviderError> {
         change_routes(ec2, id, &BTreeSet::new(), &configured_routes(planned)?).await
     }
 
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         described!(ec2, which, "DescribeRouteTables": describe_route_tables("route-table-id") => route_tables.route_table_id, value)
     }
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -105,7 +105,7 @@ impl CloudType<Ec2> for AwsRouteTable {
         Ok(id.to_owned())
     }
 
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         answered(
             "DeleteRouteTable",
             ec2.client
@@ -118,7 +118,7 @@ impl CloudType<Ec2> for AwsRouteTable {
 }
 
 async fn change_routes(
-    ec2: &Ec2,
+    ec2: &Aws,
     id: &str,
     before: &BTreeSet<Route>,
     after: &BTreeSet<Route>,
@@ -149,7 +149,7 @@ async fn change_routes(
 
 /// A route table's value; routes to targets other than gateways and the implicit `local`
 /// route are left out.
-fn value(ec2: &Ec2, table: &RouteTable, id: &str) -> Value {
+fn value(ec2: &Aws, table: &RouteTable, id: &str) -> Value {
     let routes = table.routes().iter().filter_map(|r| {
         let gateway = r.gateway_id().filter(|g| *g != "local")?;
         if r.origin() == Some(&RouteOrigin::CreateRouteTable) {

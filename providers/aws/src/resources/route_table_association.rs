@@ -14,7 +14,7 @@ use aic_provider_kit::{not_importable, Attr, CloudType, CreateToken, Declare, Wh
 use async_trait::async_trait;
 use aws_sdk_ec2::types::Filter;
 
-use crate::ec2::{answered, created, ec2_type, filter, pages, send_once, Ec2, Found};
+use crate::ec2::{answered, aws_type, created, filter, pages, send_once, Aws, Found};
 use crate::error::{api_error, reference_not_found, EC2};
 use crate::fields::SUBNET_ID;
 
@@ -33,13 +33,13 @@ static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
 pub(crate) struct AwsRouteTableAssociation;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsRouteTableAssociation {
-    ec2_type!("aws_route_table_association", "route table association");
+impl CloudType<Aws> for AwsRouteTableAssociation {
+    aws_type!("aws_route_table_association", "route table association");
 
     /// The schema-driven plan; a new `route_table_id` gives the association a new id.
     async fn plan(
         &self,
-        _: &Ec2,
+        _: &Aws,
         schema: &ResourceSchema,
         request: PlanRequest,
     ) -> Result<PlanResponse, ProviderError> {
@@ -65,7 +65,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         _token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -82,7 +82,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
     /// table, if it exists.
     async fn find_id(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         _token: &CreateToken,
     ) -> Result<Option<String>, ProviderError> {
@@ -98,7 +98,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
         }))
     }
 
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         let Which::Ids(ids) = which else {
             return Ok(Vec::new());
         };
@@ -120,7 +120,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
     /// Associates the subnet with the new table; the association gets a new id.
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         _prior: &Value,
         planned: &Value,
@@ -138,7 +138,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
             .ok_or_else(|| EC2.incomplete("ReplaceRouteTableAssociation", "NewAssociationId"))
     }
 
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         answered(
             "DisassociateRouteTable",
             ec2.client
@@ -158,7 +158,7 @@ impl CloudType<Ec2> for AwsRouteTableAssociation {
 }
 
 /// The associations of the route tables `which` selects, with their ids.
-async fn associations(ec2: &Ec2, which: Filter) -> Result<Vec<(String, Value)>, ProviderError> {
+async fn associations(ec2: &Aws, which: Filter) -> Result<Vec<(String, Value)>, ProviderError> {
     let pages = pages(
         "DescribeRouteTables",
         ec2.client

@@ -17,7 +17,7 @@ use aic_provider_kit::{Attr, Block, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup};
 
-use crate::ec2::{answered, created, described, ec2_type, generated_name, send_once, Ec2, Found};
+use crate::ec2::{answered, aws_type, created, described, generated_name, send_once, Aws, Found};
 use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, DESCRIPTION, NAME, OWNER_ID, VPC_ID};
 use crate::tags;
@@ -236,12 +236,12 @@ fn rules_of(permissions: &[IpPermission], prior: &[Rule]) -> Vec<Rule> {
 pub(crate) struct AwsSecurityGroup;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsSecurityGroup {
-    ec2_type!("aws_security_group", "security group");
+impl CloudType<Aws> for AwsSecurityGroup {
+    aws_type!("aws_security_group", "security group");
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -258,7 +258,7 @@ impl CloudType<Ec2> for AwsSecurityGroup {
     }
 
     /// Revokes the rule AWS adds by default and authorizes the configured ones.
-    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+    async fn complete(&self, ec2: &Aws, id: &str, planned: &Value) -> Result<(), ProviderError> {
         let default_egress = Rule {
             protocol: "-1".into(),
             from_port: 0,
@@ -274,7 +274,7 @@ impl CloudType<Ec2> for AwsSecurityGroup {
         Ok(())
     }
 
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         described!(ec2, which, "DescribeSecurityGroups": describe_security_groups("group-id") => security_groups.group_id, value)
     }
 
@@ -288,7 +288,7 @@ impl CloudType<Ec2> for AwsSecurityGroup {
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -312,7 +312,7 @@ impl CloudType<Ec2> for AwsSecurityGroup {
         Ok(id.to_owned())
     }
 
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         answered(
             "DeleteSecurityGroup",
             ec2.client.delete_security_group().group_id(id).send().await,
@@ -338,7 +338,7 @@ impl Direction {
 /// Revokes `removed` and authorizes `added` in `direction`. A rule that is already gone
 /// is fine.
 async fn change_rules(
-    ec2: &Ec2,
+    ec2: &Aws,
     id: &str,
     direction: Direction,
     removed: &[Rule],
@@ -407,7 +407,7 @@ fn split_rules(prior: &Value, group: &Value) -> Option<Vec<(&'static str, Value)
     Some(out)
 }
 
-fn value(ec2: &Ec2, group: &SecurityGroup, id: &str) -> Value {
+fn value(ec2: &Aws, group: &SecurityGroup, id: &str) -> Value {
     let arn = match group.security_group_arn() {
         Some(a) if !a.is_empty() => Value::string(a),
         _ => arn(&ec2.region, group.owner_id(), "security-group", id),

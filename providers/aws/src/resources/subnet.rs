@@ -9,7 +9,7 @@ use aic_provider_kit::{Attr, CloudType, CreateToken, Declare, Which, ID};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 
-use crate::ec2::{answered, created, described, ec2_type, send_once, Ec2, Found};
+use crate::ec2::{answered, aws_type, created, described, send_once, Aws, Found};
 use crate::error::{api_error, reference_not_found};
 use crate::fields::{tagged, ARN, AVAILABILITY_ZONE, CIDR_BLOCK, OWNER_ID, VPC_ID};
 use crate::tags;
@@ -54,12 +54,12 @@ static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
 pub(crate) struct AwsSubnet;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsSubnet {
-    ec2_type!("aws_subnet", "subnet");
+impl CloudType<Aws> for AwsSubnet {
+    aws_type!("aws_subnet", "subnet");
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -78,17 +78,17 @@ impl CloudType<Ec2> for AwsSubnet {
         )
     }
 
-    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+    async fn complete(&self, ec2: &Aws, id: &str, planned: &Value) -> Result<(), ProviderError> {
         set_public_ip(ec2, id, false, planned).await
     }
 
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         described!(ec2, which, "DescribeSubnets": describe_subnets("subnet-id") => subnets.subnet_id, value)
     }
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -99,7 +99,7 @@ impl CloudType<Ec2> for AwsSubnet {
         Ok(id.to_owned())
     }
 
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         answered(
             "DeleteSubnet",
             ec2.client.delete_subnet().subnet_id(id).send().await,
@@ -108,7 +108,7 @@ impl CloudType<Ec2> for AwsSubnet {
 }
 
 async fn set_public_ip(
-    ec2: &Ec2,
+    ec2: &Aws,
     id: &str,
     current: bool,
     planned: &Value,
@@ -127,7 +127,7 @@ async fn set_public_ip(
     Ok(())
 }
 
-fn value(ec2: &Ec2, subnet: &Subnet, id: &str) -> Value {
+fn value(ec2: &Aws, subnet: &Subnet, id: &str) -> Value {
     let arn = match subnet.subnet_arn() {
         Some(a) if !a.is_empty() => Value::string(a),
         _ => arn(&ec2.region, subnet.owner_id(), "subnet", id),

@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, ResourceType, Tenancy, Vpc, VpcAttributeName,
 };
 
-use crate::ec2::{answered, created, ec2_type, filter, pages, send_once, which_filter, Ec2, Found};
+use crate::ec2::{answered, aws_type, created, filter, pages, send_once, which_filter, Aws, Found};
 use crate::error::api_error;
 use crate::fields::{tagged, ARN, CIDR_BLOCK, OWNER_ID};
 use crate::tags;
@@ -79,12 +79,12 @@ static SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(|| {
 pub(crate) struct AwsVpc;
 
 #[async_trait]
-impl CloudType<Ec2> for AwsVpc {
-    ec2_type!("aws_vpc", "VPC");
+impl CloudType<Aws> for AwsVpc {
+    aws_type!("aws_vpc", "VPC");
 
     async fn create_call(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         planned: &Value,
         token: &CreateToken,
     ) -> Result<String, ProviderError> {
@@ -100,17 +100,17 @@ impl CloudType<Ec2> for AwsVpc {
     }
 
     /// A new VPC has DNS support and no DNS host names.
-    async fn complete(&self, ec2: &Ec2, id: &str, planned: &Value) -> Result<(), ProviderError> {
+    async fn complete(&self, ec2: &Aws, id: &str, planned: &Value) -> Result<(), ProviderError> {
         set_dns(ec2, id, (true, false), planned).await
     }
 
-    async fn describe(&self, ec2: &Ec2, which: Which<'_>) -> Found {
+    async fn describe(&self, ec2: &Aws, which: Which<'_>) -> Found {
         describe(ec2, which_filter("vpc-id", which)).await
     }
 
     async fn change(
         &self,
-        ec2: &Ec2,
+        ec2: &Aws,
         id: &str,
         prior: &Value,
         planned: &Value,
@@ -124,14 +124,14 @@ impl CloudType<Ec2> for AwsVpc {
         Ok(id.to_owned())
     }
 
-    async fn delete_call(&self, ec2: &Ec2, id: &str, _: &Value) -> Result<(), ProviderError> {
+    async fn delete_call(&self, ec2: &Aws, id: &str, _: &Value) -> Result<(), ProviderError> {
         answered("DeleteVpc", ec2.client.delete_vpc().vpc_id(id).send().await)
     }
 }
 
 /// Sets the DNS attributes that differ from `current` (support, host names).
 async fn set_dns(
-    ec2: &Ec2,
+    ec2: &Aws,
     id: &str,
     current: (bool, bool),
     planned: &Value,
@@ -161,7 +161,7 @@ async fn set_dns(
 }
 
 /// The VPCs `which` selects, with their ids.
-async fn describe(ec2: &Ec2, which: Filter) -> Result<Vec<(String, Value)>, ProviderError> {
+async fn describe(ec2: &Aws, which: Filter) -> Result<Vec<(String, Value)>, ProviderError> {
     let vpcs: Vec<Vpc> = pages(
         "DescribeVpcs",
         ec2.client
@@ -211,7 +211,7 @@ async fn describe(ec2: &Ec2, which: Filter) -> Result<Vec<(String, Value)>, Prov
 
 /// `(enable_dns_support, enable_dns_hostnames)` of a VPC: two calls, as the API reads one
 /// attribute at a time.
-async fn dns_attributes(ec2: &Ec2, id: &str) -> Result<(bool, bool), ProviderError> {
+async fn dns_attributes(ec2: &Aws, id: &str) -> Result<(bool, bool), ProviderError> {
     let read = |attribute: VpcAttributeName| {
         ec2.client
             .describe_vpc_attribute()
@@ -244,7 +244,7 @@ enum Owned {
 
 /// VPC id → the id of its object of kind `owned`.
 async fn vpc_map(
-    ec2: &Ec2,
+    ec2: &Aws,
     vpc_ids: &[String],
     owned: Owned,
 ) -> Result<HashMap<String, String>, ProviderError> {
