@@ -38,15 +38,4 @@ pub(crate) use security_group::AwsSecurityGroup;
 pub(crate) use subnet::AwsSubnet;
 pub(crate) use vpc::AwsVpc;
 
-/// An invalid value of the attribute at `names` (a path of attribute names).
-pub(crate) fn problem_at(names: &[&str], detail: impl Into<String>) -> aic_provider::Problem {
-    aic_provider::Problem::invalid_value(
-        aic_lang::value::AttrPath::new(
-            names
-                .iter()
-                .map(|n| aic_lang::value::PathStep::Attr((*n).to_owned()))
-                .collect(),
-        ),
-        detail,
-    )
-}
+pub(crate) use aic_provider_kit::values::problem_at;
