@@ -1,5 +1,5 @@
 //! The conformance run (`aic-provider-testkit`) of every resource type of the built-in,
-//! AWS and IBM Quantum providers: the provider steps in process, the crash-recovery step through this
+//! AWS, IBM Quantum and Google providers: the provider steps in process, the crash-recovery step through this
 //! `aic` binary. Each provider runs as a test of its own, so they run in parallel.
 
 use aic_provider_testkit::{aic, Report};
@@ -70,4 +70,18 @@ async fn ibm_quantum_conforms_against_the_emulator() {
     let report = suite.run(&backend.cases()).await;
     eprintln!("{report}");
     report.assert_passed(&["ibm_quantum_session", "ibm_quantum_job"]);
+}
+
+#[cfg(feature = "google")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_conforms_against_the_gke_emulator() {
+    use aic_provider_google::conformance::Backend;
+    let backend = Backend::start().unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&["google_container_cluster", "google_container_node_pool"]);
 }
