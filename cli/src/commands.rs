@@ -141,9 +141,12 @@ pub fn run(command: Command, cx: &Context) -> Outcome {
     }
 }
 
-/// The async runtime of the commands that call providers.
+/// The async runtime of the commands that call providers. Its threads get 8 MiB stacks
+/// (tokio's default is 2 MiB): the cloud SDKs' futures nest deeply, most of all in a
+/// debug build, and a stack overflow aborts the process mid-apply.
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(8 << 20)
         .enable_all()
         .build()
         .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))

@@ -221,5 +221,19 @@ fn version_lists_the_providers_compiled_in_and_their_sdks() {
             "`ibm_quantum` listed without its feature:\n{run}"
         );
     }
+    // `google` likewise, naming Google's client crate.
+    let google = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("google "));
+    if cfg!(feature = "google") {
+        let google = google.unwrap_or_else(|| panic!("no line for `google`:\n{run}"));
+        assert!(google.contains("google-cloud-container-v1"), "{run}");
+    } else {
+        assert!(
+            google.is_none(),
+            "`google` listed without its feature:\n{run}"
+        );
+    }
     assert!(!p.exists(".aic"), "`aic version` wrote nothing");
 }

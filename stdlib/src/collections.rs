@@ -1,6 +1,6 @@
 //! Collection functions: `length concat merge keys values lookup contains flatten
 //! distinct zipmap range element slice sort reverse toset tolist tomap coalesce compact
-//! one try can index chunklist setunion setintersection`.
+//! one alltrue anytrue try can index chunklist setunion setintersection`.
 
 use std::cmp::Ordering;
 
@@ -164,6 +164,14 @@ pub(crate) fn functions() -> Vec<Function> {
             .returns_with(Type::Any, first_element_type)
             .structural()
             .keeps_marks(),
+        f("alltrue", alltrue::DOC, alltrue)
+            .param("list", any_list())
+            .returns(Type::Bool)
+            .inspects(),
+        f("anytrue", anytrue::DOC, anytrue)
+            .param("list", any_list())
+            .returns(Type::Bool)
+            .inspects(),
         Function::lazy("try", Category::Collections, TRY_DOC)
             .variadic_required("expressions", Type::Any)
             .nullable()
@@ -690,6 +698,61 @@ builtin! {
     }
 }
 
+/// Folds a list of bools for `alltrue`/`anytrue`: the first element equal to `decisive`
+/// decides; an unknown element, when none decides, makes the result unknown. A null
+/// element counts as `false`, as in Terraform.
+fn fold_bools(args: &[Value], decisive: bool) -> Result<Value, FunctionError> {
+    if !args::get(args, 0)?.is_known() {
+        return Ok(Value::unknown(Type::Bool));
+    }
+    let mut unknown = false;
+    for (i, v) in args::elements(args, 0)?.iter().enumerate() {
+        if !v.is_known() {
+            unknown = true;
+            continue;
+        }
+        // Terraform converts each element to a bool: `"true"` and `"false"` count.
+        let b = match (v.is_null(), v.as_bool(), v.as_str()) {
+            (true, _, _) => false,
+            (_, Some(b), _) => b,
+            (_, _, Some("true")) => true,
+            (_, _, Some("false")) => false,
+            _ => {
+                return Err(FunctionError::arg(
+                    0,
+                    format!("element {i} is a {}, not a bool", v.type_of()),
+                ))
+            }
+        };
+        if b == decisive {
+            return Ok(Value::bool(decisive));
+        }
+    }
+    Ok(if unknown {
+        Value::unknown(Type::Bool)
+    } else {
+        Value::bool(!decisive)
+    })
+}
+
+builtin! {
+    /// Whether every element of the list is `true`; `true` for an empty list.
+    ///
+    /// `alltrue([true, 1 < 2])` is `true`; `alltrue([])` is `true`.
+    fn alltrue(_ctx, args) {
+        fold_bools(args, false)
+    }
+}
+
+builtin! {
+    /// Whether any element of the list is `true`; `false` for an empty list.
+    ///
+    /// `anytrue([false, true])` is `true`; `anytrue([])` is `false`.
+    fn anytrue(_ctx, args) {
+        fold_bools(args, true)
+    }
+}
+
 builtin! {
     /// The only element of a list, set or tuple; null when it is empty; an error when it
     /// has more than one.
@@ -906,6 +969,34 @@ mod tests {
             call("values", &[secret]).map(|v| v.to_string()),
             Ok("[(sensitive)]".to_owned())
         );
+    }
+
+    #[test]
+    fn alltrue_and_anytrue() {
+        let b = Value::bool;
+        assert_eq!(show("alltrue", &[Value::list([b(true), b(true)])]), "true");
+        assert_eq!(
+            show("alltrue", &[Value::list([b(true), b(false)])]),
+            "false"
+        );
+        assert_eq!(show("alltrue", &[Value::list(Vec::<Value>::new())]), "true");
+        assert_eq!(show("anytrue", &[Value::list([b(false), b(true)])]), "true");
+        assert_eq!(
+            show("anytrue", &[Value::list(Vec::<Value>::new())]),
+            "false"
+        );
+        assert_eq!(show("alltrue", &[Value::list([Value::null()])]), "false");
+        let unknown = Value::unknown(Type::Bool);
+        assert_eq!(
+            show("alltrue", &[Value::list([b(true), unknown.clone()])]),
+            "(known after apply)"
+        );
+        assert_eq!(
+            show("alltrue", &[Value::list([unknown.clone(), b(false)])]),
+            "false",
+            "a false element decides, whatever else is unknown"
+        );
+        assert_eq!(show("anytrue", &[Value::list([unknown, b(true)])]), "true");
     }
 
     #[test]

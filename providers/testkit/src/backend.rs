@@ -12,9 +12,19 @@ use std::time::{Duration, Instant};
 
 use crate::http;
 
-/// The workspace root (the testkit lives in `providers/testkit`).
+/// The workspace root: found at run time above the package whose tests run (cargo and
+/// nextest set `CARGO_MANIFEST_DIR` for a test), as the directory holding
+/// `scripts/emulator.sh`. Cargo reuses a compiled testkit across checkouts of the same
+/// sources, so the directory it was compiled in is only the fallback.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let Some(package) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        return compiled;
+    };
+    Path::new(&package)
+        .ancestors()
+        .find(|dir| dir.join("scripts/emulator.sh").is_file())
+        .map_or(compiled, Path::to_path_buf)
 }
 
 /// A free loopback port.
