@@ -301,6 +301,19 @@ impl Observer for Terminal {
             Event::Recovered { operations } => eprintln!(
                 "Recovered {operations} operation(s) from an interrupted run's journal."
             ),
+            Event::WaitingForLock {
+                environment,
+                holder,
+                timeout,
+            } => eprintln!(
+                "Waiting for the state lock of environment `{environment}`, held by {}@{} (pid {}) for `aic {}` since {}; giving up after {} (--lock-timeout).",
+                holder.who,
+                holder.host,
+                holder.pid,
+                holder.operation,
+                holder.created_rfc3339(),
+                DurationText(*timeout).short()
+            ),
             Event::RunningElsewhere { holder, operations } => eprintln!(
                 "Note: `aic {}` by {}@{} (pid {}) is running on this environment; this includes the {operations} operation(s) it has recorded so far.",
                 holder.operation, holder.who, holder.host, holder.pid

@@ -5,8 +5,6 @@
 
 mod e2e_common;
 
-use std::time::Duration;
-
 use e2e_common::Project;
 use serde_json::Value;
 
@@ -398,8 +396,17 @@ fn a_locked_state_makes_rollback_fail_naming_the_holder_or_wait() {
         before
     );
     // With a long timeout it waits for the holder to let go, then rolls back.
-    let waiter = p.spawn(&["rollback", "--auto-approve", "--lock-timeout", "5m"]);
-    std::thread::sleep(Duration::from_millis(500));
+    let mut waiter = p.spawn(&["rollback", "--auto-approve", "--lock-timeout", "5m"]);
+    // It says whom it waits for before waiting, and writes nothing meanwhile.
+    waiter.wait_for_stderr(
+        "Waiting for the state lock of environment `default`, held by lock-holder@",
+    );
+    let said = waiter.stderr_so_far();
+    assert!(
+        said.contains("for `aic apply` since 2026-01-01T00:00:00Z; giving up after 5m"),
+        "{said}"
+    );
+    waiter.assert_running("the lock to be released");
     assert!(
         std::fs::read(p.state_file("default")).expect("state") == before,
         "nothing happens while the lock is held"

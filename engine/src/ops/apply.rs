@@ -22,7 +22,7 @@ use super::audit;
 use super::events::{Event, Observer};
 use super::plan::PlanRequest;
 use super::project::Project;
-use super::recovery::read_state;
+use super::recovery::{read_state, take_lock};
 use super::saved_plan::SavedPlan;
 use super::OpError;
 
@@ -101,9 +101,11 @@ impl PreparedApply {
             Some(s) => s,
             None => project.open_store(&workspace.backend, &workspace.environment)?,
         };
-        let lock = store.lock(
+        let lock = take_lock(
+            &store,
             if destroy { "destroy" } else { "apply" },
             request.lock_timeout,
+            observer,
         )?;
         let state = read_state(&store, observer)?;
         if let Some(s) = &saved {

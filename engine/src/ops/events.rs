@@ -27,6 +27,13 @@ pub enum Event<'a> {
         sources: &'a SourceMap,
         diagnostics: &'a [Diagnostic],
     },
+    /// The environment's lock is held by someone else: the operation waits up to
+    /// `timeout` for it.
+    WaitingForLock {
+        environment: &'a str,
+        holder: &'a LockInfo,
+        timeout: Duration,
+    },
     /// Operations of an interrupted apply were recovered from its journal.
     Recovered { operations: usize },
     /// Another `aic` is applying to this environment right now; the state read includes

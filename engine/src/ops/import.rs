@@ -12,7 +12,7 @@ use crate::state::{ResourceState, StateStore};
 use super::events::Observer;
 use super::plan::address;
 use super::project::Project;
-use super::recovery::read_state;
+use super::recovery::{read_state, take_lock};
 use super::OpError;
 
 /// What to import, where.
@@ -45,7 +45,7 @@ pub async fn import(
         ));
     }
     let store = project.open_store(&ws.backend, &ws.environment)?;
-    let lock = store.lock("import", request.lock_timeout)?;
+    let lock = take_lock(&store, "import", request.lock_timeout, observer)?;
     let mut state = read_state(&store, observer)?;
     if state.resource(&target.to_string()).is_some() {
         return Err(OpError::diagnostic(

@@ -2,11 +2,43 @@
 //! interrupted apply replayed onto it (see docs/state.md, *Interrupted applies*), and
 //! what that recovery found reported as events.
 
+use std::time::Duration;
+
 use crate::backend::EnvStore;
-use crate::state::{State, StateStore};
+use crate::state::{State, StateError, StateLock, StateStore};
 
 use super::events::{Event, Observer};
 use super::OpError;
+
+/// Takes the environment's lock for `operation`, waiting up to `timeout` for another
+/// holder to let go. When the lock is held and there is time to wait, the wait is
+/// reported first ([`Event::WaitingForLock`]), as Terraform's "Acquiring state lock"
+/// is, so that a run that seems to hang says why.
+pub fn take_lock(
+    store: &EnvStore,
+    operation: &str,
+    timeout: Duration,
+    observer: &dyn Observer,
+) -> Result<StateLock, OpError> {
+    if timeout.is_zero() {
+        return Ok(store.lock(operation, timeout)?);
+    }
+    match store.lock(operation, Duration::ZERO) {
+        Err(StateError::Locked {
+            env,
+            holder,
+            stale: false,
+        }) => {
+            observer.event(&Event::WaitingForLock {
+                environment: &env,
+                holder: &holder,
+                timeout,
+            });
+            Ok(store.lock(operation, timeout)?)
+        }
+        taken => Ok(taken?),
+    }
+}
 
 /// The state of `store` (an empty one when there is none), with a leftover journal
 /// replayed. A journal beside a lock that a live process (not this one) holds belongs

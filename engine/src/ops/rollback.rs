@@ -23,7 +23,7 @@ use super::apply::{execute, has_work};
 use super::audit;
 use super::events::Observer;
 use super::project::Project;
-use super::recovery::read_state;
+use super::recovery::{read_state, take_lock};
 use super::OpError;
 
 /// Which environment to roll back, and to what.
@@ -92,7 +92,7 @@ impl PreparedRollback {
             project.workspace(request.environment.as_deref(), &request.variables, observer)?;
         let env = workspace.environment.clone();
         let store = project.open_store(&workspace.backend, &env)?;
-        let lock = store.lock("rollback", request.lock_timeout)?;
+        let lock = take_lock(&store, "rollback", request.lock_timeout, observer)?;
         let current = read_state(&store, observer)?;
         if current.serial == 0 {
             return Err(OpError::diagnostic(

@@ -17,7 +17,7 @@ use super::events::Observer;
 use super::migrate::Migrated;
 use super::plan::address;
 use super::project::Project;
-use super::recovery::read_state;
+use super::recovery::{read_state, take_lock};
 use super::OpError;
 
 /// Which environment's state: `--env` (or `AIC_ENV`), else `default` — unless the
@@ -103,7 +103,7 @@ impl Project {
         observer: &dyn Observer,
     ) -> Result<(), OpError> {
         let store = selector.store(self)?;
-        let lock = store.lock("state rm", lock_timeout)?;
+        let lock = take_lock(&store, "state rm", lock_timeout, observer)?;
         let mut state = read_state(&store, observer)?;
         for a in addresses {
             if state.remove_resource(a).is_none() {
@@ -125,7 +125,7 @@ impl Project {
     ) -> Result<(), OpError> {
         let to_addr = address(to)?;
         let store = selector.store(self)?;
-        let lock = store.lock("state mv", lock_timeout)?;
+        let lock = take_lock(&store, "state mv", lock_timeout, observer)?;
         let mut state = read_state(&store, observer)?;
         if state.resource(to).is_some() {
             return Err(OpError::diagnostic(

@@ -52,7 +52,7 @@ use super::apply::{execute, has_work};
 use super::audit;
 use super::events::{Event, Observer, Quiet};
 use super::project::Project;
-use super::recovery::read_state;
+use super::recovery::{read_state, take_lock};
 use super::rollback::{PreparedRollback, RollbackRequest};
 use super::OpError;
 
@@ -464,7 +464,12 @@ impl PhaseRun<'_> {
             diagnostics: vec![d],
         })?;
         let store = self.project.open_store(&ws.backend, &phase.environment)?;
-        let lock = store.lock("rollout", self.request.lock_timeout)?;
+        let lock = take_lock(
+            &store,
+            "rollout",
+            self.request.lock_timeout,
+            self.observer.as_ref(),
+        )?;
         let state = read_state(&store, self.observer.as_ref())?;
         let mut env = Env {
             ws: Arc::new(ws),
