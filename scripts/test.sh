@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/aic-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 export INSTA_UPDATE=no   # snapshots are checked, never rewritten, here
+# Cargo reuses a test binary compiled in another clone of the same sources (the target
+# directory is shared), and compile-time paths would point into that clone: insta finds
+# this checkout's snapshots through this variable, the tests their files through the
+# CARGO_MANIFEST_DIR that cargo sets when it runs them.
+export INSTA_WORKSPACE_ROOT="$PWD"
 
 step() { printf '\n==> %s\n' "$*"; }
 

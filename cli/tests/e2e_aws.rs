@@ -35,9 +35,11 @@ impl Project {
 
     /// A copy of `examples/NAME`.
     fn example(name: &str) -> Project {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples")
-            .join(name);
+        let source = Path::new(
+            &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        )
+        .join("../examples")
+        .join(name);
         Project::in_dir(Some(&source))
     }
 
@@ -166,7 +168,9 @@ fn a_copied_binary_plans_the_regional_example_with_its_embedded_std_modules() {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("XDG_CACHE_HOME", &cache.to_string_lossy());
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/aws-regional");
+    let source =
+        Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../examples/aws-regional");
     let project = runner::Project::copy_of(&copied, &source);
     let endpoint = format!("endpoint={}", moto.endpoint());
     let stdout = project

@@ -371,7 +371,10 @@ fn an_apply_killed_during_a_gke_operation_converges_when_run_again() {
 fn the_gke_example_upgrades_every_region_in_waves() {
     let emulator = Emulator::start("gke", &["operation_seconds=0.05"]);
     let aic = aic!().env("AIC_GOOGLE_POLL_MS", "10");
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/gke");
+    let example = std::path::Path::new(
+        &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../examples/gke");
     let p = runner::Project::copy_of(&aic, &example);
     let endpoint = format!("endpoint={}", emulator.endpoint());
     let vars = ["--var", endpoint.as_str(), "--var", "access_token=e2e"];

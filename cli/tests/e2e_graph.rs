@@ -348,7 +348,10 @@ struct Browser {
 impl Browser {
     /// Chromium and mermaid.js, from `scripts/browser.sh paths`.
     fn find() -> Browser {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/browser.sh");
+        let script = Path::new(
+            &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        )
+        .join("../scripts/browser.sh");
         let out = Command::new(&script)
             .arg("paths")
             .output()

@@ -51,7 +51,10 @@ impl Edge {
 
     /// A copy of `examples/edge`, with its devices registered.
     fn example(devices: &[String]) -> Edge {
-        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/edge");
+        let example = std::path::Path::new(
+            &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+        )
+        .join("../examples/edge");
         let project = runner::Project::copy_of(&Edge::runner(), &example);
         Edge::around(
             project,

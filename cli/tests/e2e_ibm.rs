@@ -33,7 +33,10 @@ impl Project {
         let project = match main {
             Some(text) => runner::Project::with_main(&aic, text),
             None => {
-                let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quantum");
+                let example = Path::new(
+                    &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+                )
+                .join("../examples/quantum");
                 runner::Project::copy_of(&aic, &example)
             }
         };

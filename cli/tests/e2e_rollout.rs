@@ -545,7 +545,10 @@ rollout release {
 
 #[test]
 fn the_graph_of_the_platform_example() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/platform");
+    let dir = std::path::Path::new(
+        &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../examples/platform");
     let out = std::process::Command::new(e2e_common::AIC)
         .args(["rollout", "release", "--graph", "--dir"])
         .arg(&dir)
@@ -563,7 +566,10 @@ fn the_graph_of_the_platform_example() {
 #[test]
 fn the_platform_example_rolls_out_offline() {
     let h = Health::start(|_| 200);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/platform");
+    let dir = std::path::Path::new(
+        &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../examples/platform");
     let p = Project::empty();
     for f in ["main.aic", "modules/region/main.aic"] {
         p.write(

@@ -18,7 +18,8 @@ use std::time::Instant;
 use serde_json::Value as Json;
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/terraform")
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/terraform")
 }
 
 // ----- scenarios -----------------------------------------------------------------------
@@ -136,7 +137,9 @@ fn scenarios() -> Vec<Scenario> {
 
 /// The `tf` wrapper, from the peer script (idempotent: it installs Terraform on first use).
 fn peer() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/terraform-peer.sh");
+    let script =
+        Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../../shared/tools/terraform-peer.sh");
     assert!(
         script.is_file(),
         "the Terraform peer script {} is missing: this test compares aic's plans with \

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use aic_lang::diag::{Code, Severity};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("..")
 }
 
 /// Every catalogue, with where it is.

@@ -24,7 +24,8 @@ use aic_engine::ops::{ApplyRequest, Observer, PlanRequest, PreparedApply, Projec
 use aic_engine::render::{render_json, render_text, TextOptions};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans")
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plans")
 }
 
 /// The plan request a case's `flags` file asks for.

@@ -12,7 +12,8 @@ use aic_engine::load::{validate, VariableArgs};
 use aic_lang::diag;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/semantic")
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/semantic")
 }
 
 fn aic_files(dir: &Path, out: &mut Vec<PathBuf>) {

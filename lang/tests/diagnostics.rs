@@ -26,7 +26,8 @@ mod files;
 use files::aic_files;
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax-errors")
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/syntax-errors")
 }
 
 fn fixtures() -> Vec<PathBuf> {
@@ -367,7 +368,9 @@ fn spans_nest_in_valid_input() {
         check_spans(&parsed.file).unwrap_or_else(|e| panic!("sample {i}: {e}"));
     }
     // Every other fixture in the tree that parses cleanly.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root =
+        Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures");
     for path in aic_files(&root) {
         let text = fs::read_to_string(&path).expect("readable");
         let (_, parsed) = parse_named("f.aic", &text);

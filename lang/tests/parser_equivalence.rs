@@ -52,7 +52,7 @@ fn check_file(name: &str, text: &str) -> Result<bool, String> {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .parent()
         .expect("lang/ has a parent")
         .to_path_buf()

@@ -25,7 +25,8 @@ mod tests {
 
     #[test]
     fn every_module_file_is_embedded_with_its_text() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("modules");
+        let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+        let root = std::path::Path::new(&manifest).join("modules");
         let regional = FILES
             .iter()
             .find(|(p, _)| *p == "regional/main.aic")

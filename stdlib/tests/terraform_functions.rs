@@ -51,14 +51,17 @@ enum Outcome {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/terraform/files")
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/terraform/files")
 }
 
 // ----- the peer ----------------------------------------------------------------------
 
 /// The `tf` wrapper, from the peer script (idempotent: it installs Terraform on first use).
 fn peer() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/terraform-peer.sh");
+    let script =
+        Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../../shared/tools/terraform-peer.sh");
     assert!(
         script.is_file(),
         "the Terraform peer script {} is missing: this test compares aic's functions with \

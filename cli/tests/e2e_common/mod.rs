@@ -20,7 +20,7 @@ pub const AIC: &str = env!("CARGO_BIN_EXE_aic");
 
 /// `tests/fixtures/e2e/NAME` of the workspace.
 pub fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("..")
         .join("tests")
         .join("fixtures")

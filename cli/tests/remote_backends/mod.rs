@@ -17,7 +17,7 @@ use aic_provider_testkit::aic;
 use aic_provider_testkit::runner::Aic;
 
 fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("../scripts")
         .join(name)
 }

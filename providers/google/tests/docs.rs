@@ -7,7 +7,8 @@ use aic_provider_testkit::docs::{assert_documents, assert_up_to_date};
 #[test]
 fn reference_is_up_to_date() {
     assert_up_to_date(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/providers/google.md"),
+        &Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("../../docs/providers/google.md"),
         &aic_provider_google::reference_markdown(),
         "cargo run -p aic-provider-google --example gen-google-docs > docs/providers/google.md",
     );

@@ -22,7 +22,8 @@ pub struct Moto {
 }
 
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto.sh")
+    PathBuf::from(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("../../scripts/moto.sh")
 }
 
 /// Credentials for moto, through the standard chain the backend uses.
