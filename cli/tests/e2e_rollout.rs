@@ -534,7 +534,7 @@ rollout release {
         .stderr_has("E0902")
         .stderr_has("Did you mean `canary`?")
         .stderr_has("E0905")
-        .stderr_has("check `empty` has neither `http` nor `assert`");
+        .stderr_has("check `empty` has no `http`, `assert` or `prometheus`");
     let v = p.aic(&["validate", "--env", "staging"]).failure();
     v.stderr_has("E0901");
     let unknown = project(&["a"], THREE_PHASES)
