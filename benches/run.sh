@@ -5,7 +5,8 @@
 #   BENCH: null1000 noop10000 sleepdag (engine.py), validate (validate.py), lsp (lsp.py),
 #   scale (scale.py: 1k/10k/100k resources, aic alone; SCALE_SIZES="1000 10000" to choose),
 #   state (state_backends.py: 1,000 resources with the state on local files, PostgreSQL and
-#   S3, aic alone; needs scripts/postgres.sh and scripts/moto.sh installed);
+#   S3, aic alone; needs scripts/postgres.sh and scripts/moto.sh installed),
+#   rollout (rollout.py: a four-phase rollout over 20 regions, aic's own delivery time);
 #   default null1000 noop10000 sleepdag validate.
 #
 # Builds aic in release mode, installs the Terraform peer, generates configurations into a
@@ -75,8 +76,9 @@ for b in "${benches[@]}"; do
     # shellcheck disable=SC2086 # the sizes are words
     scale) python3 "$root/benches/scale.py" "$work" ${SCALE_SIZES:-} ;;
     state) python3 "$root/benches/state_backends.py" "$work" ;;
+    rollout) python3 "$root/benches/rollout.py" "$work" ;;
     *)
-      echo "error: unknown benchmark \`$b\`; choose from null1000 noop10000 sleepdag validate lsp scale state" >&2
+      echo "error: unknown benchmark \`$b\`; choose from null1000 noop10000 sleepdag validate lsp scale state rollout" >&2
       exit 1
       ;;
   esac

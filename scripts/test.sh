@@ -21,6 +21,9 @@ scripts/moto.sh install
 step "test back ends: PostgreSQL (the postgres state backend; each test starts a throw-away server)"
 scripts/postgres.sh install
 
+step "test back ends: Prometheus (the rollout analysis tests start throw-away servers)"
+scripts/prometheus.sh install
+
 step "test back ends: the project's emulators (Azure, GKE, Greengrass V2, IBM Quantum)"
 scripts/emulator.sh install
 

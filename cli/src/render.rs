@@ -260,7 +260,52 @@ pub fn phase_result(r: &PhaseRecord) -> String {
     if !r.message.is_empty() {
         parts.push(r.message.clone());
     }
+    parts.extend(analyses(r));
     parts.join("; ")
+}
+
+/// The measurements of each analysis check's latest run: `errors at 50%: 0.01 ✓ 0.2 ✗`
+/// (✓ successful, ✗ failed, ? inconclusive, ! error).
+fn analyses(r: &PhaseRecord) -> Vec<String> {
+    use aic_engine::ops::rollout::progress::Verdict;
+    let mut names: Vec<&str> = Vec::new();
+    for c in r.checks.iter().filter(|c| !c.measurements.is_empty()) {
+        if !names.contains(&c.check.as_str()) {
+            names.push(&c.check);
+        }
+    }
+    names
+        .iter()
+        .filter_map(|n| r.checks.iter().rev().find(|c| c.check == *n))
+        .map(|c| {
+            let marks: Vec<String> = c
+                .measurements
+                .iter()
+                .map(|m| {
+                    let value = match &m.value {
+                        Some(serde_json::Value::Array(xs)) if xs.len() == 1 => {
+                            aic_engine::ops::rollout::analysis::show(&Some(xs[0].clone()))
+                        }
+                        None => "error".into(),
+                        v => aic_engine::ops::rollout::analysis::show(v),
+                    };
+                    let mark = match m.verdict {
+                        Verdict::Successful => "✓",
+                        Verdict::Failed => "✗",
+                        Verdict::Inconclusive => "?",
+                        Verdict::Error => "!",
+                    };
+                    format!("{value} {mark}")
+                })
+                .collect();
+            let at = match (&c.target, c.step) {
+                (Some(t), _) => format!(" [{t}]"),
+                (None, Some(w)) => format!(" at {w}%"),
+                _ => String::new(),
+            };
+            format!("{}{at}: {}", c.check, marks.join(" "))
+        })
+        .collect()
 }
 
 /// Renders the events of an operation on the terminal.
@@ -397,6 +442,44 @@ impl Observer for Terminal {
             } => eprintln!(
                 "check {check}: attempt {attempt} of {attempts} failed ({detail}); retrying in {}",
                 DurationText(*interval).short()
+            ),
+            Event::Measured {
+                check,
+                taken,
+                count,
+                measurement,
+            } => {
+                let value = aic_engine::ops::rollout::analysis::show(&measurement.value);
+                let detail = if measurement.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", measurement.detail)
+                };
+                eprintln!(
+                    "check {check}: measurement {taken}/{count}: {value} → {}{detail}",
+                    measurement.verdict.as_str()
+                )
+            }
+            Event::Notified {
+                name,
+                kind,
+                event,
+                attempts,
+            } => {
+                let retries = if *attempts > 1 {
+                    format!(" (attempt {attempts})")
+                } else {
+                    String::new()
+                };
+                eprintln!("notify {name}: {event} sent to {kind}{retries}")
+            }
+            Event::NotifyFailed {
+                name,
+                kind,
+                event,
+                error,
+            } => eprintln!(
+                "Warning: notification {name} ({kind}, {event}): {error}; the rollout goes on"
             ),
             Event::CheckFinished { result } => eprintln!(
                 "check {}{}: {} — {}",

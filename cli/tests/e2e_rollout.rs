@@ -7,6 +7,8 @@
 mod e2e_common;
 #[path = "common/health.rs"]
 mod health;
+#[path = "common/receiver.rs"]
+mod receiver;
 
 use e2e_common::{unlock_id, Project};
 use health::Health;
@@ -534,7 +536,7 @@ rollout release {
         .stderr_has("E0902")
         .stderr_has("Did you mean `canary`?")
         .stderr_has("E0905")
-        .stderr_has("check `empty` has neither `http` nor `assert`");
+        .stderr_has("check `empty` has no `http`, `assert` or `prometheus`");
     let v = p.aic(&["validate", "--env", "staging"]).failure();
     v.stderr_has("E0901");
     let unknown = project(&["a"], THREE_PHASES)
@@ -566,6 +568,21 @@ fn the_graph_of_the_platform_example() {
 #[test]
 fn the_platform_example_rolls_out_offline() {
     let h = Health::start(|_| 200);
+    // A stand-in Prometheus (the canary's error ratio is 0.2 %) and the deployment log.
+    let prom = receiver::Receiver::start(|q| {
+        if q.target.starts_with("/api/v1/query?") {
+            receiver::Answer::json(
+                200,
+                serde_json::json!({"status": "success", "data": {"resultType": "vector",
+                    "result": [{"metric": {}, "value": [1_700_000_000.0, "0.002"]}]}}),
+            )
+        } else {
+            receiver::Answer::status(404)
+        }
+    });
+    let log = receiver::Receiver::start(|_| receiver::Answer::status(204));
+    let prom_var = format!("prometheus_url={}", prom.url());
+    let log_var = format!("deployments_hook_url={}/rollouts", log.url());
     let dir = std::path::Path::new(
         &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
     )
@@ -578,14 +595,43 @@ fn the_platform_example_rolls_out_offline() {
         );
     }
     p.aic(&["validate", "--env", "production"]).success();
-    let run = rollout(&p, &h, &["--allow-destroy"]).success();
+    let vars = ["--var", &prom_var, "--var", &log_var];
+    let run = rollout(&p, &h, &[&["--allow-destroy"][..], &vars].concat()).success();
     assert!(run.stderr.contains("Rollout release complete."), "{run}");
+    // The canary's analysis: three measurements at each of its three steps.
+    let queries = prom.requests();
+    assert_eq!(queries.len(), 9, "{run}");
+    assert!(
+        queries[0].target.contains("weight%3D%2710%27"),
+        "rollout.weight is in the query: {}",
+        queries[0].target
+    );
+    let events: Vec<String> = log
+        .requests()
+        .iter()
+        .map(|q| q.json()["event"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(events.len(), 9, "{events:?}");
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("completed"),
+        "{events:?}"
+    );
     for r in ["us-east-1", "eu-west-1", "ap-southeast-1", "af-south-1"] {
         assert!(p.exists(&format!("out/production/{r}/config.json")), "{r}");
     }
     assert!(p.exists("out/staging/us-east-1/release-2026.11.1.txt"));
     // A new release: the enterprise phase keeps the old marker until its checks pass.
-    let run = rollout(&p, &h, &["--allow-destroy", "--var", "release=2026.12.0"]).success();
+    let run = rollout(
+        &p,
+        &h,
+        &[
+            &["--allow-destroy", "--var", "release=2026.12.0"][..],
+            &vars,
+        ]
+        .concat(),
+    )
+    .success();
     assert!(run.stderr.contains("blue-green"), "{run}");
     assert_eq!(
         p.files_in("out/production/eu-west-1"),

@@ -374,14 +374,21 @@ aic_lang::catalogue! {
     /// (`phase` takes `environment`, `targets`, `on_failure`, `strategy` and `check`; `canary`
     /// takes `steps` and `pause`; `waves` takes `size`, `pause` and `max_failures`; an HTTP check
     /// takes `http`, `expect`, `timeout`, `retries` and `interval`; an assertion takes `assert`
-    /// and `message`).
+    /// and `message`; an analysis takes a `prometheus { url, query, timeout }` block,
+    /// `condition`, `failure_condition`, `interval`, `count`, `failure_limit`,
+    /// `inconclusive_limit`, `consecutive_error_limit` and `inconclusive`; a `notify` takes
+    /// `on` and one `webhook`, `slack` or `pagerduty` block).
     E0903: Error "Unknown rollout attribute";
     /// A setting of the wrong type or out of range: `steps` must be increasing percentages from
     /// 1 to 100; `pause`, `timeout` and `interval` are duration strings (`"30s"`, `"5m"`);
     /// `size`, `max_failures`, `retries` are whole numbers; `expect` is an HTTP status;
-    /// `on_failure` is `"rollback"` or `"halt"`; these settings are constants.
+    /// `on_failure` is `"rollback"` or `"halt"`; an analysis's `count` is at least 1 and its
+    /// `inconclusive` is `"fail"` or `"pass"`; a notification's `on` lists rollout events;
+    /// these settings are constants.
     E0904: Error "Invalid rollout setting";
-    /// A `check` has neither `http` nor `assert`, or both. Split a check doing both into two.
+    /// A `check` has none of `http`, `assert` and a `prometheus` block, or more than one; or its
+    /// `prometheus` block lacks `url` or `query`, or the analysis lacks its `condition`. Split
+    /// a check doing two things into two.
     E0905: Error "Invalid check";
     /// An element of `targets` is not a module instance (`module.NAME[KEY]`) or a resource
     /// (`TYPE.NAME`) of the root module, or (when the phase runs) names an instance its
@@ -399,4 +406,10 @@ aic_lang::catalogue! {
     /// `aic rollout NAME --phase P` names no phase of the rollout, or `--env E` names an
     /// environment none of its phases runs in. The help lists the phases.
     E0910: Error "Unknown phase";
+    /// A `notify` block of a rollout or a phase without a name, without a destination (one of
+    /// `webhook { url }`, `slack { url }`, `pagerduty { routing_key, url }`), with more than
+    /// one, or whose destination lacks its `url` or `routing_key`. Events (`on`) are
+    /// `started`, `passed`, `failed`, `rolled_back` and — on a rollout — `completed`;
+    /// PagerDuty takes `passed`, `failed` and `rolled_back` (see [rollouts.md](rollouts.md)).
+    E0911: Error "Invalid notification";
 }

@@ -350,7 +350,7 @@ impl Scope for WalkScope<'_> {
             "self" => self.self_value.clone().map(|v| (v, 1)).ok_or_else(|| {
                 miss(
                     &codes::E0217,
-                    "`self` is only defined in `lifecycle`, `policy` and `validate` blocks".into(),
+                    "`self` is only defined in `lifecycle`, `policy` and `validate` blocks and in the `condition` of a rollout's `prometheus` check".into(),
                 )
             }),
             "path" => Ok((

@@ -46,7 +46,10 @@ use crate::eval::{rollout_value, Expansions, RegistrySchemas, StdFunctions, Valu
 
 pub use policy::{Policy, Rule, DEFAULT_QUERY};
 pub use refactor::Refactorings;
-pub use rollout::{Check, CheckKind, OnFailure, Phase, Rollout, Strategy};
+pub use rollout::{
+    Analysis, Check, CheckKind, Inconclusive, Notify, NotifyEvent, NotifyTarget, OnFailure, Phase,
+    Rollout, Strategy,
+};
 pub use variables::VariableArgs;
 
 /// The directory holding `std:NAME` modules: `AIC_STDLIB` when set (a configured

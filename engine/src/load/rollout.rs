@@ -23,6 +23,9 @@ use crate::eval::StdFunctions;
 pub struct Rollout {
     pub name: String,
     pub phases: Vec<Phase>,
+    /// `notify NAME { … }` of the rollout: told of every phase's events and of the run's
+    /// completion.
+    pub notify: Vec<Notify>,
     pub span: Span,
 }
 
@@ -36,6 +39,8 @@ pub struct Phase {
     pub strategy: Strategy,
     pub checks: Vec<Check>,
     pub on_failure: OnFailure,
+    /// `notify NAME { … }` of the phase: told of this phase's events.
+    pub notify: Vec<Notify>,
     pub span: Span,
 }
 
@@ -134,6 +139,121 @@ pub enum CheckKind {
         condition: Expr,
         message: Option<Expr>,
     },
+    /// An analysis over Prometheus: `count` instant queries, `interval` apart, each
+    /// measurement judged by `condition` (Argo Rollouts' AnalysisTemplate metric).
+    Prometheus(Box<Analysis>),
+}
+
+/// A `prometheus { url, query }` check: Argo Rollouts' metric with a Prometheus provider.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The server's base URL (`http://prometheus:9090`); `/api/v1/query` is appended.
+    pub url: Expr,
+    /// The PromQL of the instant query; `rollout.*`, `env.*` and `var.*` may be used.
+    pub query: Expr,
+    /// How long one query may take.
+    pub timeout: Duration,
+    /// Argo's `successCondition`, with `self` the query's result.
+    pub condition: Expr,
+    /// Argo's `failureCondition` (optional): with both, a measurement matching neither is
+    /// inconclusive.
+    pub failure_condition: Option<Expr>,
+    /// Between measurements.
+    pub interval: Duration,
+    /// How many measurements.
+    pub count: u32,
+    /// Failed measurements tolerated; one more fails the analysis at once.
+    pub failure_limit: u32,
+    /// Inconclusive measurements tolerated; one more makes the analysis inconclusive.
+    pub inconclusive_limit: u32,
+    /// Consecutive errors (no answer, a rejected query) tolerated; one more fails it.
+    pub consecutive_error_limit: u32,
+    /// What an inconclusive analysis does to the phase.
+    pub inconclusive: Inconclusive,
+}
+
+/// What an inconclusive analysis does: Argo Rollouts pauses for a person to decide; a
+/// rollout run by `aic` either fails the check (the default) or lets it pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inconclusive {
+    Fail,
+    Pass,
+}
+
+/// A `notify NAME { on = [...]  webhook|slack|pagerduty { … } }` block.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    pub name: String,
+    pub on: Vec<NotifyEvent>,
+    pub target: NotifyTarget,
+    pub span: Span,
+}
+
+/// What a notification is sent for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyEvent {
+    /// A phase started.
+    Started,
+    /// A phase succeeded.
+    Passed,
+    /// A phase failed (a check, an apply, a wave tolerance), before any rollback.
+    Failed,
+    /// A failed phase was rolled back.
+    RolledBack,
+    /// Every phase of the run succeeded (rollout-level notifications only).
+    Completed,
+}
+
+impl NotifyEvent {
+    pub const ALL: [NotifyEvent; 5] = [
+        NotifyEvent::Started,
+        NotifyEvent::Passed,
+        NotifyEvent::Failed,
+        NotifyEvent::RolledBack,
+        NotifyEvent::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyEvent::Started => "started",
+            NotifyEvent::Passed => "passed",
+            NotifyEvent::Failed => "failed",
+            NotifyEvent::RolledBack => "rolled_back",
+            NotifyEvent::Completed => "completed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<NotifyEvent> {
+        NotifyEvent::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+/// Where a notification goes. The URL and the routing key are expressions evaluated when
+/// the notification is sent, and treated as secrets (never printed).
+#[derive(Debug, Clone)]
+pub enum NotifyTarget {
+    /// A POST of the documented JSON body.
+    Webhook { url: Expr },
+    /// A Slack incoming webhook.
+    Slack { url: Expr },
+    /// PagerDuty Events API v2: trigger on failure, resolve on a later pass.
+    PagerDuty {
+        routing_key: Expr,
+        /// Default `https://events.pagerduty.com/v2/enqueue`.
+        url: Option<Expr>,
+    },
+}
+
+impl NotifyTarget {
+    pub const KINDS: [&'static str; 3] = ["webhook", "slack", "pagerduty"];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NotifyTarget::Webhook { .. } => "webhook",
+            NotifyTarget::Slack { .. } => "slack",
+            NotifyTarget::PagerDuty { .. } => "pagerduty",
+        }
+    }
 }
 
 /// A scope without names: rollout settings are constants.
@@ -271,7 +391,13 @@ pub(crate) fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
         functions: StdFunctions::new(root.dir.clone()),
     };
     for (name, block) in &root.rollouts {
-        r.only(&format!("rollout `{name}`"), block, &[], &["phase"]);
+        r.only(
+            &format!("rollout `{name}`"),
+            block,
+            &[],
+            &["phase", "notify"],
+        );
+        let notify = read_notifies(&mut r, &format!("rollout `{name}`"), block, true);
         let mut phases: Vec<Phase> = Vec::new();
         for pb in block.body.blocks().filter(|b| b.kind.name == "phase") {
             let Some(pname) = label(pb) else {
@@ -309,6 +435,7 @@ pub(crate) fn read(root: &Module) -> (Vec<Rollout>, Vec<Diagnostic>) {
         out.push(Rollout {
             name: name.clone(),
             phases,
+            notify,
             span: block.span,
         });
     }
@@ -321,8 +448,9 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
         &what,
         b,
         &["environment", "targets", "on_failure"],
-        &["strategy", "check"],
+        &["strategy", "check", "notify"],
     );
+    let notify = read_notifies(r, &what, b, false);
     let declared: Vec<&str> = root.environments.keys().map(String::as_str).collect();
     let environment = match b.body.attribute("environment") {
         None if declared.is_empty() => "default".to_string(),
@@ -452,6 +580,176 @@ fn read_phase(r: &mut Reader<'_>, root: &Module, name: &str, b: &Block) -> Optio
         strategy: strategy?,
         checks,
         on_failure,
+        notify,
+        span: b.span,
+    })
+}
+
+/// The `notify` blocks of a rollout (`rollout_level`) or a phase.
+fn read_notifies(r: &mut Reader<'_>, owner: &str, b: &Block, rollout_level: bool) -> Vec<Notify> {
+    let mut out: Vec<Notify> = Vec::new();
+    for nb in b.body.blocks().filter(|x| x.kind.name == "notify") {
+        let Some(name) = label(nb) else {
+            r.diags.push(Diagnostic::new(&codes::E0911).with_primary(
+                nb.kind.span,
+                "a notification needs a name: `notify NAME { … }`",
+            ));
+            continue;
+        };
+        if let Some(prev) = out.iter().find(|n| n.name == name) {
+            r.diags.push(
+                Diagnostic::new(&codes::E0908)
+                    .with_primary(
+                        nb.labels[0].span,
+                        format!("notification `{name}` is declared twice in {owner}"),
+                    )
+                    .with_secondary(prev.span, "first declared here"),
+            );
+            continue;
+        }
+        if let Some(n) = read_notify(r, &name, nb, rollout_level) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+fn read_notify(r: &mut Reader<'_>, name: &str, b: &Block, rollout_level: bool) -> Option<Notify> {
+    let what = format!("notification `{name}`");
+    r.only(&what, b, &["on"], &NotifyTarget::KINDS);
+    let targets: Vec<&Block> = b
+        .body
+        .blocks()
+        .filter(|x| NotifyTarget::KINDS.contains(&x.kind.name.as_str()))
+        .collect();
+    let tb = match targets.as_slice() {
+        [one] => *one,
+        [] => {
+            r.diags.push(
+                Diagnostic::new(&codes::E0911)
+                    .with_primary(b.kind.span, format!("{what} says nowhere to send"))
+                    .with_help("Add one of `webhook { url = … }`, `slack { url = … }`, `pagerduty { routing_key = … }`."),
+            );
+            return None;
+        }
+        [first, second, ..] => {
+            r.diags.push(
+                Diagnostic::new(&codes::E0911)
+                    .with_primary(
+                        second.kind.span,
+                        format!("{what} has more than one destination"),
+                    )
+                    .with_secondary(first.kind.span, "the first one")
+                    .with_help(
+                        "One destination per notification: write one `notify` block for each.",
+                    ),
+            );
+            return None;
+        }
+    };
+    let kind = tb.kind.name.as_str();
+    let dest = format!("the `{kind}` block of {what}");
+    let required = |r: &mut Reader<'_>, attr: &str, example: &str| -> Option<Expr> {
+        match tb.body.attribute(attr) {
+            Some(a) => Some(a.value.clone()),
+            None => {
+                r.diags.push(
+                    Diagnostic::new(&codes::E0911)
+                        .with_primary(tb.kind.span, format!("{dest} has no `{attr}`"))
+                        .with_help(format!("Write `{attr} = {example}` (a sensitive variable is the usual source).")),
+                );
+                None
+            }
+        }
+    };
+    let target = match kind {
+        "webhook" => {
+            r.only(&dest, tb, &["url"], &[]);
+            NotifyTarget::Webhook {
+                url: required(r, "url", "var.webhook_url")?,
+            }
+        }
+        "slack" => {
+            r.only(&dest, tb, &["url"], &[]);
+            NotifyTarget::Slack {
+                url: required(r, "url", "var.slack_webhook_url")?,
+            }
+        }
+        _ => {
+            r.only(&dest, tb, &["routing_key", "url"], &[]);
+            NotifyTarget::PagerDuty {
+                routing_key: required(r, "routing_key", "var.pagerduty_routing_key")?,
+                url: tb.body.attribute("url").map(|a| a.value.clone()),
+            }
+        }
+    };
+    let pagerduty = matches!(target, NotifyTarget::PagerDuty { .. });
+    let allowed: Vec<NotifyEvent> = NotifyEvent::ALL
+        .into_iter()
+        .filter(|e| rollout_level || *e != NotifyEvent::Completed)
+        .filter(|e| {
+            !pagerduty
+                || matches!(
+                    e,
+                    NotifyEvent::Passed | NotifyEvent::Failed | NotifyEvent::RolledBack
+                )
+        })
+        .collect();
+    let names: Vec<&str> = allowed.iter().map(|e| e.as_str()).collect();
+    let on = match b.body.attribute("on") {
+        None if pagerduty => vec![NotifyEvent::Failed, NotifyEvent::Passed],
+        None => allowed.clone(),
+        Some(a) => {
+            let v = r.constant(&a.value)?;
+            let Some(xs) = v.as_elements() else {
+                r.invalid(
+                    a.value.span,
+                    format!("`on` must be a list of event names, found {}", v.type_of()),
+                    format!("Events: {}.", names.join(", ")),
+                );
+                return None;
+            };
+            let mut on = Vec::new();
+            for x in xs {
+                match x.as_str().and_then(NotifyEvent::parse) {
+                    Some(e) if allowed.contains(&e) => {
+                        if !on.contains(&e) {
+                            on.push(e);
+                        }
+                    }
+                    Some(e) => {
+                        let why = if pagerduty {
+                            "PagerDuty is told of failures (a trigger) and of passes (the resolve)"
+                        } else {
+                            "`completed` is the whole run's: it goes in a rollout-level `notify`"
+                        };
+                        r.invalid(
+                            a.value.span,
+                            format!("{what} cannot be sent on `{}`", e.as_str()),
+                            format!("{why}. Events here: {}.", names.join(", ")),
+                        );
+                    }
+                    None => {
+                        let text = x.as_str().map_or_else(|| x.to_string(), str::to_string);
+                        let mut help = format!("Events: {}.", names.join(", "));
+                        if let Some(s) = suggest(&text, names.iter().copied()) {
+                            help = format!("Did you mean `{s}`? {help}");
+                        }
+                        r.invalid(
+                            a.value.span,
+                            format!("`{text}` is not a rollout event"),
+                            help,
+                        );
+                    }
+                }
+            }
+            on
+        }
+    };
+    Some(Notify {
+        name: name.to_string(),
+        on,
+        target,
         span: b.span,
     })
 }
@@ -537,10 +835,52 @@ fn read_strategy(r: &mut Reader<'_>, s: &Block) -> Option<Strategy> {
 
 fn read_check(r: &mut Reader<'_>, name: &str, b: &Block) -> Option<Check> {
     let what = format!("check `{name}`");
-    let http = b.body.attribute("http");
-    let assert = b.body.attribute("assert");
-    match (http, assert) {
-        (Some(url), None) => {
+    let http = b.body.attribute("http").map(|a| a.name.span);
+    let assert = b.body.attribute("assert").map(|a| a.name.span);
+    let prometheus: Vec<&Block> = b
+        .body
+        .blocks()
+        .filter(|x| x.kind.name == "prometheus")
+        .collect();
+    let kinds: Vec<(&str, Span)> = [
+        ("http", http),
+        ("assert", assert),
+        ("prometheus", prometheus.first().map(|p| p.kind.span)),
+    ]
+    .into_iter()
+    .filter_map(|(k, s)| s.map(|s| (k, s)))
+    .collect();
+    if kinds.len() > 1 {
+        r.diags.push(
+            Diagnostic::new(&codes::E0905)
+                .with_primary(
+                    kinds[1].1,
+                    format!("{what} has both `{}` and `{}`", kinds[0].0, kinds[1].0),
+                )
+                .with_secondary(kinds[0].1, format!("`{}` is here", kinds[0].0))
+                .with_help(
+                    "A check is an HTTP GET, an assertion or a Prometheus analysis; split it into several checks.",
+                ),
+        );
+        return None;
+    }
+    if let Some(second) = prometheus.get(1) {
+        r.diags.push(
+            Diagnostic::new(&codes::E0908)
+                .with_primary(
+                    second.kind.span,
+                    format!("{what} has more than one `prometheus` block"),
+                )
+                .with_secondary(prometheus[0].kind.span, "the first one")
+                .with_help("One query per check: write one check per query."),
+        );
+        return None;
+    }
+    if let Some(p) = prometheus.first() {
+        return read_analysis(r, name, b, p);
+    }
+    match (b.body.attribute("http"), b.body.attribute("assert")) {
+        (Some(url), _) => {
             r.only(
                 &what,
                 b,
@@ -574,26 +914,106 @@ fn read_check(r: &mut Reader<'_>, name: &str, b: &Block) -> Option<Check> {
                 span: b.span,
             })
         }
-        (Some(h), Some(a)) => {
-            r.diags.push(
-                Diagnostic::new(&codes::E0905)
-                    .with_primary(a.name.span, format!("{what} has both `http` and `assert`"))
-                    .with_secondary(h.name.span, "`http` is here")
-                    .with_help(
-                        "A check is either an HTTP GET or an assertion; split it into two checks.",
-                    ),
-            );
-            None
-        }
         (None, None) => {
             r.diags.push(
                 Diagnostic::new(&codes::E0905)
-                    .with_primary(b.kind.span, format!("{what} has neither `http` nor `assert`"))
-                    .with_help("Write `http = \"http://host/healthz\"` (with `expect`, `timeout`, `retries`, `interval`) or `assert = EXPR` with `message`."),
+                    .with_primary(b.kind.span, format!("{what} has no `http`, `assert` or `prometheus`"))
+                    .with_help("Write `http = \"http://host/healthz\"` (with `expect`, `timeout`, `retries`, `interval`), `assert = EXPR` with `message`, or `prometheus { url = …, query = … }` with `condition = EXPR`."),
             );
             None
         }
     }
+}
+
+/// The settings of an analysis check besides its `prometheus` block.
+const ANALYSIS: [&str; 8] = [
+    "condition",
+    "failure_condition",
+    "interval",
+    "count",
+    "failure_limit",
+    "inconclusive_limit",
+    "consecutive_error_limit",
+    "inconclusive",
+];
+
+fn read_analysis(r: &mut Reader<'_>, name: &str, b: &Block, p: &Block) -> Option<Check> {
+    let what = format!("check `{name}`");
+    r.only(&what, b, &ANALYSIS, &["prometheus"]);
+    r.only(
+        &format!("the `prometheus` block of {what}"),
+        p,
+        &["url", "query", "timeout"],
+        &[],
+    );
+    let mut missing = Vec::new();
+    let url = p.body.attribute("url").map(|a| a.value.clone());
+    let query = p.body.attribute("query").map(|a| a.value.clone());
+    if url.is_none() {
+        missing.push("`url` (the server, e.g. \"http://127.0.0.1:9090\")");
+    }
+    if query.is_none() {
+        missing.push("`query` (the PromQL of an instant query)");
+    }
+    if !missing.is_empty() {
+        r.diags.push(
+            Diagnostic::new(&codes::E0905)
+                .with_primary(
+                    p.kind.span,
+                    format!("the `prometheus` block of {what} has no {}", missing.join(" and no ")),
+                )
+                .with_help("Write `prometheus { url = \"http://127.0.0.1:9090\", query = \"sum(rate(errors_total[1m]))\" }`."),
+        );
+    }
+    let condition = b.body.attribute("condition").map(|a| a.value.clone());
+    if condition.is_none() {
+        r.diags.push(
+            Diagnostic::new(&codes::E0905)
+                .with_primary(b.kind.span, format!("{what} has no `condition`"))
+                .with_help("Say when a measurement is good, `self` being the result (a number for a scalar, a list of the values of a vector): `condition = self[0] < 0.05`."),
+        );
+    }
+    let timeout = r.duration(p, "timeout", Duration::from_secs(5));
+    let interval = r.duration(b, "interval", Duration::from_secs(10));
+    let count = r.whole(b, "count", 1, 100_000, 1) as u32;
+    let failure_limit = r.whole(b, "failure_limit", 0, 100_000, 0) as u32;
+    let inconclusive_limit = r.whole(b, "inconclusive_limit", 0, 100_000, 0) as u32;
+    let consecutive_error_limit = r.whole(b, "consecutive_error_limit", 0, 100_000, 4) as u32;
+    let inconclusive = match b.body.attribute("inconclusive") {
+        None => Inconclusive::Fail,
+        Some(a) => match r.constant(&a.value).as_ref().and_then(Value::as_str) {
+            Some("fail") => Inconclusive::Fail,
+            Some("pass") => Inconclusive::Pass,
+            _ => {
+                r.invalid(
+                    a.value.span,
+                    "`inconclusive` must be \"fail\" or \"pass\"",
+                    "\"fail\" (the default) fails the check when the analysis is inconclusive; \"pass\" lets it pass.",
+                );
+                Inconclusive::Fail
+            }
+        },
+    };
+    Some(Check {
+        name: name.to_string(),
+        kind: CheckKind::Prometheus(Box::new(Analysis {
+            url: url?,
+            query: query?,
+            timeout,
+            condition: condition?,
+            failure_condition: b
+                .body
+                .attribute("failure_condition")
+                .map(|a| a.value.clone()),
+            interval,
+            count,
+            failure_limit,
+            inconclusive_limit,
+            consecutive_error_limit,
+            inconclusive,
+        })),
+        span: b.span,
+    })
 }
 
 /// The root name of a reference: `module.region[…]` → (`module`, `region`);

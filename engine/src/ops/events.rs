@@ -14,7 +14,7 @@ use crate::plan::Plan;
 use crate::planner::Planned;
 use crate::state::LockInfo;
 
-use super::rollout::progress::{CheckResult, PhaseRecord};
+use super::rollout::progress::{CheckResult, Measurement, PhaseRecord};
 use super::{OpError, RollbackOutcome};
 
 /// Something an operation did or found.
@@ -89,6 +89,28 @@ pub enum Event<'a> {
         attempts: u32,
         detail: &'a str,
         interval: Duration,
+    },
+    /// A measurement of a Prometheus analysis (`taken` of `count`; errors are not
+    /// counted).
+    Measured {
+        check: &'a str,
+        taken: u32,
+        count: u32,
+        measurement: &'a Measurement,
+    },
+    /// A notification was delivered (`event`: the rollout event, or PagerDuty's action).
+    Notified {
+        name: &'a str,
+        kind: &'a str,
+        event: &'a str,
+        attempts: u32,
+    },
+    /// A notification could not be delivered (a warning: the rollout goes on).
+    NotifyFailed {
+        name: &'a str,
+        kind: &'a str,
+        event: &'a str,
+        error: &'a str,
     },
     /// A check finished.
     CheckFinished { result: &'a CheckResult },

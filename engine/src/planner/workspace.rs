@@ -281,6 +281,36 @@ impl Workspace {
         ev.eval(e).map_err(|err: EvalError| err.to_diagnostic())
     }
 
+    /// The values known before any plan: the root module's variables (what a
+    /// rollout's notifications are evaluated with).
+    pub fn root_values(&self) -> Values {
+        let root = ModuleInstance::root();
+        let mut values = Values::default();
+        if let Some(m) = self.expanded(&root) {
+            for (name, v) in &m.vars {
+                values.vars.insert((root.clone(), name.clone()), v.clone());
+            }
+        }
+        values
+    }
+
+    /// Evaluates `e` in the root module with `self` bound to `self_value` (a rollout
+    /// analysis's condition over a query result).
+    pub fn eval_with_self(
+        &self,
+        values: &Values,
+        self_value: Value,
+        e: &ast::Expr,
+    ) -> Result<Value, Diagnostic> {
+        let mi = ModuleInstance::root();
+        let sv = self.sensitive_vars(&mi);
+        let mut scope = self.scope(&mi, None, None, values, &sv);
+        scope.self_value = Some(self_value);
+        let functions = StdFunctions::new(scope.module_dir.clone()).at_apply(values.at_apply);
+        let mut ev = Evaluator::new(&scope, &functions);
+        ev.eval(e).map_err(|err: EvalError| err.to_diagnostic())
+    }
+
     /// The configuration object of a resource instance: its attributes and nested blocks
     /// (meta-arguments left out), evaluated with the values known so far.
     pub fn instance_config(

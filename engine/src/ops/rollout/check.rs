@@ -1,5 +1,6 @@
 //! Health checks of a phase: `http` (a real HTTP/1.1 GET, with expected status, timeout,
-//! retries and interval) and `assert` (an expression over the applied state).
+//! retries and interval), `assert` (an expression over the applied state) and
+//! `prometheus` (an analysis of measurements, in [`super::analysis`]).
 
 use std::time::Duration;
 
@@ -113,6 +114,7 @@ pub async fn run(
         detail: String::new(),
         attempts: 0,
         at: String::new(),
+        measurements: Vec::new(),
     };
     match &check.kind {
         CheckKind::Http {
@@ -161,6 +163,18 @@ pub async fn run(
                 });
                 tokio::time::sleep(*interval).await;
             }
+        }
+        CheckKind::Prometheus(a) => {
+            let text = |e: &Expr, what: &str| -> Result<String, String> {
+                match eval(ws, values, e) {
+                    Ok(v) => match v.as_str() {
+                        Some(s) if v.is_known() => Ok(s.to_string()),
+                        _ => Err(format!("{what} is not a known string ({v})")),
+                    },
+                    Err(m) => Err(format!("{what} cannot be computed: {m}")),
+                }
+            };
+            super::analysis::run(ws, values, &check.name, a, &mut result, text, observer).await;
         }
         CheckKind::Assert { condition, message } => {
             result.attempts = 1;

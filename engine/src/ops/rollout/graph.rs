@@ -113,6 +113,12 @@ pub fn mermaid(rollout: &Rollout, targets: &dyn Fn(&str) -> Option<Vec<String>>)
                 .map(|c| match &c.kind {
                     CheckKind::Http { expect, .. } => esc(&format!("{}: http {expect}", c.name)),
                     CheckKind::Assert { .. } => esc(&format!("{}: assert", c.name)),
+                    CheckKind::Prometheus(a) => esc(&format!(
+                        "{}: prometheus ×{}, every {}",
+                        c.name,
+                        a.count,
+                        aic_lang::duration::Duration(a.interval).short()
+                    )),
                 })
                 .collect();
             let cid = id(&p.name, "checks");

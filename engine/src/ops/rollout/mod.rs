@@ -24,14 +24,16 @@
 //!    objects of held replacements, record `failed`, then halt or roll the environment
 //!    back to the phase's first serial and record `rolled_back`.
 
+pub mod analysis;
 pub mod blue_green;
 pub mod check;
 pub mod graph;
+pub mod notify;
 pub mod progress;
 mod targets;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aic_lang::diag::{suggest, Diagnostic};
@@ -41,7 +43,7 @@ use crate::apply::{finish_state, ApplyReport};
 use crate::backend::EnvStore;
 use crate::codes;
 use crate::eval::{rollout_value, RolloutContext, Values};
-use crate::load::{OnFailure, Phase, Rollout, Strategy, VariableArgs};
+use crate::load::{Notify, NotifyEvent, OnFailure, Phase, Rollout, Strategy, VariableArgs};
 use crate::planner::{self, PlanOptions, Providers, Workspace};
 use crate::state::{ResourceState, State, StateLock, StateStore};
 
@@ -298,6 +300,7 @@ impl PreparedRollout {
                 run_id: &self.run_id,
                 observer,
                 cancel,
+                notes: OnceLock::new(),
             };
             match run.run(prior).await? {
                 PhaseEnd::Succeeded => {}
@@ -309,7 +312,47 @@ impl PreparedRollout {
                 }
             }
         }
+        self.completed(observer.as_ref()).await;
         Ok(RolloutOutcome::Complete)
+    }
+
+    /// Tells the rollout's notifications listening for `completed` that every phase of
+    /// the run succeeded (evaluated in the last phase's environment).
+    async fn completed(&self, observer: &dyn Observer) {
+        let Some(last) = self.rollout.phases.last() else {
+            return;
+        };
+        if !self
+            .rollout
+            .notify
+            .iter()
+            .any(|n| n.on.contains(&NotifyEvent::Completed))
+            || self.request.phase.is_some()
+            || self.request.environment.is_some()
+        {
+            return;
+        }
+        let Ok(ws) =
+            self.project
+                .workspace(Some(&last.environment), &self.request.variables, &Quiet)
+        else {
+            return;
+        };
+        let notes = notify::resolve(&ws, &ws.root_values(), &self.rollout.notify, observer);
+        let phases: Vec<String> = self.rollout.phases.iter().map(|p| p.name.clone()).collect();
+        let message = format!("all {} phase(s) succeeded", phases.len());
+        let h = notify::Happening {
+            rollout: &self.rollout.name,
+            event: NotifyEvent::Completed,
+            phase: None,
+            environment: None,
+            run: &self.run_id,
+            status: None,
+            message: &message,
+            checks: &[],
+            phases: &phases,
+        };
+        notify::send(&notes, &h, false, observer).await;
     }
 }
 
@@ -396,6 +439,9 @@ struct PhaseRun<'a> {
     run_id: &'a str,
     observer: &'a Arc<dyn Observer>,
     cancel: &'a Arc<AtomicBool>,
+    /// The notifications of the rollout and the phase, resolved once the phase's
+    /// environment is loaded.
+    notes: OnceLock<Vec<notify::Resolved>>,
 }
 
 /// The environment of a running phase: its workspace, store and lock, and the state as
@@ -485,7 +531,9 @@ impl PhaseRun<'_> {
         let (who, host) = progress::who_and_host();
         // An interrupted run of this phase keeps the serial it started from and the
         // objects it held back.
-        let resumed = prior.filter(|r| r.run == self.run_id && r.status == Status::Started);
+        let resumed = prior
+            .clone()
+            .filter(|r| r.run == self.run_id && r.status == Status::Started);
         let mut rec = PhaseRecord {
             run: self.run_id.to_string(),
             environment: phase.environment.clone(),
@@ -507,6 +555,10 @@ impl PhaseRun<'_> {
             rec.held = r.held.clone();
         }
         let serial_before = rec.serial_before.unwrap_or(env.state.serial);
+        // An alert a failed run of this phase opened stays open until a pass resolves it.
+        rec.paged = prior.as_ref().is_some_and(|p| p.paged);
+        let _ = self.notes.set(self.resolve_notes(&env.ws));
+        self.notify(NotifyEvent::Started, &mut rec).await;
         self.write(&mut env, &rec)?;
 
         let steps = steps(phase, &targets);
@@ -734,6 +786,7 @@ impl PhaseRun<'_> {
         } else {
             String::new()
         };
+        self.notify(NotifyEvent::Passed, &mut rec).await;
         self.write(&mut env, &rec)?;
         drop(env);
         self.audit(&rec, serial_before, summary, "succeeded");
@@ -771,6 +824,7 @@ impl PhaseRun<'_> {
         rec.finished = Some(now_rfc3339());
         rec.message = why.to_string();
         rec.serial_after = Some(env.state.serial + 1);
+        self.notify(NotifyEvent::Failed, &mut rec).await;
         self.write(&mut env, &rec)?;
         let serial = env.state.serial;
         drop(env);
@@ -809,6 +863,7 @@ impl PhaseRun<'_> {
                 rec.finished = Some(now_rfc3339());
                 rec.serial_after = Some(env.state.serial + 1);
                 rec.message = format!("{why}; rolled back to serial {serial_before}");
+                self.notify(NotifyEvent::RolledBack, &mut rec).await;
                 self.write(&mut env, &rec)?;
                 drop(env);
                 self.audit(&rec, serial_before, summary, "rolled_back");
@@ -836,6 +891,51 @@ impl PhaseRun<'_> {
             }
         }
         Ok(PhaseEnd::Stopped { interrupted: false })
+    }
+
+    /// The notifications of the rollout and of the phase, their URLs and keys evaluated
+    /// in the phase's environment.
+    fn resolve_notes(&self, ws: &Workspace) -> Vec<notify::Resolved> {
+        let all: Vec<Notify> = self
+            .rollout
+            .notify
+            .iter()
+            .chain(&self.phase.notify)
+            .cloned()
+            .collect();
+        if all.is_empty() {
+            return Vec::new();
+        }
+        notify::resolve(ws, &ws.root_values(), &all, self.observer.as_ref())
+    }
+
+    /// Sends the notifications listening for `event` of this phase, recording them in
+    /// `rec` (and whether a PagerDuty alert is open). Never fails the phase.
+    async fn notify(&self, event: NotifyEvent, rec: &mut PhaseRecord) {
+        let notes = self.notes.get().map_or(&[][..], Vec::as_slice);
+        if !notes.iter().any(|n| n.on.contains(&event)) {
+            return;
+        }
+        let h = notify::Happening {
+            rollout: &self.rollout.name,
+            event,
+            phase: Some(&self.phase.name),
+            environment: Some(&self.phase.environment),
+            run: self.run_id,
+            status: Some(rec.status.as_str()),
+            message: &rec.message,
+            checks: &rec.checks,
+            phases: &[],
+        };
+        let sent = notify::send(notes, &h, rec.paged, self.observer.as_ref()).await;
+        for n in &sent {
+            match n.action.as_deref() {
+                Some("trigger") if n.delivered => rec.paged = true,
+                Some("resolve") if n.delivered => rec.paged = false,
+                _ => {}
+            }
+        }
+        rec.notifications.extend(sent);
     }
 
     /// Rolls the phase's environment back to serial `to`: destroying and replacing are

@@ -51,6 +51,48 @@ pub struct CheckResult {
     pub detail: String,
     pub attempts: u32,
     pub at: String,
+    /// A Prometheus analysis: each measurement taken, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measurements: Vec<Measurement>,
+}
+
+/// How one measurement of an analysis was judged (Argo Rollouts' measurement phases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The condition holds.
+    Successful,
+    /// The condition does not hold (or the failure condition does).
+    Failed,
+    /// No data (an empty vector, NaN), a condition that is not a known bool, or neither
+    /// condition holds.
+    Inconclusive,
+    /// No result: Prometheus could not be reached or rejected the query.
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Successful => "successful",
+            Verdict::Failed => "failed",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// One measurement of an analysis check: the query's result and how it was judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub at: String,
+    pub verdict: Verdict,
+    /// The result (`self`): a number, a list of numbers, or a string; none on error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Why it was judged so (errors, inconclusive results).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }
 
 /// The progress of one phase.
@@ -83,6 +125,30 @@ pub struct PhaseRecord {
     /// (`ResourceState` values).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<serde_json::Value>,
+    /// The notifications sent for this phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<NotificationRecord>,
+    /// A PagerDuty alert was triggered for this phase and not yet resolved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paged: bool,
+}
+
+/// One notification sent (or not) for a phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    pub notify: String,
+    /// `webhook`, `slack` or `pagerduty`.
+    pub kind: String,
+    pub event: String,
+    /// PagerDuty's `trigger` or `resolve`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    pub delivered: bool,
+    pub attempts: u32,
+    /// Why it was not delivered.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    pub at: String,
 }
 
 /// A rollout's records in one environment's state.
