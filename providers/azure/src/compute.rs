@@ -65,7 +65,7 @@ pub(crate) fn wire<T: Serialize>(item: &T) -> Result<Json, ProviderError> {
 }
 
 /// A GET answered 404 is `None`.
-fn found(got: Result<Answer, ProviderError>) -> Result<Option<Json>, ProviderError> {
+pub(crate) fn found(got: Result<Answer, ProviderError>) -> Result<Option<Json>, ProviderError> {
     match got {
         Ok(answer) => Ok(answer.body),
         Err(e) if e.kind() == aic_provider::ErrorKind::NotFound => Ok(None),
@@ -74,7 +74,7 @@ fn found(got: Result<Answer, ProviderError>) -> Result<Option<Json>, ProviderErr
 }
 
 /// Every item of an SDK pageable, as JSON; empty when the group is gone.
-async fn pages<P, I>(
+pub(crate) async fn pages<P, I>(
     operation: &str,
     mut pageable: azure_core::Pageable<P, azure_core::Error>,
     items: impl Fn(P) -> Vec<I>,
@@ -137,20 +137,20 @@ fn tags_attr() -> aic_provider_kit::Declared {
 // azurerm_linux_virtual_machine
 
 const SIZE: Attr<String> = Attr::new("size");
-const ADMIN_USERNAME: Attr<String> = Attr::new("admin_username");
-const ADMIN_SSH_KEY: Block = Block::new("admin_ssh_key");
-const USERNAME: Attr<String> = Attr::new("username");
-const PUBLIC_KEY: Attr<String> = Attr::new("public_key");
+pub(crate) const ADMIN_USERNAME: Attr<String> = Attr::new("admin_username");
+pub(crate) const ADMIN_SSH_KEY: Block = Block::new("admin_ssh_key");
+pub(crate) const USERNAME: Attr<String> = Attr::new("username");
+pub(crate) const PUBLIC_KEY: Attr<String> = Attr::new("public_key");
 const NETWORK_INTERFACE_IDS: Attr<Vec<String>> = Attr::new("network_interface_ids");
 const OS_DISK: Block = Block::new("os_disk");
-const CACHING: Attr<String> = Attr::new("caching");
-const STORAGE_ACCOUNT_TYPE: Attr<String> = Attr::new("storage_account_type");
-const DISK_SIZE_GB: Attr<i64> = Attr::new("disk_size_gb");
-const SOURCE_IMAGE_REFERENCE: Block = Block::new("source_image_reference");
-const PUBLISHER: Attr<String> = Attr::new("publisher");
-const OFFER: Attr<String> = Attr::new("offer");
-const SKU: Attr<String> = Attr::new("sku");
-const VERSION: Attr<String> = Attr::new("version");
+pub(crate) const CACHING: Attr<String> = Attr::new("caching");
+pub(crate) const STORAGE_ACCOUNT_TYPE: Attr<String> = Attr::new("storage_account_type");
+pub(crate) const DISK_SIZE_GB: Attr<i64> = Attr::new("disk_size_gb");
+pub(crate) const SOURCE_IMAGE_REFERENCE: Block = Block::new("source_image_reference");
+pub(crate) const PUBLISHER: Attr<String> = Attr::new("publisher");
+pub(crate) const OFFER: Attr<String> = Attr::new("offer");
+pub(crate) const SKU: Attr<String> = Attr::new("sku");
+pub(crate) const VERSION: Attr<String> = Attr::new("version");
 const ZONE: Attr<String> = Attr::new("zone");
 const AVAILABILITY_SET_ID: Attr<String> = Attr::new("availability_set_id");
 const COMPUTER_NAME: Attr<String> = Attr::new("computer_name");
@@ -162,8 +162,8 @@ const VIRTUAL_MACHINE_ID: Attr<String> = Attr::new("virtual_machine_id");
 /// Where the VM's private addresses are put in its JSON (looked up on its NICs).
 const ADDRESSES_KEY: &str = "aicPrivateIpAddresses";
 
-const CACHINGS: [&str; 3] = ["None", "ReadOnly", "ReadWrite"];
-const STORAGE_TYPES: [&str; 6] = [
+pub(crate) const CACHINGS: [&str; 3] = ["None", "ReadOnly", "ReadWrite"];
+pub(crate) const STORAGE_TYPES: [&str; 6] = [
     "Standard_LRS",
     "StandardSSD_LRS",
     "Premium_LRS",
@@ -172,7 +172,7 @@ const STORAGE_TYPES: [&str; 6] = [
     "UltraSSD_LRS",
 ];
 
-fn ssh_key_schema() -> ResourceSchema {
+pub(crate) fn ssh_key_schema() -> ResourceSchema {
     ResourceSchema::new("An SSH public key of the admin user.")
         .with(
             USERNAME
@@ -213,7 +213,7 @@ fn os_disk_schema() -> ResourceSchema {
         )
 }
 
-fn image_schema() -> ResourceSchema {
+pub(crate) fn image_schema() -> ResourceSchema {
     ResourceSchema::new("The platform image the VM is made from.")
         .with(PUBLISHER.required().describe("`Canonical`, …"))
         .with(OFFER.required().describe("`ubuntu-24_04-lts`, …"))
@@ -238,7 +238,7 @@ fn vm_targets(target: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-fn ssh_keys(planned: &Value) -> Result<Vec<Json>, ProviderError> {
+pub(crate) fn ssh_keys(planned: &Value) -> Result<Vec<Json>, ProviderError> {
     ADMIN_SSH_KEY
         .items(planned)
         .into_iter()

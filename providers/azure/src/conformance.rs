@@ -111,6 +111,7 @@ impl Backend {
             Box::new(DiskCase(b())),
             Box::new(AttachmentCase(b())),
             Box::new(AvailabilitySetCase(b())),
+            Box::new(ScaleSetCase(b())),
         ]
     }
 
@@ -758,5 +759,85 @@ impl Case for AvailabilitySetCase {
             "2024-07-01",
         ))?;
         Ok(Some(count(names, &["conf-avset"])))
+    }
+}
+
+struct ScaleSetCase(Arc<Backend>);
+
+fn scale_set(subnet: &str, instances: f64, admin: &str) -> Value {
+    obj([
+        ("name", s("conf-vmss")),
+        ("resource_group_name", s(GROUP)),
+        ("sku", s("Standard_B1s")),
+        ("instances", Value::number(instances)),
+        ("admin_username", s(admin)),
+        (
+            "admin_ssh_key",
+            Value::set([obj([
+                ("username", s(admin)),
+                (
+                    "public_key",
+                    s("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 conformance"),
+                ),
+            ])]),
+        ),
+        (
+            "os_disk",
+            obj([
+                ("caching", s("ReadWrite")),
+                ("storage_account_type", s("Standard_LRS")),
+            ]),
+        ),
+        (
+            "source_image_reference",
+            obj([
+                ("publisher", s("Canonical")),
+                ("offer", s("ubuntu-24_04-lts")),
+                ("sku", s("server")),
+                ("version", s("latest")),
+            ]),
+        ),
+        (
+            "network_interface",
+            Value::list([obj([
+                ("name", s("nic")),
+                (
+                    "ip_configuration",
+                    Value::list([obj([("name", s("internal")), ("subnet_id", s(subnet))])]),
+                ),
+            ])]),
+        ),
+    ])
+}
+
+#[async_trait]
+impl Case for ScaleSetCase {
+    fn type_name(&self) -> &'static str {
+        "azurerm_linux_virtual_machine_scale_set"
+    }
+
+    async fn scenario(&self) -> Result<Scenario, String> {
+        let subnet = self.0.subnet("conf-vms", "10.2.3.0/24").await?;
+        Ok(Scenario {
+            create: scale_set(&subnet, 2.0, "azureuser"),
+            update: Variant::To(scale_set(&subnet, 3.0, "azureuser")),
+            replace: Variant::To(scale_set(&subnet, 3.0, "admin2")),
+            import: Import::Id(Box::new(id_of)),
+            import_ignores: vec![],
+            create_request: put_request("/virtualMachineScaleSets/conf-vmss".into()),
+        })
+    }
+
+    async fn drift(&self, object: &Value) -> Result<Drift, String> {
+        self.0.drift(&id_of(object), tag_drift())?;
+        Ok(Drift::Made)
+    }
+
+    async fn count(&self) -> Result<Option<usize>, String> {
+        let names = self.0.names(&in_group(
+            "Microsoft.Compute/virtualMachineScaleSets",
+            "2024-07-01",
+        ))?;
+        Ok(Some(count(names, &["conf-vmss"])))
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! | resources | data sources |
 //! | --- | --- |
-//! | `azurerm_resource_group`, `azurerm_virtual_network`, `azurerm_subnet`, `azurerm_network_interface`, `azurerm_linux_virtual_machine`, `azurerm_managed_disk`, `azurerm_virtual_machine_data_disk_attachment`, `azurerm_availability_set` | `azurerm_resource_group`, `azurerm_virtual_machine_sizes`, `azurerm_platform_image` |
+//! | `azurerm_resource_group`, `azurerm_virtual_network`, `azurerm_subnet`, `azurerm_network_interface`, `azurerm_linux_virtual_machine`, `azurerm_managed_disk`, `azurerm_virtual_machine_data_disk_attachment`, `azurerm_availability_set`, `azurerm_linux_virtual_machine_scale_set` | `azurerm_resource_group`, `azurerm_virtual_machine_sizes`, `azurerm_platform_image` |
 //!
 //! Each provider configuration is configured into its own [`Arm`] client (subscription,
 //! default location, endpoint, authority host). Long-running operations are started with
@@ -33,6 +33,7 @@ pub mod conformance;
 mod data;
 pub mod ids;
 mod network;
+mod scale_set;
 mod typed;
 
 pub use aic_provider_kit::Timing;
@@ -53,6 +54,7 @@ static TABLE: LazyLock<Arc<Table<Arm>>> = LazyLock::new(|| {
             .resource(Typed(compute::ManagedDisk))
             .resource(attachment::DataDiskAttachment)
             .resource(Typed(compute::AvailabilitySet))
+            .resource(Typed(scale_set::LinuxScaleSet))
             .data_source(data::ResourceGroupData)
             .data_source(data::VmSizes)
             .data_source(data::PlatformImage),
@@ -154,8 +156,8 @@ pub fn reference_markdown() -> String {
          <!-- Generated from the provider schema; do not edit. Regenerate with\n     \
          cargo run -p aic-provider-azure --example gen-azure-docs > docs/providers/azure.md -->\n\n\
          Microsoft Azure through Azure Resource Manager (ARM): resource groups, virtual \
-         networks, subnets, network interfaces, Linux virtual machines, managed disks and \
-         availability sets, with the names and attributes of Terraform's azurerm provider. \
+         networks, subnets, network interfaces, Linux virtual machines, managed disks, \
+         availability sets and scale sets, with the names and attributes of Terraform's azurerm provider. \
          Compute goes through the Azure SDK for Rust's `azure_mgmt_compute` (API version \
          2024-07-01, disks 2024-03-02); resource groups (2021-04-01) and networking \
          (2024-03-01) through plain ARM REST on the same `azure_core` pipeline.\n\n\

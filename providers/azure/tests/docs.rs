@@ -16,6 +16,6 @@ fn reference_is_up_to_date() {
 #[test]
 fn reference_lists_every_type_and_attribute() {
     let schema = &*aic_provider_azure::SCHEMA;
-    assert_eq!((schema.resources.len(), schema.data_sources.len()), (8, 3));
+    assert_eq!((schema.resources.len(), schema.data_sources.len()), (9, 3));
     assert_documents(&aic_provider_azure::reference_markdown(), schema);
 }

@@ -514,3 +514,104 @@ async fn credentials_come_from_the_environment_and_never_the_configuration() {
     let provider = schema.schema();
     assert!(!provider.provider.attributes.contains_key("client_secret"));
 }
+
+fn scale_set(subnet: &str, instances: f64) -> Value {
+    object([
+        ("name", Value::string("web")),
+        ("resource_group_name", Value::string(GROUP)),
+        ("sku", Value::string("Standard_B1s")),
+        ("instances", Value::number(instances)),
+        ("admin_username", Value::string("azureuser")),
+        (
+            "admin_ssh_key",
+            Value::set([object([
+                ("username", Value::string("azureuser")),
+                ("public_key", Value::string("ssh-rsa AAAAB3NzaC1yc2E tests")),
+            ])]),
+        ),
+        (
+            "os_disk",
+            object([
+                ("caching", Value::string("ReadWrite")),
+                ("storage_account_type", Value::string("Standard_LRS")),
+            ]),
+        ),
+        (
+            "source_image_reference",
+            object([
+                ("publisher", Value::string("Canonical")),
+                ("offer", Value::string("ubuntu-24_04-lts")),
+                ("sku", Value::string("server")),
+                ("version", Value::string("latest")),
+            ]),
+        ),
+        (
+            "network_interface",
+            Value::list([object([
+                ("name", Value::string("nic")),
+                (
+                    "ip_configuration",
+                    Value::list([object([
+                        ("name", Value::string("internal")),
+                        ("subnet_id", Value::string(subnet)),
+                    ])]),
+                ),
+            ])]),
+        ),
+    ])
+}
+
+/// The instance ids Azure lists in scale set `web`.
+fn instances(emulator: &Emulator) -> Vec<String> {
+    let port = http::port_of(emulator.endpoint()).unwrap_or(0);
+    let answer = http::request(port, "GET", "/_emulator/azure/state", "")
+        .unwrap_or_else(|e| panic!("/_emulator/azure/state: {e}"));
+    let text = answer.text();
+    let mut ids: Vec<String> = text
+        .match_indices("/virtualMachineScaleSets/web/virtualMachines/")
+        .map(|(at, m)| {
+            text[at + m.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[tokio::test]
+async fn a_scale_set_scales_in_place() -> TestResult {
+    let emulator = start(&[r#"delays={"default":0.02}"#]);
+    let provider = configured(&emulator).await;
+    let subnet = network(&provider).await?;
+    let set = create(
+        &provider,
+        "azurerm_linux_virtual_machine_scale_set",
+        scale_set(&subnet, 2.0),
+    )
+    .await?;
+    assert_eq!(instances(&emulator), ["0", "1"]);
+    let mut now = set;
+    for (count, expected) in [(5.0, vec!["0", "1", "2", "3", "4"]), (1.0, vec!["0"])] {
+        let (action, response) = steps::action(
+            provider.as_ref(),
+            "azurerm_linux_virtual_machine_scale_set",
+            &now,
+            &scale_set(&subnet, count),
+        )
+        .await?;
+        assert_eq!(action, steps::Action::Update, "scaling is in place");
+        now = provider
+            .update(
+                "azurerm_linux_virtual_machine_scale_set",
+                &now,
+                &response.planned,
+            )
+            .await?;
+        assert_eq!(now.get("instances").and_then(Value::as_number), Some(count));
+        assert_eq!(instances(&emulator), expected);
+    }
+    Ok(())
+}
