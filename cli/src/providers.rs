@@ -9,6 +9,8 @@ pub fn registry() -> aic_provider::Registry {
     aic_provider_aws::register(&mut registry);
     #[cfg(feature = "ibm")]
     aic_provider_ibm::register(&mut registry);
+    #[cfg(feature = "azure")]
+    aic_provider_azure::register(&mut registry);
     registry
 }
 

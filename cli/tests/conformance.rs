@@ -1,6 +1,6 @@
 //! The conformance run (`aic-provider-testkit`) of every resource type of the built-in,
 //! AWS (EC2 against moto, IoT against moto, Greengrass V2 against the project's emulator)
-//! and IBM Quantum providers: the provider steps in process, the crash-recovery step through this
+//! IBM Quantum and Azure (against the project's ARM emulator) providers: the provider steps in process, the crash-recovery step through this
 //! `aic` binary. Each provider runs as a test of its own, so they run in parallel.
 
 use aic_provider_testkit::{aic, Report};
@@ -106,4 +106,28 @@ async fn ibm_quantum_conforms_against_the_emulator() {
     let report = suite.run(&backend.cases()).await;
     eprintln!("{report}");
     report.assert_passed(&["ibm_quantum_session", "ibm_quantum_job"]);
+}
+
+#[cfg(feature = "azure")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_conforms_against_the_emulator() {
+    use aic_provider_azure::conformance::Backend;
+    let backend = Backend::start().unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&[
+        "azurerm_resource_group",
+        "azurerm_virtual_network",
+        "azurerm_subnet",
+        "azurerm_network_interface",
+        "azurerm_linux_virtual_machine",
+        "azurerm_managed_disk",
+        "azurerm_virtual_machine_data_disk_attachment",
+        "azurerm_availability_set",
+        "azurerm_linux_virtual_machine_scale_set",
+    ]);
 }
