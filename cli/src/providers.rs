@@ -11,6 +11,8 @@ pub fn registry() -> aic_provider::Registry {
     aic_provider_ibm::register(&mut registry);
     #[cfg(feature = "google")]
     aic_provider_google::register(&mut registry);
+    #[cfg(feature = "azure")]
+    aic_provider_azure::register(&mut registry);
     registry
 }
 

@@ -1,7 +1,9 @@
 //! The conformance run (`aic-provider-testkit`) of every resource type of the built-in,
 //! AWS (EC2 against moto, IoT against moto, Greengrass V2 against the project's emulator),
-//! IBM Quantum and Google (GKE against the project's emulator) providers: the provider steps
-//! in process, the crash-recovery step through this `aic` binary. Each provider runs as a test of its own, so they run in parallel.
+//! IBM Quantum, Google (GKE against the project's emulator) and Azure (against the
+//! project's ARM emulator) providers: the provider steps in process, the crash-recovery
+//! step through this `aic` binary. Each provider runs as a test of its own, so they run in
+//! parallel.
 
 use aic_provider_testkit::{aic, Report};
 
@@ -133,4 +135,28 @@ fn google_conforms_against_the_gke_emulator() {
         .unwrap_or_else(|e| panic!("the conformance run failed: {e}"));
     eprintln!("{report}");
     report.assert_passed(&["google_container_cluster", "google_container_node_pool"]);
+}
+
+#[cfg(feature = "azure")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_conforms_against_the_emulator() {
+    use aic_provider_azure::conformance::Backend;
+    let backend = Backend::start().unwrap_or_else(|e| panic!("{e}"));
+    let suite = backend
+        .suite(Some(aic!()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = suite.run(&backend.cases()).await;
+    eprintln!("{report}");
+    report.assert_passed(&[
+        "azurerm_resource_group",
+        "azurerm_virtual_network",
+        "azurerm_subnet",
+        "azurerm_network_interface",
+        "azurerm_linux_virtual_machine",
+        "azurerm_managed_disk",
+        "azurerm_virtual_machine_data_disk_attachment",
+        "azurerm_availability_set",
+        "azurerm_linux_virtual_machine_scale_set",
+    ]);
 }

@@ -235,5 +235,19 @@ fn version_lists_the_providers_compiled_in_and_their_sdks() {
             "`google` listed without its feature:\n{run}"
         );
     }
+    // `azurerm` likewise, naming the Azure SDK crate it is built on.
+    let azure = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("azurerm "));
+    if cfg!(feature = "azure") {
+        let azure = azure.unwrap_or_else(|| panic!("no line for `azurerm`:\n{run}"));
+        assert!(azure.contains("azure_mgmt_compute 0.21"), "{run}");
+    } else {
+        assert!(
+            azure.is_none(),
+            "`azurerm` listed without its feature:\n{run}"
+        );
+    }
     assert!(!p.exists(".aic"), "`aic version` wrote nothing");
 }

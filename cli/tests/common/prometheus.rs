@@ -18,8 +18,10 @@ pub struct Prometheus {
 }
 
 fn script() -> PathBuf {
-    std::path::Path::new(&*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .join("../scripts/prometheus.sh")
+    std::path::Path::new(
+        &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../scripts/prometheus.sh")
 }
 
 impl Prometheus {
