@@ -419,6 +419,13 @@ fn the_gateway_release_goes_to_the_canary_group_then_to_the_fleet() {
         run.stderr.contains("Rollout gateway_release complete."),
         "{run}"
     );
+    // The canary phase read the canary group's core devices after its deployment and
+    // found each one HEALTHY.
+    assert!(
+        run.stderr
+            .contains("check devices_healthy: passed — assertion holds"),
+        "{run}"
+    );
     for thing in example_devices() {
         let gateway = edge.running(&thing, "com.example.Gateway");
         assert_eq!(gateway["componentVersion"], "1.0.0", "{thing}: {gateway}");

@@ -646,3 +646,87 @@ fn the_platform_example_rolls_out_offline() {
         .collect();
     assert_eq!(statuses, ["succeeded"; 4], "{st}");
 }
+
+/// A phase may target a data source (`data.TYPE.NAME`, as `terraform apply -target` may):
+/// one that `depends_on` a target is read after the target is applied, so a check can
+/// assert over what the cloud reports back; resources not targeted stay untouched.
+#[test]
+fn a_phase_targets_a_data_source_read_after_its_dependency_for_its_check() {
+    let p = Project::with_main(
+        r#"
+variable release: string = "v1"
+
+resource local_file app {
+  filename = "out/app.txt"
+  content  = "release ${var.release}"
+}
+
+data local_file app {
+  filename   = "out/app.txt"
+  depends_on = [local_file.app]
+}
+
+resource local_file other {
+  filename = "out/other.txt"
+  content  = "not in the phase"
+}
+
+rollout release {
+  phase one {
+    targets = [local_file.app, data.local_file.app]
+    check read_back {
+      assert  = data.local_file.app.content == "release ${var.release}"
+      message = "read back: ${data.local_file.app.content}"
+    }
+  }
+}
+"#,
+    );
+    let first = p
+        .aic(&["rollout", "release", "--auto-approve", "--no-pause"])
+        .success();
+    assert!(
+        first
+            .stderr
+            .contains("check read_back: passed — assertion holds"),
+        "{first}"
+    );
+    assert!(!p.exists("out/other.txt"), "an untargeted resource was applied");
+    // A new release: the data source is read again after the file changed.
+    let second = p
+        .aic(&[
+            "rollout",
+            "release",
+            "--auto-approve",
+            "--no-pause",
+            "--var",
+            "release=v2",
+        ])
+        .success();
+    assert!(
+        second
+            .stderr
+            .contains("check read_back: passed — assertion holds"),
+        "{second}"
+    );
+    // A data source that does not exist is refused with the targets the phase may name.
+    let wrong = Project::with_main(
+        r#"
+resource local_file app {
+  filename = "out/app.txt"
+  content  = "x"
+}
+
+rollout release {
+  phase one {
+    targets = [data.local_file.nope]
+  }
+}
+"#,
+    );
+    wrong
+        .aic(&["rollout", "release", "--status"])
+        .failure()
+        .stderr_has("E0906")
+        .stderr_has("not a module instance, resource or data source of this configuration");
+}

@@ -1030,7 +1030,22 @@ fn reference_root(e: &Expr) -> Option<(String, Option<String>)> {
     }
 }
 
-/// Each element of `targets` must be a module call or a resource of the root module.
+/// The name of a data source reference `data.TYPE.NAME…`: `NAME`.
+fn data_name(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::GetAttr(inner, attr) => match &inner.kind {
+            ExprKind::GetAttr(base, _) if matches!(&base.kind, ExprKind::Name(n) if n.name == "data") => {
+                Some(attr.name.clone())
+            }
+            _ => data_name(inner),
+        },
+        ExprKind::Index(inner, _) | ExprKind::Paren(inner) => data_name(inner),
+        _ => None,
+    }
+}
+
+/// Each element of `targets` must be a module call, a resource or a data source of the
+/// root module.
 fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
     let elements: Vec<&Expr> = match &e.kind {
         ExprKind::List(xs) => xs.iter().collect(),
@@ -1064,6 +1079,12 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
                     continue;
                 }
             }
+            Some((first, Some(second))) if first == "data" => match data_name(el) {
+                Some(name) => root.resources.keys().any(|a| {
+                    a.mode == aic_lang::addr::Mode::Data && a.type_name == second && a.name == name
+                }),
+                None => false,
+            },
             Some((first, Some(second))) => root.resources.keys().any(|a| {
                 a.mode == aic_lang::addr::Mode::Managed && a.type_name == first && a.name == second
             }),
@@ -1074,21 +1095,16 @@ fn check_targets(r: &mut Reader<'_>, root: &Module, e: &Expr) {
                 .module_calls
                 .keys()
                 .map(|k| format!("module.{k}"))
-                .chain(
-                    root.resources
-                        .keys()
-                        .filter(|a| a.mode == aic_lang::addr::Mode::Managed)
-                        .map(ToString::to_string),
-                )
+                .chain(root.resources.keys().map(ToString::to_string))
                 .collect();
             r.diags.push(
                 Diagnostic::new(&codes::E0906)
-                    .with_primary(el.span, "not a module instance or resource of this configuration")
+                    .with_primary(el.span, "not a module instance, resource or data source of this configuration")
                     .with_help(if known.is_empty() {
-                        "Targets are module instances (`module.NAME[KEY]`) or resources (`TYPE.NAME`) of the root module.".to_string()
+                        "Targets are module instances (`module.NAME[KEY]`), resources (`TYPE.NAME`) or data sources (`data.TYPE.NAME`) of the root module.".to_string()
                     } else {
                         format!(
-                            "Targets are module instances or resources of the root module: {}.",
+                            "Targets are module instances, resources or data sources of the root module: {}.",
                             known.join(", ")
                         )
                     }),

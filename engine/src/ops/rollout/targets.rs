@@ -82,7 +82,7 @@ impl Scope for TargetScope<'_> {
             segment: 0,
             code: &codes::E0906,
             label: format!("`{name}` is not known in `targets`"),
-            help: Some("Targets name module instances and resources of the root module; they may use `env`, `var` and `let` values.".into()),
+            help: Some("Targets name module instances, resources and data sources of the root module; they may use `env`, `var` and `let` values.".into()),
         }
         };
         let first = path.first().copied().unwrap_or("");
@@ -120,15 +120,24 @@ impl Scope for TargetScope<'_> {
                 {
                     return Ok((v.clone(), 1));
                 }
-                let n = path.get(1).ok_or_else(|| miss(name))?;
-                let ra = ResourceAddr::managed(name, *n);
+                // `data.TYPE.NAME`: a data source, read in the phase after what it
+                // depends on (as `terraform apply -target=data.TYPE.NAME`).
+                let (ra, consumed) = if name == "data" {
+                    let t = path.get(1).ok_or_else(|| miss("data"))?;
+                    let n = path.get(2).ok_or_else(|| miss(&format!("data.{t}")))?;
+                    (ResourceAddr::data(*t, *n), 3)
+                } else {
+                    let n = path.get(1).ok_or_else(|| miss(name))?;
+                    (ResourceAddr::managed(name, *n), 2)
+                };
+                let shown = ra.to_string();
                 let keys = self
                     .ws
                     .graph
                     .expansion
                     .resources
                     .get(&(root.clone(), ra.clone()))
-                    .ok_or_else(|| miss(&format!("{name}.{n}")))?;
+                    .ok_or_else(|| miss(&shown))?;
                 Ok((
                     Self::expansion(keys, |k| {
                         InstanceAddr {
@@ -138,7 +147,7 @@ impl Scope for TargetScope<'_> {
                         }
                         .to_string()
                     }),
-                    2,
+                    consumed,
                 ))
             }
         }
