@@ -196,7 +196,8 @@ impl Waiter {
 
     /// As [`Waiter::until`], for APIs that say when to ask again: `check` returns
     /// [`Step::Again`] with the delay the API asked for (`Retry-After`), which replaces
-    /// the waiter's own delay for that sleep.
+    /// the waiter's own delay for that sleep. `Retry-After: 0` is no hint (Azure's own
+    /// SDKs read it so): the waiter's own delay applies, never a busy loop.
     pub async fn poll<T, F, Fut>(&self, mut check: F) -> Result<T, ProviderError>
     where
         F: FnMut() -> Fut,
@@ -210,7 +211,7 @@ impl Waiter {
                 Step::Again(asked) => asked,
             };
             let (next, jittered) = self.next(delay);
-            let sleep = asked.unwrap_or(jittered);
+            let sleep = asked.filter(|d| !d.is_zero()).unwrap_or(jittered);
             if start.elapsed() + sleep > self.timing.timeout {
                 return Err(self.timed_out());
             }
@@ -281,6 +282,26 @@ mod tests {
             })
             .await;
         assert_eq!(result.ok(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn a_zero_retry_after_polls_at_the_waiters_own_pace() {
+        let calls = Cell::new(0u32);
+        let timing = Timing {
+            poll_interval: Duration::from_millis(20),
+            max_poll_interval: Duration::from_millis(20),
+            timeout: Duration::from_millis(200),
+        };
+        let result: Result<(), _> = timing
+            .waiter("an operation")
+            .poll(|| {
+                calls.set(calls.get() + 1);
+                async { Ok(Step::Again(Some(Duration::ZERO))) }
+            })
+            .await;
+        assert!(result.is_err(), "it timed out");
+        // At least 20 ms apart within 200 ms: about 8 polls, not thousands.
+        assert!(calls.get() <= 11, "{} polls", calls.get());
     }
 
     #[tokio::test]
