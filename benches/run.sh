@@ -6,7 +6,10 @@
 #   scale (scale.py: 1k/10k/100k resources, aic alone; SCALE_SIZES="1000 10000" to choose),
 #   state (state_backends.py: 1,000 resources with the state on local files, PostgreSQL and
 #   S3, aic alone; needs scripts/postgres.sh and scripts/moto.sh installed),
-#   rollout (rollout.py: a four-phase rollout over 20 regions, aic's own delivery time);
+#   rollout (rollout.py: a four-phase rollout over 20 regions, aic's own delivery time),
+#   azure (azure.py: 50 Linux VMs created at parallelism 10 and a refresh of 300 VMs through
+#   the azurerm provider against the project's ARM emulator, aic alone; needs
+#   scripts/emulator.sh install azure, which it runs);
 #   default null1000 noop10000 sleepdag validate.
 #
 # Builds aic in release mode, installs the Terraform peer, generates configurations into a
@@ -77,8 +80,9 @@ for b in "${benches[@]}"; do
     scale) python3 "$root/benches/scale.py" "$work" ${SCALE_SIZES:-} ;;
     state) python3 "$root/benches/state_backends.py" "$work" ;;
     rollout) python3 "$root/benches/rollout.py" "$work" ;;
+    azure) python3 "$root/benches/azure.py" "$work" ;;
     *)
-      echo "error: unknown benchmark \`$b\`; choose from null1000 noop10000 sleepdag validate lsp scale state rollout" >&2
+      echo "error: unknown benchmark \`$b\`; choose from null1000 noop10000 sleepdag validate lsp scale state rollout azure" >&2
       exit 1
       ;;
   esac
