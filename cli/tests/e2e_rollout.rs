@@ -691,7 +691,10 @@ rollout release {
             .contains("check read_back: passed — assertion holds"),
         "{first}"
     );
-    assert!(!p.exists("out/other.txt"), "an untargeted resource was applied");
+    assert!(
+        !p.exists("out/other.txt"),
+        "an untargeted resource was applied"
+    );
     // A new release: the data source is read again after the file changed.
     let second = p
         .aic(&[

@@ -123,3 +123,24 @@ fn dir_flag_and_missing_paths() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.aic"));
 }
+
+/// The examples users copy from are in the canonical layout: `aic fmt --check` over
+/// `examples/` lists nothing (and read every example: none is skipped).
+#[test]
+fn the_examples_are_formatted() {
+    let examples =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../examples");
+    let dirs = fs::read_dir(&examples)
+        .expect("examples/ exists")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .count();
+    assert!(dirs >= 5, "only {dirs} example directories found");
+    let out = aic(&examples, &["fmt", "--check"]);
+    assert!(
+        out.status.success(),
+        "examples not in the canonical layout (run `aic fmt examples`):\n{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
