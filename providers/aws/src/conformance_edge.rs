@@ -320,8 +320,19 @@ impl Case for EdgeCase {
                 let group = |name: &str, stage: &str| {
                     Value::object([
                         ("name", s(name)),
-                        ("description", s(&format!("stage {stage}"))),
-                        ("attributes", string_map(&[("stage", stage)])),
+                        (
+                            "properties",
+                            Value::object([
+                                ("description", s(&format!("stage {stage}"))),
+                                (
+                                    "attribute_payload",
+                                    Value::object([(
+                                        "attributes",
+                                        string_map(&[("stage", stage)]),
+                                    )]),
+                                ),
+                            ]),
+                        ),
                     ])
                 };
                 Scenario {
