@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aic_engine::state::{
     JournalOp, LocalBackend, ResourceState, State, StateError, StateStore, FORMAT_VERSION,
@@ -445,17 +445,16 @@ fn the_journal_is_shared_across_threads() {
 }
 
 #[test]
-fn a_second_writer_waits_then_fails_naming_the_holder() {
+fn a_second_writer_gives_up_after_its_timeout_naming_the_holder() {
     let (_dir, backend) = backend();
     let held = backend.lock("apply", Duration::ZERO).unwrap();
     let holder = held.info().clone();
     let contender = backend.clone();
-    let started = Instant::now();
+    // (That it waits while the lock is held is the next test's: no timing asserted here.)
     let err = thread::spawn(move || contender.lock("plan", Duration::from_millis(300)))
         .join()
         .unwrap()
         .unwrap_err();
-    assert!(started.elapsed() >= Duration::from_millis(300));
     let StateError::Locked {
         holder: named,
         stale,
