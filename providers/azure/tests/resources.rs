@@ -325,7 +325,7 @@ async fn arms_validation_errors_point_at_the_attribute() -> TestResult {
 
 #[tokio::test]
 async fn many_vms_poll_their_operations_at_once() -> TestResult {
-    let emulator = start(&[r#"delays={"default":0.02,"Microsoft.Compute/virtualMachines":1}"#]);
+    let emulator = start(&[r#"delays={"default":0.02,"Microsoft.Compute/virtualMachines":2}"#]);
     let provider = configured(&emulator).await;
     let subnet = network(&provider).await?;
     let mut nics = Vec::new();
@@ -335,7 +335,6 @@ async fn many_vms_poll_their_operations_at_once() -> TestResult {
             "id",
         ));
     }
-    let started = Instant::now();
     let made = futures::future::join_all(nics.iter().enumerate().map(|(i, nic)| {
         let provider = provider.clone();
         let config = vm(&format!("vm-{i}"), nic, "Standard_B1s");
@@ -346,12 +345,35 @@ async fn many_vms_poll_their_operations_at_once() -> TestResult {
         }
     }))
     .await;
-    let elapsed = started.elapsed();
     for m in made {
         m?;
     }
-    // One second each; eight in a row would take eight.
-    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    // In the emulator's order of requests: every VM's PUT came before any VM was read back
+    // after its operation ended (each takes 2 s). Polled one after another, the first VM
+    // would have been read back before the second was even sent.
+    let log = requests(&emulator);
+    let position = |wanted: &dyn Fn(&str) -> bool, last: bool| {
+        let mut found = log.iter().enumerate().filter(|(_, r)| wanted(r));
+        if last {
+            found.last().map(|(i, _)| i)
+        } else {
+            found.next().map(|(i, _)| i)
+        }
+    };
+    let last_put = position(
+        &|r: &str| r.starts_with("PUT ") && r.contains("/virtualMachines/vm-"),
+        true,
+    )
+    .ok_or("no PUT of a VM")?;
+    for i in 0..8 {
+        let path = format!("/virtualMachines/vm-{i}");
+        let read_back = position(&|r: &str| r.starts_with("GET ") && r.ends_with(&path), true)
+            .ok_or_else(|| format!("vm-{i} was never read back"))?;
+        assert!(
+            last_put < read_back,
+            "vm-{i} was read back (request {read_back}) before the last VM was sent (request {last_put}): {log:#?}"
+        );
+    }
     Ok(())
 }
 
