@@ -5,12 +5,15 @@
 
 use aic_lang::value::Value;
 use aic_provider::{ProviderError, ResourceSchema};
-use aic_provider_kit::{Attr, Declare};
+use aic_provider_kit::{Attr, Block, Declare};
 
 const SUBSCRIPTION_ID: Attr<String> = Attr::new("subscription_id");
 const LOCATION: Attr<String> = Attr::new("location");
 const ENDPOINT: Attr<String> = Attr::new("endpoint");
 const AUTHORITY_HOST: Attr<String> = Attr::new("authority_host");
+const FEATURES: Block = Block::new("features");
+const RESOURCE_GROUP: Block = Block::new("resource_group");
+const PREVENT_DELETION: Attr<bool> = Attr::new("prevent_deletion_if_contains_resources");
 
 /// Azure Resource Manager's public endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://management.azure.com";
@@ -48,6 +51,26 @@ pub(crate) fn schema() -> ResourceSchema {
         "The Microsoft identity platform that issues tokens; default `AZURE_AUTHORITY_HOST`, \
          else `https://login.microsoftonline.com`. The emulator serves it too.",
     ))
+    .with_block(
+        FEATURES
+            .single(
+                ResourceSchema::new(
+                    "How resources behave, as in the azurerm provider's `features` block.",
+                )
+                .with_block(
+                    RESOURCE_GROUP
+                        .single(ResourceSchema::new("Resource groups.").with(
+                            PREVENT_DELETION.optional().describe(
+                                "Refuse to delete a resource group that still holds \
+                                     resources aic does not manage (Azure would delete them \
+                                     with it); default `true`, as in azurerm 3.0 and later.",
+                            ),
+                        ))
+                        .max_items(1),
+                ),
+            )
+            .max_items(1),
+    )
 }
 
 /// A provider configuration, checked.
@@ -59,6 +82,9 @@ pub struct Settings {
     pub endpoint: String,
     /// The authority host, without a trailing `/`.
     pub authority_host: String,
+    /// `features { resource_group { prevent_deletion_if_contains_resources } }`: a
+    /// resource group that still holds resources is not deleted (default `true`).
+    pub prevent_group_deletion_if_not_empty: bool,
 }
 
 impl Settings {
@@ -90,11 +116,21 @@ impl Settings {
             .filter(|e| !e.is_empty())
             .or_else(|| env(AUTHORITY_HOST_VAR).filter(|e| !e.is_empty()))
             .map_or_else(|| DEFAULT_AUTHORITY_HOST.to_owned(), trimmed);
+        let groups = FEATURES
+            .items(config)
+            .into_iter()
+            .find(|f| !f.is_null())
+            .and_then(|f| RESOURCE_GROUP.items(f).into_iter().find(|g| !g.is_null()));
+        let prevent_group_deletion_if_not_empty = match groups {
+            Some(g) => PREVENT_DELETION.get(g)?.unwrap_or(true),
+            None => true,
+        };
         Ok(Settings {
             subscription_id,
             location: LOCATION.get(config)?.filter(|l| !l.is_empty()),
             endpoint,
             authority_host,
+            prevent_group_deletion_if_not_empty,
         })
     }
 }
@@ -144,6 +180,34 @@ mod tests {
                 "westeurope".to_owned()
             ))
         );
+    }
+
+    #[test]
+    fn a_group_holding_resources_is_protected_unless_the_feature_says_otherwise() {
+        let protected = |config: &Value| {
+            Settings::from_config_and_env(config, |_| None)
+                .ok()
+                .map(|s| s.prevent_group_deletion_if_not_empty)
+        };
+        let plain = config(&[("subscription_id", "s")]);
+        assert_eq!(protected(&plain), Some(true));
+        let with = |flag: bool| {
+            Value::object([
+                ("subscription_id", Value::string("s")),
+                (
+                    "features",
+                    Value::object([(
+                        "resource_group",
+                        Value::object([(
+                            "prevent_deletion_if_contains_resources",
+                            Value::bool(flag),
+                        )]),
+                    )]),
+                ),
+            ])
+        };
+        assert_eq!(protected(&with(false)), Some(false));
+        assert_eq!(protected(&with(true)), Some(true));
     }
 
     #[test]

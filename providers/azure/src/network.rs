@@ -9,7 +9,10 @@ use aic_provider_kit::{Attr, Block, Declare, ID};
 use async_trait::async_trait;
 use serde_json::{json, Value as Json};
 
-use crate::client::{Arm, NETWORK_API, RESOURCES_API};
+use aic_provider_kit::lro::Answer;
+use azure_core::Method;
+
+use crate::client::{no_targets, Arm, NETWORK_API, RESOURCES_API};
 use crate::ids::ArmId;
 use crate::typed::{
     known, named_id, placed, tags_json, tags_of, text, texts, ArmType, LOCATION, NAME,
@@ -47,8 +50,11 @@ impl ArmType for ResourceGroup {
 
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new(
-            "A resource group. Destroying it deletes everything in it (Azure Resource \
-             Manager's cascade), managed by aic or not.",
+            "A resource group. Azure deletes everything in a group with it, so aic refuses to \
+             delete a group that still holds resources it does not manage (they are listed), \
+             as azurerm 3.0 does; the provider's `features { resource_group { \
+             prevent_deletion_if_contains_resources = false } }` lets the deletion take them \
+             along.",
         )
         .with(
             NAME.required()
@@ -77,6 +83,59 @@ impl ArmType for ResourceGroup {
 
     fn id(&self, cx: &Arm, planned: &Value) -> Result<ArmId, ProviderError> {
         Ok(ArmId::group(cx.subscription(), &NAME.require(planned)?))
+    }
+
+    /// Refuses, unless the provider's features allow it, to delete a group that still
+    /// holds resources: aic deletes what it manages in the group first, so what is left
+    /// is not aic's, and Azure would delete it with the group.
+    async fn start_delete(&self, cx: &Arm, id: &ArmId) -> Result<Answer, ProviderError> {
+        if cx.settings.prevent_group_deletion_if_not_empty {
+            let inside = cx
+                .list(
+                    "list the resources of a resource group",
+                    &format!("{id}/resources"),
+                    RESOURCES_API,
+                )
+                .await?;
+            if !inside.is_empty() {
+                let mut named: Vec<String> = inside
+                    .iter()
+                    .take(10)
+                    .map(|r| {
+                        format!(
+                            "{} ({})",
+                            text(r, "/id").unwrap_or("?"),
+                            text(r, "/type").unwrap_or("?")
+                        )
+                    })
+                    .collect();
+                if inside.len() > 10 {
+                    named.push(format!("and {} more", inside.len() - 10));
+                }
+                return Err(ProviderError::other(format!(
+                    "resource group `{}` still holds {} resource(s) that aic does not manage, \
+                     which Azure would delete with it: {}",
+                    id.resource_group,
+                    inside.len(),
+                    named.join(", ")
+                ))
+                .with_help(
+                    "Delete or move those resources first, import them so that aic manages \
+                     them, or set `features { resource_group { \
+                     prevent_deletion_if_contains_resources = false } }` in the `azurerm` \
+                     provider block to let the group's deletion take them along.",
+                ));
+            }
+        }
+        cx.send(
+            &format!("DELETE {}", self.what()),
+            Method::Delete,
+            &id.to_string(),
+            self.api(),
+            None,
+            no_targets,
+        )
+        .await
     }
 
     async fn body(

@@ -3,7 +3,7 @@
 //! the interface's address, bulk refresh with one list call per page, a `Failed`
 //! provisioning surfaced with ARM's code and the object deleted again, ARM's validation
 //! errors pointing at the attribute, many VMs polling at once, throttling honouring
-//! `Retry-After`, the cascade of a resource group's deletion, import by ARM id, the
+//! `Retry-After`, a resource group deleted only when empty or allowed, import by ARM id, the
 //! credentials from the environment, the data sources. (The conformance run of every type
 //! is `tests/conformance.rs`, with the `conformance` feature.)
 
@@ -414,8 +414,8 @@ async fn a_throttled_call_is_retried_after_the_delay_arm_asked_for() -> TestResu
 }
 
 #[tokio::test]
-async fn deleting_a_group_deletes_what_is_in_it_and_import_takes_arm_ids_in_any_case() -> TestResult
-{
+async fn a_group_holding_resources_is_deleted_only_when_allowed_and_import_takes_arm_ids_in_any_case(
+) -> TestResult {
     let emulator = start(&[r#"delays={"default":0.02}"#]);
     let provider = configured(&emulator).await;
     let subnet = network(&provider).await?;
@@ -449,6 +449,49 @@ async fn deleting_a_group_deletes_what_is_in_it_and_import_takes_arm_ids_in_any_
         .import("azurerm_resource_group", &group_id())
         .await?
         .ok_or("no group")?;
+    // As azurerm 3.0: a group that still holds resources is not deleted; the error names
+    // what Azure would have deleted with it.
+    let refused = provider
+        .delete("azurerm_resource_group", &group)
+        .await
+        .err()
+        .ok_or("a group holding resources was deleted")?;
+    let message = refused.to_string();
+    for inside in [
+        "/virtualMachines/vm-c",
+        "/networkInterfaces/nic-c",
+        "/virtualNetworks/",
+    ] {
+        assert!(message.contains(inside), "{message} lacks {inside}");
+    }
+    let help = refused.help_text();
+    assert!(
+        help.contains("prevent_deletion_if_contains_resources = false"),
+        "{help}"
+    );
+    assert!(provider
+        .read("azurerm_linux_virtual_machine", &made)
+        .await?
+        .is_some());
+    // With the feature off, Azure's cascade takes everything in the group along.
+    let config = object([
+        ("subscription_id", Value::string(SUBSCRIPTION)),
+        ("location", Value::string("westeurope")),
+        ("endpoint", Value::string(emulator.endpoint())),
+        ("authority_host", Value::string(emulator.endpoint())),
+        (
+            "features",
+            object([(
+                "resource_group",
+                object([("prevent_deletion_if_contains_resources", Value::bool(false))]),
+            )]),
+        ),
+    ]);
+    let provider = AzureProvider::new()
+        .with_timing(Timing::fast())
+        .with_fast_backoff()
+        .configure(&config)
+        .await?;
     provider.delete("azurerm_resource_group", &group).await?;
     assert!(provider
         .read("azurerm_linux_virtual_machine", &made)
