@@ -473,3 +473,64 @@ fn a_release_failing_on_the_canary_is_rolled_back_and_never_reaches_the_fleet() 
         "the fleet only ever got the first release"
     );
 }
+
+/// `examples/platform`'s edge environment with its Greengrass release switched on (the
+/// endpoints set): the canary gateway's group first, checked over the core devices'
+/// health, then the other gateways.
+#[test]
+fn the_platform_examples_edge_release_reaches_the_canary_then_the_gateways() {
+    let platform = std::path::Path::new(
+        &*std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("../examples/platform");
+    let gateways: Vec<String> = [
+        "gw-edge-fra-1",
+        "gw-edge-fra-2",
+        "gw-edge-sin-1",
+        "gw-edge-sin-2",
+    ]
+    .iter()
+    .map(|d| (*d).to_owned())
+    .collect();
+    // The example's AWS region: the emulator reads thing groups from moto there.
+    let edge = Edge::around(
+        runner::Project::copy_of(&Edge::runner(), &platform),
+        ("iot_endpoint", "greengrass_endpoint"),
+        &gateways,
+        &[r#"region="eu-central-1""#],
+    );
+    let run = edge
+        .aic(&[
+            "rollout",
+            "edge_release",
+            "--env",
+            "edge",
+            "--auto-approve",
+            "--no-pause",
+        ])
+        .success();
+    assert!(
+        run.stderr
+            .contains("check gateways_healthy: passed — assertion holds"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("Rollout edge_release complete."),
+        "{run}"
+    );
+    // The canary phase deployed to the canary group and passed its checks before the
+    // fleet phase deployed to the other gateways.
+    let at = |text: &str| {
+        run.stderr
+            .find(text)
+            .unwrap_or_else(|| panic!("no `{text}`: {run}"))
+    };
+    let canary = at("aws_greengrassv2_deployment.canary[0]: Creation complete");
+    let passed = at("Phase canary succeeded");
+    let fleet = at("aws_greengrassv2_deployment.gateways[0]: Creating...");
+    assert!(canary < passed && passed < fleet, "{run}");
+    for gateway in &gateways {
+        let agent = edge.running(gateway, "com.aic.PlatformAgent");
+        assert_eq!(agent["componentVersion"], "2026.11.1", "{gateway}: {agent}");
+    }
+}
