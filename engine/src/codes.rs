@@ -390,9 +390,9 @@ aic_lang::catalogue! {
     /// `prometheus` block lacks `url` or `query`, or the analysis lacks its `condition`. Split
     /// a check doing two things into two.
     E0905: Error "Invalid check";
-    /// An element of `targets` is not a module instance (`module.NAME[KEY]`) or a resource
-    /// (`TYPE.NAME`) of the root module, or (when the phase runs) names an instance its
-    /// environment does not have.
+    /// An element of `targets` is not a module instance (`module.NAME[KEY]`), a resource
+    /// (`TYPE.NAME`) or a data source (`data.TYPE.NAME`) of the root module, or (when the phase
+    /// runs) names an instance its environment does not have.
     E0906: Error "Invalid rollout target";
     /// A rollout without phases, a phase without a name, or — when the configuration declares
     /// environments — a phase without `environment`.
