@@ -3,7 +3,9 @@
 //! provisioning ended `Failed`): the apply fails with the provider's error, the object is
 //! recorded tainted — in the journal before the failure is reported — what depends on it
 //! is skipped, the next plan replaces it ("is tainted, so must be replaced"), the next
-//! apply does, and destroy deletes what is recorded. A test provider plays the cloud.
+//! apply does, and destroy deletes what is recorded. A create before destroy failing so
+//! keeps the object in service and deletes the failed new one. A test provider plays the
+//! cloud.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -56,7 +58,7 @@ impl Resource<()> for FlakyThing {
     fn schema(&self) -> ResourceSchema {
         ResourceSchema::new("A thing whose creation may fail half-way.")
             .with(ID.computed())
-            .with(NAME.required().describe("Its name."))
+            .with(NAME.required().force_new().describe("Its name."))
     }
 
     async fn create(
@@ -278,4 +280,41 @@ async fn destroy_deletes_a_tainted_object() {
     assert_eq!(outcome.report.destroyed, 1);
     assert!(outcome.state.resources.is_empty());
     assert!(cloud.objects().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_before_destroy_failing_with_its_object_keeps_the_one_in_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = |name: &str| {
+        format!(
+            "resource flaky_thing t {{\n  name = \"{name}\"\n  lifecycle {{\n    \
+             create_before_destroy = true\n  }}\n}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("main.aic"), main("a")).unwrap();
+    let cloud = Arc::new(Cloud::default());
+    let project = project(dir.path(), &cloud);
+    let outcome = apply(&project, false, Arc::new(Quiet)).await;
+    assert!(outcome.report.failed.is_empty(), "{:?}", outcome.report);
+
+    // Renamed: replaced, creating first; the new object's create fails leaving it.
+    std::fs::write(dir.path().join("main.aic"), main("b")).unwrap();
+    cloud.to_fail.store(1, Ordering::SeqCst);
+    let outcome = apply(&project, false, Arc::new(Quiet)).await;
+    let (_, message) = &outcome.report.failed[0];
+    assert!(message.contains("AllocationFailed"), "{message}");
+    assert!(message.contains("stays in place"), "{message}");
+    let t = outcome.state.resource("flaky_thing.t").unwrap();
+    assert!(!t.tainted, "{t:?}");
+    assert_eq!(t.attributes["id"], "thing-1");
+    assert_eq!(
+        cloud.objects(),
+        ["thing-1"],
+        "the failed new object is deleted"
+    );
+
+    // The next apply tries the replacement again.
+    let outcome = apply(&project, false, Arc::new(Quiet)).await;
+    assert!(outcome.report.failed.is_empty(), "{:?}", outcome.report);
+    assert_eq!(cloud.objects(), ["thing-3"]);
 }
