@@ -337,6 +337,9 @@ fn a_failed_provisioning_fails_the_apply_with_arms_code_and_the_next_apply_repla
     p.aic(&["state", "show", "azurerm_linux_virtual_machine.vm"])
         .success()
         .stdout_has("\"tainted\": true");
+    p.aic(&["show"])
+        .success()
+        .stdout_has("# azurerm_linux_virtual_machine.vm: (tainted)");
     assert_eq!(p.vms("rg-e2e"), ["vm"]);
     let vm = p.get(&format!(
         "/subscriptions/{SUBSCRIPTION}{VM_PATH}?api-version=2024-07-01"
