@@ -499,7 +499,13 @@ fn show(cx: &Context, selector: &StateSelector, plan_file: Option<&Path>, json: 
         );
     } else {
         for r in &state.resources {
-            println!("# {}:", r.address);
+            // As Terraform shows it: an object whose create failed half-way is replaced by
+            // the next apply.
+            if r.tainted {
+                println!("# {}: (tainted)", r.address);
+            } else {
+                println!("# {}:", r.address);
+            }
             println!(
                 "{}\n",
                 serde_json::to_string_pretty(&r.attributes).unwrap_or_default()

@@ -2,9 +2,10 @@
 //! resource group, network, interface and Linux VM created, resized in place, replaced
 //! for a new admin user, drift made out of band planned back, a VM imported by its ARM
 //! id, a `Failed` provisioning failing the apply with ARM's code while independent work
-//! finishes, throttling retried, an apply killed with SIGKILL in the middle of a VM's
-//! creation converging when run again, `examples/azure` applied in two locations, and a
-//! destroy that leaves nothing.
+//! finishes (the failed VM recorded tainted and replaced by the next apply), throttling
+//! retried, an apply killed with SIGKILL in the middle of a VM's creation converging when
+//! run again, `examples/azure` applied in two locations, and a destroy that leaves
+//! nothing.
 //!
 //! The binary is this package's, run by the test kit's one runner ([`aic!`]). Every test
 //! starts its own emulator and fails, naming `scripts/emulator.sh install azure`, when it
@@ -306,7 +307,7 @@ fn a_vm_is_imported_by_its_arm_id() {
 }
 
 #[test]
-fn a_failed_provisioning_fails_the_apply_with_arms_code_and_the_next_apply_creates_it() {
+fn a_failed_provisioning_fails_the_apply_with_arms_code_and_the_next_apply_replaces_it() {
     let p = Project::with_main(
         &stack("Standard_B1s", "azureuser"),
         &[r#"delays={"default":0.02}"#],
@@ -322,22 +323,42 @@ fn a_failed_provisioning_fails_the_apply_with_arms_code_and_the_next_apply_creat
             && failed.err_words().contains("no capacity for Standard_B1s"),
         "{failed}"
     );
-    // Independent work finished and is recorded; the failed VM is neither in the state nor
-    // left in Azure.
+    // Independent work finished and is recorded; the failed VM, which Azure keeps in
+    // provisioning state `Failed`, is recorded too: tainted.
     let listed = p.aic(&["state", "list"]).success();
     assert!(
         listed.stdout.contains("azurerm_network_interface.vm"),
         "{listed}"
     );
     assert!(
-        !listed.stdout.contains("azurerm_linux_virtual_machine.vm"),
+        listed.stdout.contains("azurerm_linux_virtual_machine.vm"),
         "{listed}"
     );
-    assert!(p.vms("rg-e2e").is_empty());
+    p.aic(&["state", "show", "azurerm_linux_virtual_machine.vm"])
+        .success()
+        .stdout_has("\"tainted\": true");
+    p.aic(&["show"])
+        .success()
+        .stdout_has("# azurerm_linux_virtual_machine.vm: (tainted)");
+    assert_eq!(p.vms("rg-e2e"), ["vm"]);
+    let vm = p.get(&format!(
+        "/subscriptions/{SUBSCRIPTION}{VM_PATH}?api-version=2024-07-01"
+    ));
+    assert_eq!(vm["properties"]["provisioningState"], "Failed", "{vm}");
+    // The next plan replaces it, saying why; the next apply does.
+    p.aic(&["plan"])
+        .success()
+        .stdout_has("# azurerm_linux_virtual_machine.vm is tainted, so must be replaced")
+        .stdout_has("1 to add, 0 to change, 1 to destroy");
     p.aic(&["apply", "--auto-approve"])
         .success()
-        .stdout_has("1 added");
+        .stdout_has("1 added, 0 changed, 1 destroyed");
     assert_eq!(p.vms("rg-e2e"), ["vm"]);
+    let vm = p.get(&format!(
+        "/subscriptions/{SUBSCRIPTION}{VM_PATH}?api-version=2024-07-01"
+    ));
+    assert_eq!(vm["properties"]["provisioningState"], "Succeeded", "{vm}");
+    p.aic(&["plan", "--detailed-exitcode"]).code(0);
 }
 
 #[test]

@@ -58,6 +58,7 @@ fn resource() -> impl Strategy<Value = ResourceState> {
                 applied_config: json!({ "n": at }),
                 create_pending: false,
                 create_token: None,
+                tainted: false,
                 address,
             }
         })
@@ -219,6 +220,7 @@ fn every_cut_of_one_journal_replays_its_complete_lines() {
                 applied_config: Value::Null,
                 create_pending: false,
                 create_token: None,
+                tainted: false,
             };
             [
                 JournalOp::CreateIntent {

@@ -27,6 +27,7 @@ fn resource(address: &str, id: &str) -> ResourceState {
         applied_config: json!({}),
         create_pending: false,
         create_token: None,
+        tainted: false,
     }
 }
 

@@ -41,7 +41,8 @@ pub enum JournalOp {
         /// The planned entry (attributes as far as known).
         resource: ResourceState,
     },
-    /// A create finished.
+    /// A create finished; or failed leaving an object, which `resource` records with
+    /// [`ResourceState::tainted`] set.
     Created {
         /// The resulting entry.
         resource: ResourceState,
@@ -563,6 +564,7 @@ mod tests {
             applied_config: json!({}),
             create_pending: false,
             create_token: None,
+            tainted: false,
         }
     }
 
@@ -604,6 +606,27 @@ mod tests {
             resource: res("null_resource.a", "1"),
         });
         assert!(s.unrecorded_creates().is_empty());
+    }
+
+    #[test]
+    fn a_create_that_failed_leaving_its_object_records_it_tainted() {
+        let mut s = State::new();
+        s.apply(&JournalOp::CreateIntent {
+            resource: res("null_resource.a", "?"),
+        });
+        s.apply(&JournalOp::Created {
+            resource: ResourceState {
+                tainted: true,
+                ..res("null_resource.a", "half")
+            },
+        });
+        assert!(s.unrecorded_creates().is_empty());
+        assert!(s.resources[0].tainted && !s.resources[0].create_pending);
+        // Its replacement records the object untainted.
+        s.apply(&JournalOp::Replaced {
+            resource: res("null_resource.a", "1"),
+        });
+        assert!(!s.resources[0].tainted);
     }
 
     #[test]

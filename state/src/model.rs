@@ -231,6 +231,13 @@ pub struct ResourceState {
     /// finds the object that create made by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_token: Option<String>,
+    /// The create of this object failed after the object came into being (the provider
+    /// returned the error together with the object, e.g. an Azure VM whose provisioning
+    /// ended `Failed`): it exists and is recorded, but is not what the configuration asked
+    /// for, so the next plan replaces it — Terraform's "tainted". Absent (false) in files
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tainted: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -336,6 +343,7 @@ mod tests {
             applied_config: json!({}),
             create_pending: false,
             create_token: None,
+            tainted: false,
         }
     }
 
@@ -346,8 +354,30 @@ mod tests {
         assert_eq!(v["index"], 0);
         assert_eq!(v["sensitive_paths"], json!([["password"]]));
         assert!(v.get("create_pending").is_none());
+        assert!(v.get("tainted").is_none());
         assert!(v.get("create_token").is_none());
         assert!(v.get("type_").is_none());
+    }
+
+    #[test]
+    fn a_tainted_entry_round_trips_and_old_entries_read_untainted() {
+        let tainted = ResourceState {
+            tainted: true,
+            ..web(1)
+        };
+        let v = serde_json::to_value(&tainted).unwrap();
+        assert_eq!(v["tainted"], true);
+        assert_eq!(serde_json::from_value::<ResourceState>(v).unwrap(), tainted);
+        // A file written before the field existed.
+        let mut old = serde_json::to_value(web(0)).unwrap();
+        if let Some(o) = old.as_object_mut() {
+            o.remove("tainted");
+        }
+        assert!(
+            !serde_json::from_value::<ResourceState>(old)
+                .unwrap()
+                .tainted
+        );
     }
 
     #[test]

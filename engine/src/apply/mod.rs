@@ -456,7 +456,9 @@ where
             }
         };
         match result {
-            Err(e) if e.is_retryable() && attempt < opts.max_attempts => {
+            // An error carrying the object a create left is never retried: a second
+            // call would make a second object.
+            Err(e) if e.is_retryable() && e.object().is_none() && attempt < opts.max_attempts => {
                 progress(Progress::Retrying {
                     addr: addr.clone(),
                     attempt,
@@ -654,6 +656,56 @@ async fn run_op(
             .await;
             match created {
                 Ok(v) => v,
+                Err(mut e) if e.object().is_some() => {
+                    // The create failed after its object came into being: the object is
+                    // recorded, tainted, before the failure is reported, so that the state
+                    // knows it and the next plan replaces it (Terraform's behaviour).
+                    let object = e.take_object().unwrap_or_else(Value::null);
+                    let reported = fail(e);
+                    if op.change.action == Action::CreateThenDelete {
+                        // The address holds the object being replaced, still in service,
+                        // and has no room for a second: that one stays, and the failed new
+                        // one is deleted.
+                        let undone = delete(object).await;
+                        let _ = record(
+                            journal,
+                            JournalOp::CreateFailed {
+                                address: addr.to_string(),
+                                prior: prior.get(addr).cloned(),
+                            },
+                        );
+                        return Err(match undone {
+                            Ok(()) => format!(
+                                "{reported} The object the failed create left was deleted; \
+                                 the one it was to replace stays in place."
+                            ),
+                            Err(u) => format!(
+                                "{reported} Deleting the object the failed create left failed \
+                                 too ({u}); delete it by hand."
+                            ),
+                        });
+                    }
+                    let mut entry = resource_state(addr, &provider_name, &object, &config, deps);
+                    entry.tainted = true;
+                    if let Some(d) = desired {
+                        entry.applied_config = d.config.clone();
+                    }
+                    let outcome = if op.change.action == Action::DeleteThenCreate {
+                        JournalOp::Replaced { resource: entry }
+                    } else {
+                        JournalOp::Created { resource: entry }
+                    };
+                    record(journal, outcome).map_err(|j| {
+                        format!(
+                            "{reported} Recording the object it left failed too ({j}): it \
+                             exists outside the state; import it or delete it by hand."
+                        )
+                    })?;
+                    return Err(format!(
+                        "{reported} The object it left is recorded as tainted: the next apply \
+                         replaces it."
+                    ));
+                }
                 Err(e) => {
                     // The address goes back to what it held: nothing, or (creating
                     // a replacement before destroying) the object still in place.

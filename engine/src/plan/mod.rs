@@ -181,7 +181,8 @@ impl Action {
 pub enum ChangeReason {
     /// Replaced because a changed attribute cannot be updated in place.
     CannotUpdate,
-    /// Replaced because the object is tainted (a create failed half-way).
+    /// Replaced because the object is tainted (a create failed half-way: interrupted, or
+    /// failed leaving the object recorded `tainted`).
     Tainted,
     /// Replaced because the user asked for it (`--replace`).
     ReplaceByRequest,

@@ -153,6 +153,7 @@ pub fn resource_state(
         applied_config: state_json(config),
         create_pending: false,
         create_token: None,
+        tainted: false,
     }
 }
 

@@ -263,9 +263,11 @@ pub async fn plan(
     // Creates an interrupted run started without recording the outcome: the object in
     // the state may be incomplete (computed attributes unknown), so it is replaced.
     // A create refresh found by its token is adopted as found (recorded like an import).
+    // Objects whose create failed after they came into being (recorded `tainted`) are
+    // replaced too.
     let tainted: std::collections::HashSet<String> = prior
         .values()
-        .filter(|r| r.create_pending)
+        .filter(|r| r.create_pending || r.tainted)
         .map(|r| r.address.clone())
         .collect();
     for rs in prior.values() {
@@ -709,8 +711,8 @@ pub fn with_ignored_changes(config: Value, prior: Option<&Value>, ignore: &[Stri
     Value::object(entries)
 }
 
-/// Plans one resource instance; a `tainted` one (see `create_pending` in the state) is
-/// replaced.
+/// Plans one resource instance; a `tainted` one (see `create_pending` and `tainted` in the
+/// state) is replaced.
 #[allow(clippy::too_many_arguments)]
 async fn plan_instance(
     ws: &Workspace,

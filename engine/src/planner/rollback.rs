@@ -109,7 +109,7 @@ pub async fn plan_rollback(
                 ResourceChange::new(addr.clone(), Action::Delete, Some(before), None)
             }
             (now, before, Some(want)) => {
-                let tainted = now.is_some_and(|rs| rs.create_pending);
+                let tainted = now.is_some_and(|rs| rs.create_pending || rs.tainted);
                 if !tainted && now.is_some_and(|rs| rs.attributes == want.attributes) {
                     ResourceChange::new(addr.clone(), Action::NoOp, before.clone(), before)
                 } else {
@@ -164,7 +164,7 @@ pub async fn plan_rollback(
 pub fn finish_rollback(mut applied: State, target: &State, complete: bool) -> State {
     for want in &target.resources {
         if let Some(slot) = applied.resources.get_mut(&want.address) {
-            if slot.attributes == want.attributes && !slot.create_pending {
+            if slot.attributes == want.attributes && !slot.create_pending && !slot.tainted {
                 *slot = want.clone();
             }
         }
@@ -461,6 +461,7 @@ resource local_file c {
             applied_config: json!({"filename": filename, "content": content}),
             create_pending: false,
             create_token: None,
+            tainted: false,
         }
     }
 

@@ -261,7 +261,8 @@ impl ArmType for LinuxVirtualMachine {
         ResourceSchema::new(
             "A Linux virtual machine from a platform image, with SSH keys. Creating, \
              resizing and deleting wait for Azure's operation; one that ends `Failed` is an \
-             error with Azure's code and message, and the failed VM is deleted again.",
+             error with Azure's code and message, and the failed VM is recorded tainted: \
+             the next plan replaces it.",
         )
         .with(NAME.required().force_new().describe("The VM's name."))
         .with(rg_attr())

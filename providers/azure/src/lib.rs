@@ -175,7 +175,7 @@ pub fn reference_markdown() -> String {
          then reads the resource, whose `provisioningState` is the truth. Every operation \
          polls on its own: many VMs are created at once. An operation that ends `Failed` is \
          an error with ARM's code and message; the object it left (in state `Failed`) is \
-         deleted again, so the next plan creates it anew. Set `AIC_AZURE_POLL_MS` to poll \
+         recorded tainted, so the next plan replaces it (as Terraform does). Set `AIC_AZURE_POLL_MS` to poll \
          faster than Azure needs (for the emulator).\n\
          - **Errors**: ARM's `{\"error\":{\"code\",\"message\"}}` codes map onto aic's \
          classes: `ResourceNotFound`/`ResourceGroupNotFound`, throttling (429, \

@@ -4,18 +4,19 @@
 //! delete one DELETE polled to its end, refresh one listing per collection (a resource
 //! group's VMs, a network's subnets) following `nextLink`, import a GET by ARM id.
 //!
-//! A create whose operation ends `Failed` leaves an object in that state in Azure; the
-//! engine records nothing of a failed create, so the object is deleted again (the kit's
-//! `finish_or_undo`) and the error carries ARM's code and message. A create whose answer
-//! was lost is found by its id (ARM names are unique in their collection): PUT is
-//! idempotent, so repeating it does no harm either.
+//! A create whose operation ends `Failed` leaves an object in that state in Azure: the
+//! error carries ARM's code and message and that object, read back (the kit's
+//! `finish_or_keep`), which the engine records tainted so that the next plan replaces it,
+//! as Terraform does (only an object that cannot even be read is deleted again). A
+//! create whose answer was lost is found by its id (ARM names are unique in their
+//! collection): PUT is idempotent, so repeating it does no harm either.
 
 use std::collections::HashMap;
 
 use aic_lang::value::Value;
 use aic_provider::{Problem, ProviderError, ResourceSchema};
 use aic_provider_kit::bulk::Results;
-use aic_provider_kit::create::{finish_or_undo, make};
+use aic_provider_kit::create::{finish_or_keep, make};
 use aic_provider_kit::lro::Answer;
 use aic_provider_kit::values::{empty_as_prior, id_if_any};
 use aic_provider_kit::{Attr, CreateToken, Resource};
@@ -216,8 +217,16 @@ impl<T: ArmType> Resource<Arm> for Typed<T> {
             cx.track(&operation, &path, self.0.api(), &first).await?;
             self.settled(cx, &id, &operation).await
         };
-        let json = finish_or_undo(
+        // Failed, the object stays as ARM has it (`provisioningState` `Failed`) and goes
+        // back with the error: recorded tainted, the next plan replaces it.
+        let json = finish_or_keep(
             finish,
+            || async {
+                match self.0.get(cx, &id).await? {
+                    Some(json) => self.read_back(&json, Some(planned)).map(Some),
+                    None => Ok(None),
+                }
+            },
             || self.delete_id(cx, &id),
             &format!("{} {path}", self.0.what()),
         )

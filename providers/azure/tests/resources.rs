@@ -1,7 +1,7 @@
 //! The `azurerm` provider against the ARM emulator (`scripts/emulator.sh start azure`; a
 //! missing venv fails naming `scripts/emulator.sh install azure`): a VM on its network with
 //! the interface's address, bulk refresh with one list call per page, a `Failed`
-//! provisioning surfaced with ARM's code and the object deleted again, ARM's validation
+//! provisioning surfaced with ARM's code and the object it left, ARM's validation
 //! errors pointing at the attribute, many VMs polling at once, throttling honouring
 //! `Retry-After`, a resource group deleted only when empty or allowed, import by ARM id, the
 //! credentials from the environment, the data sources. (The conformance run of every type
@@ -258,8 +258,7 @@ async fn vms_get_their_interface_address_and_refresh_with_one_list_call_per_page
 }
 
 #[tokio::test]
-async fn a_failed_provisioning_is_an_error_with_arms_code_and_the_vm_is_deleted_again() -> TestResult
-{
+async fn a_failed_provisioning_is_an_error_with_arms_code_and_the_vm_it_left() -> TestResult {
     let emulator = start(&[r#"delays={"default":0.02}"#]);
     let provider = configured(&emulator).await;
     let subnet = network(&provider).await?;
@@ -284,18 +283,50 @@ async fn a_failed_provisioning_is_an_error_with_arms_code_and_the_vm_is_deleted_
         err.to_string().contains("No capacity for Standard_B1s."),
         "{err}"
     );
-    let gone = provider
+    // The VM is left as Azure has it (provisioning state `Failed`) and returned with the
+    // error, for the engine to record tainted.
+    let left = err.object().cloned().ok_or("the error carries no object")?;
+    assert_eq!(text(&left, "id"), vm_id("vm-f"));
+    assert_eq!(text(&left, "name"), "vm-f");
+    let found = provider
         .import("azurerm_linux_virtual_machine", &vm_id("vm-f"))
         .await?;
-    assert!(gone.is_none(), "the failed VM was deleted: {gone:?}");
-    // The name is free again: the next apply creates it.
-    create(
+    assert!(found.is_some(), "the failed VM is still in Azure");
+    assert_eq!(provisioning(&emulator, "vm-f"), ["Failed"]);
+    // Replaced, as the next apply does: deleted, then created anew.
+    provider
+        .delete("azurerm_linux_virtual_machine", &left)
+        .await?;
+    let made = create(
         &provider,
         "azurerm_linux_virtual_machine",
         vm("vm-f", &text(&nic, "id"), "Standard_B1s"),
     )
     .await?;
+    assert_eq!(text(&made, "id"), vm_id("vm-f"));
+    assert_eq!(provisioning(&emulator, "vm-f"), ["Succeeded"]);
     Ok(())
+}
+
+/// The `provisioningState` of every VM named `name` the emulator holds.
+fn provisioning(emulator: &Emulator, name: &str) -> Vec<String> {
+    let port = http::port_of(emulator.endpoint()).unwrap_or(0);
+    let answer = http::request(port, "GET", "/_emulator/azure/state", "")
+        .unwrap_or_else(|e| panic!("/_emulator/azure/state: {e}"));
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let suffix = format!("/virtualmachines/{name}");
+    json["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| {
+            r["id"]
+                .as_str()
+                .is_some_and(|id| id.to_ascii_lowercase().ends_with(&suffix))
+        })
+        .map(|r| r["provisioningState"].as_str().unwrap_or("").to_owned())
+        .collect()
 }
 
 #[tokio::test]

@@ -3,11 +3,16 @@
 //! text. The engine decides what to do from the kind alone — retry
 //! ([`ProviderError::is_retryable`]), treat as gone, or stop — so providers map their
 //! SDK's errors onto kinds carefully and keep the original code for the user.
+//!
+//! A create that fails after its object came into being (an operation that ended in a
+//! failed state, leaving the object behind) says so with [`ProviderError::with_object`]:
+//! the engine records that object in the state, tainted, and the next plan replaces it —
+//! as Terraform does with a create that returns an error and a new state.
 
 use std::fmt;
 use std::time::Duration;
 
-use aic_lang::value::AttrPath;
+use aic_lang::value::{AttrPath, Value};
 
 use miette::Diagnostic;
 use thiserror::Error;
@@ -54,7 +59,10 @@ pub struct CloudError {
 }
 
 /// What every provider error carries, whatever its kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Equal when every field is; objects compare by [`Value::total_cmp`] (a total order,
+/// so equality is an equivalence even with numbers).
+#[derive(Debug, Clone)]
 pub struct ErrorDetail {
     /// What failed, in words, e.g. "could not write `out/motd.txt`: Permission denied".
     pub message: String,
@@ -70,7 +78,31 @@ pub struct ErrorDetail {
     /// The attribute of the object's configuration the error is about, when the provider
     /// knows it: the engine points the diagnostic at it.
     pub attribute: Option<AttrPath>,
+    /// The object a failed create left in existence, as the provider read it back (e.g.
+    /// an Azure VM whose provisioning ended `Failed`). Set only by `create`: the engine
+    /// records it, tainted, so that the next plan replaces it; `None` means nothing was
+    /// made (or what was made was deleted again).
+    pub object: Option<Box<Value>>,
 }
+
+impl PartialEq for ErrorDetail {
+    fn eq(&self, other: &Self) -> bool {
+        let same_object = match (&self.object, &other.object) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.total_cmp(b) == std::cmp::Ordering::Equal,
+            _ => false,
+        };
+        same_object
+            && self.message == other.message
+            && self.cloud == other.cloud
+            && self.help == other.help
+            && self.address == other.address
+            && self.retry_after == other.retry_after
+            && self.attribute == other.attribute
+    }
+}
+
+impl Eq for ErrorDetail {}
 
 impl ErrorDetail {
     fn help_or<'a>(&'a self, default: &'a str) -> &'a str {
@@ -154,6 +186,7 @@ impl ProviderError {
             address: None,
             retry_after: None,
             attribute: None,
+            object: None,
         });
         match kind {
             ErrorKind::NotFound => ProviderError::NotFound { detail },
@@ -306,6 +339,27 @@ impl ProviderError {
     pub fn attribute(&self) -> Option<&AttrPath> {
         self.detail().attribute.as_ref()
     }
+
+    /// This error of a create that left `object` in existence (read back as the API has
+    /// it): the engine records the object in the state, tainted, reports this error, and
+    /// the next plan replaces the object. A retry would make a second object, so the
+    /// engine never retries an error that carries one.
+    #[must_use]
+    pub fn with_object(mut self, object: Value) -> Self {
+        self.detail_mut().object = Some(Box::new(object));
+        self
+    }
+
+    /// The object a failed create left in existence, if the provider reported one.
+    pub fn object(&self) -> Option<&Value> {
+        self.detail().object.as_deref()
+    }
+
+    /// Removes and returns the object a failed create left, if any (to record it, or to
+    /// put it back transformed with [`ProviderError::with_object`]).
+    pub fn take_object(&mut self) -> Option<Value> {
+        self.detail_mut().object.take().map(|b| *b)
+    }
 }
 
 #[cfg(test)]
@@ -364,6 +418,19 @@ mod tests {
             Some("InvalidInstanceID.NotFound")
         );
         assert_eq!(err.message(), "instance i-1 not found");
+    }
+
+    #[test]
+    fn the_object_of_a_failed_create_is_kept_and_compared() {
+        let object = Value::object([("id".to_owned(), Value::string("vm-1"))]);
+        let err = ProviderError::other("provisioning failed").with_object(object.clone());
+        assert_eq!(err.object(), Some(&object));
+        assert_eq!(err, err.clone());
+        assert_ne!(err, ProviderError::other("provisioning failed"));
+        let mut taken = err.clone();
+        assert_eq!(taken.take_object(), Some(object));
+        assert_eq!(taken, ProviderError::other("provisioning failed"));
+        assert_eq!(ProviderError::other("x").object(), None);
     }
 
     #[test]

@@ -7,7 +7,11 @@
 //!    makes a second object;
 //! 2. [`finish_or_undo`]: the calls that complete it (attributes set by other calls,
 //!    attachments, waiting until it is visible); when one fails, the new object is
-//!    deleted again, so that no object exists that the state will not know about;
+//!    deleted again, so that no object exists that the state will not know about; or
+//!    [`finish_or_keep`], for APIs whose failed operations leave an object behind in a
+//!    failed state (Azure's `provisioningState` `Failed`): that object is returned with
+//!    the error ([`ProviderError::with_object`]), and the engine records it, tainted, for
+//!    the next plan to replace — as Terraform does;
 //! 3. [`visible`]: waiting until a read finds the new object (APIs are eventually
 //!    consistent), which returns it as the create's result.
 
@@ -103,6 +107,35 @@ where
     }
 }
 
+/// Runs `finish` (the calls that complete a new object); when it fails, `find` looks the
+/// object up: found, `finish`'s error is returned carrying it
+/// ([`ProviderError::with_object`]: the engine records it tainted and the next plan replaces
+/// it); not found, the error alone. When the lookup fails too, the object is unknown and
+/// `undo` deletes it as [`finish_or_undo`] does, so that nothing is left that the state
+/// will not know about.
+pub async fn finish_or_keep<T, Fut, F, FFut, U, UFut>(
+    finish: Fut,
+    find: F,
+    undo: U,
+    object: &str,
+) -> Result<T, ProviderError>
+where
+    Fut: Future<Output = Result<T, ProviderError>>,
+    F: FnOnce() -> FFut,
+    FFut: Future<Output = Result<Option<Value>, ProviderError>>,
+    U: FnOnce() -> UFut,
+    UFut: Future<Output = Result<(), ProviderError>>,
+{
+    match finish.await {
+        Ok(v) => Ok(v),
+        Err(e) => match find().await {
+            Ok(Some(found)) => Err(e.with_object(found)),
+            Ok(None) => Err(e),
+            Err(_) => finish_or_undo(async { Err(e) }, undo, object).await,
+        },
+    }
+}
+
 /// Reads `prior` (an object with at least the new object's `id`) through `resource` until
 /// the API finds it, and returns what it read.
 pub async fn visible<C, R>(resource: &R, cx: &C, prior: &Value) -> Result<Value, ProviderError>
@@ -189,6 +222,54 @@ mod tests {
         .await;
         assert_eq!(made.err().map(|e| e.kind()), Some(ErrorKind::InvalidConfig));
         assert_eq!(calls.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_finish_keeps_the_object_it_finds() {
+        let undone = Cell::new(false);
+        let object = Value::object([("id", Value::string("vm-1"))]);
+        let result: Result<(), _> = finish_or_keep(
+            async { Err(ProviderError::other("provisioning failed")) },
+            || async { Ok(Some(object.clone())) },
+            || {
+                undone.set(true);
+                async { Ok(()) }
+            },
+            "VM vm-1",
+        )
+        .await;
+        assert!(!undone.get());
+        let err = result.err();
+        assert_eq!(err.as_ref().and_then(|e| e.object()), Some(&object));
+        assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Other));
+
+        // Gone: the error alone.
+        let result: Result<(), _> = finish_or_keep(
+            async { Err(ProviderError::other("provisioning failed")) },
+            || async { Ok(None) },
+            || {
+                undone.set(true);
+                async { Ok(()) }
+            },
+            "VM vm-1",
+        )
+        .await;
+        assert!(!undone.get());
+        assert_eq!(result.err().map(|e| e.object().is_none()), Some(true));
+
+        // Not even readable: deleted, as `finish_or_undo` does.
+        let result: Result<(), _> = finish_or_keep(
+            async { Err(ProviderError::other("provisioning failed")) },
+            || async { Err(ProviderError::transient("500")) },
+            || {
+                undone.set(true);
+                async { Ok(()) }
+            },
+            "VM vm-1",
+        )
+        .await;
+        assert!(undone.get());
+        assert_eq!(result.err().map(|e| e.object().is_none()), Some(true));
     }
 
     #[tokio::test]

@@ -172,6 +172,14 @@ impl<C: Context> Configured<C> {
             None => value,
         }
     }
+
+    /// `error` of a create, its object (if it carries one) marked as [`Self::marked`] does.
+    fn object_marked(&self, type_name: &str, mut error: ProviderError) -> ProviderError {
+        match error.take_object() {
+            Some(object) => error.with_object(self.marked(type_name, object)),
+            None => error,
+        }
+    }
 }
 
 #[async_trait]
@@ -231,7 +239,8 @@ impl<C: Context> ConfiguredProvider for Configured<C> {
         let created = self
             .resource(type_name)?
             .create(&self.cx, &known_only(planned), &CreateToken::random())
-            .await?;
+            .await
+            .map_err(|e| self.object_marked(type_name, e))?;
         Ok(self.marked(type_name, created))
     }
 
@@ -245,7 +254,8 @@ impl<C: Context> ConfiguredProvider for Configured<C> {
         let created = self
             .resource(type_name)?
             .create(&self.cx, &known_only(planned), &CreateToken::new(token))
-            .await?;
+            .await
+            .map_err(|e| self.object_marked(type_name, e))?;
         Ok(self.marked(type_name, created))
     }
 

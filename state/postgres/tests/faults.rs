@@ -25,6 +25,7 @@ fn resource(address: &str) -> ResourceState {
         applied_config: json!({}),
         create_pending: false,
         create_token: None,
+        tainted: false,
     }
 }
 
