@@ -62,9 +62,11 @@ pub struct InstanceInfo {
 /// The graph plus lookups from addresses to nodes.
 pub struct ConfigGraph {
     pub graph: DiGraph<Node, ()>,
-    pub index: HashMap<Node, NodeIndex>,
+    /// Both keyed with a fast hasher: the graph of 100,000 instances looks them up for
+    /// every reference (docs/performance.md, "Scale").
+    pub index: rustc_hash::FxHashMap<Node, NodeIndex>,
     /// Every resource instance of the configuration.
-    pub instances: HashMap<InstanceAddr, InstanceInfo>,
+    pub instances: rustc_hash::FxHashMap<InstanceAddr, InstanceInfo>,
     /// The instance keys of every resource and module call.
     pub expansion: Expansions,
 }
@@ -88,8 +90,8 @@ impl ConfigGraph {
     ) -> ConfigGraph {
         let mut g = ConfigGraph {
             graph: DiGraph::new(),
-            index: HashMap::new(),
-            instances: HashMap::new(),
+            index: Default::default(),
+            instances: Default::default(),
             expansion,
         };
         for em in modules {
