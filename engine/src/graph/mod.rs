@@ -136,6 +136,10 @@ impl ConfigGraph {
                 let Some(r) = m.resources.get(addr) else {
                     continue;
                 };
+                // The instances of one resource usually read the same nodes (`r.c[*]` read
+                // by every instance of a counted resource): those found for the previous
+                // instance are linked again without looking each one up.
+                let mut previous: Option<(Vec<Node>, Vec<NodeIndex>)> = None;
                 for i in insts {
                     let ia = InstanceAddr {
                         module: em.path.clone(),
@@ -153,7 +157,12 @@ impl ConfigGraph {
                     for b in r.block.body.blocks() {
                         collect_block(&mut deps, &g, &em.path, tree, b, i);
                     }
-                    g.link(deps, to);
+                    let from = match previous.take() {
+                        Some((nodes, from)) if nodes == deps => from,
+                        _ => deps.iter().map(|d| g.node(d.clone())).collect(),
+                    };
+                    g.link_indices(&from, to);
+                    previous = Some((deps, from));
                 }
             }
             // Module variables of each child instance read the call's arguments here.
@@ -190,9 +199,20 @@ impl ConfigGraph {
     fn link(&mut self, deps: Vec<Node>, to: NodeIndex) {
         for d in deps {
             let from = self.node(d);
-            if from != to && self.graph.find_edge(from, to).is_none() {
-                self.graph.add_edge(from, to, ());
-            }
+            self.edge(from, to);
+        }
+    }
+
+    /// [`ConfigGraph::link`] for nodes already in the graph.
+    fn link_indices(&mut self, from: &[NodeIndex], to: NodeIndex) {
+        for f in from {
+            self.edge(*f, to);
+        }
+    }
+
+    fn edge(&mut self, from: NodeIndex, to: NodeIndex) {
+        if from != to && self.graph.find_edge(from, to).is_none() {
+            self.graph.add_edge(from, to, ());
         }
     }
 
