@@ -411,20 +411,19 @@ impl ConfigGraph {
 
     /// Resource instances that `node` depends on, directly or through value nodes.
     pub fn resource_dependencies(&self, node: NodeIndex) -> Vec<NodeIndex> {
-        let mut seen = vec![false; self.graph.node_count()];
+        // A set of the nodes visited, not a flag per node of the graph: apply asks this
+        // for every instance, and zeroing a flag for each of 100,000 nodes per call made
+        // that quadratic.
+        let mut seen = rustc_hash::FxHashSet::default();
         let mut stack: Vec<NodeIndex> = self
             .graph
             .neighbors_directed(node, Direction::Incoming)
             .collect();
         let mut out = Vec::new();
         while let Some(n) = stack.pop() {
-            let Some(s) = seen.get_mut(n.index()) else {
-                continue;
-            };
-            if *s {
+            if n.index() >= self.graph.node_count() || !seen.insert(n) {
                 continue;
             }
-            *s = true;
             match self.graph.node_weight(n) {
                 Some(Node::Resource(_)) => out.push(n),
                 _ => stack.extend(self.graph.neighbors_directed(n, Direction::Incoming)),
