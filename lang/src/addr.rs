@@ -127,11 +127,30 @@ impl fmt::Display for ModuleInstance {
 }
 
 /// One instance of a resource in one module instance.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Equality and hashing look at the instance key first: the instances of one resource
+/// differ only there, so comparing two of them (a hash table probing among the 100,000
+/// instances of `r.c[*]`) needs no string comparison. Ordering is by module, resource,
+/// then key.
+#[derive(Debug, Clone, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct InstanceAddr {
     pub module: ModuleInstance,
     pub resource: ResourceAddr,
     pub key: Option<InstanceKey>,
+}
+
+impl PartialEq for InstanceAddr {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.resource == other.resource && self.module == other.module
+    }
+}
+
+impl std::hash::Hash for InstanceAddr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+        self.resource.hash(state);
+        self.module.hash(state);
+    }
 }
 
 impl InstanceAddr {

@@ -316,7 +316,7 @@ trait InstanceAddrExt {
 /// Orders operations: dependencies from the graph (destroys reversed), and priorities
 /// from the longest path to the end.
 fn order_ops(ws: &Workspace, changes: Vec<ResourceChange>, planned: &Planned) -> Vec<Op> {
-    let index: HashMap<InstanceAddr, usize> = changes
+    let index: rustc_hash::FxHashMap<InstanceAddr, usize> = changes
         .iter()
         .enumerate()
         .map(|(i, c)| (c.addr.clone(), i))
@@ -352,11 +352,16 @@ fn order_ops(ws: &Workspace, changes: Vec<ResourceChange>, planned: &Planned) ->
     }
     // An object applied from a recorded configuration (a rollback) waits for the
     // dependencies recorded with it.
-    let by_name: HashMap<String, usize> = changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.addr.to_string(), i))
-        .collect();
+    // Only a rollback has any: no addresses to format for a plan of the configuration.
+    let by_name: HashMap<String, usize> = if planned.desired.is_empty() {
+        HashMap::new()
+    } else {
+        changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.addr.to_string(), i))
+            .collect()
+    };
     for (i, c) in changes.iter().enumerate() {
         if c.action == Action::Delete {
             continue;
@@ -482,7 +487,7 @@ async fn run_op(
     ws: &Workspace,
     op: &Op,
     values: &Mutex<Values>,
-    prior: &HashMap<InstanceAddr, crate::state::model::ResourceState>,
+    prior: &rustc_hash::FxHashMap<InstanceAddr, crate::state::model::ResourceState>,
     desired: Option<&DesiredObject>,
     deferred: &DeferredChecks,
     providers: &Providers,

@@ -115,7 +115,9 @@ impl Scope for Constants {
 pub struct Values {
     pub vars: HashMap<(ModuleInstance, String), Value>,
     pub lets: HashMap<(ModuleInstance, String), Value>,
-    pub resources: HashMap<InstanceAddr, Value>,
+    /// Keyed by address with a fast hasher: a reference to `r.c[*]` looks up every
+    /// instance of `r.c` (docs/performance.md, "Scale").
+    pub resources: rustc_hash::FxHashMap<InstanceAddr, Value>,
     pub outputs: HashMap<(ModuleInstance, String), Value>,
     /// Values computed while applying: functions that are unknown until apply
     /// (`bcrypt`, `timestamp`, …) give their values.

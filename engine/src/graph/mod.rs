@@ -62,9 +62,11 @@ pub struct InstanceInfo {
 /// The graph plus lookups from addresses to nodes.
 pub struct ConfigGraph {
     pub graph: DiGraph<Node, ()>,
-    pub index: HashMap<Node, NodeIndex>,
+    /// Both keyed with a fast hasher: the graph of 100,000 instances looks them up for
+    /// every reference (docs/performance.md, "Scale").
+    pub index: rustc_hash::FxHashMap<Node, NodeIndex>,
     /// Every resource instance of the configuration.
-    pub instances: HashMap<InstanceAddr, InstanceInfo>,
+    pub instances: rustc_hash::FxHashMap<InstanceAddr, InstanceInfo>,
     /// The instance keys of every resource and module call.
     pub expansion: Expansions,
 }
@@ -88,8 +90,8 @@ impl ConfigGraph {
     ) -> ConfigGraph {
         let mut g = ConfigGraph {
             graph: DiGraph::new(),
-            index: HashMap::new(),
-            instances: HashMap::new(),
+            index: Default::default(),
+            instances: Default::default(),
             expansion,
         };
         for em in modules {
@@ -134,6 +136,10 @@ impl ConfigGraph {
                 let Some(r) = m.resources.get(addr) else {
                     continue;
                 };
+                // The instances of one resource usually read the same nodes (`r.c[*]` read
+                // by every instance of a counted resource): those found for the previous
+                // instance are linked again without looking each one up.
+                let mut previous: Option<(Vec<Node>, Vec<NodeIndex>)> = None;
                 for i in insts {
                     let ia = InstanceAddr {
                         module: em.path.clone(),
@@ -151,7 +157,12 @@ impl ConfigGraph {
                     for b in r.block.body.blocks() {
                         collect_block(&mut deps, &g, &em.path, tree, b, i);
                     }
-                    g.link(deps, to);
+                    let from = match previous.take() {
+                        Some((nodes, from)) if nodes == deps => from,
+                        _ => deps.iter().map(|d| g.node(d.clone())).collect(),
+                    };
+                    g.link_indices(&from, to);
+                    previous = Some((deps, from));
                 }
             }
             // Module variables of each child instance read the call's arguments here.
@@ -188,9 +199,20 @@ impl ConfigGraph {
     fn link(&mut self, deps: Vec<Node>, to: NodeIndex) {
         for d in deps {
             let from = self.node(d);
-            if from != to && self.graph.find_edge(from, to).is_none() {
-                self.graph.add_edge(from, to, ());
-            }
+            self.edge(from, to);
+        }
+    }
+
+    /// [`ConfigGraph::link`] for nodes already in the graph.
+    fn link_indices(&mut self, from: &[NodeIndex], to: NodeIndex) {
+        for f in from {
+            self.edge(*f, to);
+        }
+    }
+
+    fn edge(&mut self, from: NodeIndex, to: NodeIndex) {
+        if from != to && self.graph.find_edge(from, to).is_none() {
+            self.graph.add_edge(from, to, ());
         }
     }
 
@@ -389,20 +411,19 @@ impl ConfigGraph {
 
     /// Resource instances that `node` depends on, directly or through value nodes.
     pub fn resource_dependencies(&self, node: NodeIndex) -> Vec<NodeIndex> {
-        let mut seen = vec![false; self.graph.node_count()];
+        // A set of the nodes visited, not a flag per node of the graph: apply asks this
+        // for every instance, and zeroing a flag for each of 100,000 nodes per call made
+        // that quadratic.
+        let mut seen = rustc_hash::FxHashSet::default();
         let mut stack: Vec<NodeIndex> = self
             .graph
             .neighbors_directed(node, Direction::Incoming)
             .collect();
         let mut out = Vec::new();
         while let Some(n) = stack.pop() {
-            let Some(s) = seen.get_mut(n.index()) else {
-                continue;
-            };
-            if *s {
+            if n.index() >= self.graph.node_count() || !seen.insert(n) {
                 continue;
             }
-            *s = true;
             match self.graph.node_weight(n) {
                 Some(Node::Resource(_)) => out.push(n),
                 _ => stack.extend(self.graph.neighbors_directed(n, Direction::Incoming)),

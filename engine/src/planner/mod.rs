@@ -66,7 +66,7 @@ pub struct Planned {
     /// Planned values of every node (unknown where only apply will tell).
     pub values: Values,
     /// Prior state after refresh, by address (after `moved` blocks and imports).
-    pub prior: HashMap<InstanceAddr, ResourceState>,
+    pub prior: rustc_hash::FxHashMap<InstanceAddr, ResourceState>,
     /// State surgery apply records before any change: `moved` blocks (from → to),
     /// `removed` blocks (forgotten, not destroyed) and `import` blocks (adopted objects).
     pub moves: Vec<(InstanceAddr, InstanceAddr)>,

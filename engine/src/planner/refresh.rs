@@ -1,7 +1,9 @@
 //! Refresh: every object recorded in a state read back through its provider, in bulk
 //! per module instance and type, with what changed outside aic reported as drift.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use aic_lang::addr::InstanceAddr;
 use aic_lang::diag::Diagnostic;
@@ -18,9 +20,9 @@ use super::{provider_diag, unreadable_address};
 /// The recorded objects of a state as refresh found them.
 pub struct Refreshed {
     /// Every recorded object that still exists, with its refreshed attributes, by address.
-    pub prior: HashMap<InstanceAddr, ResourceState>,
+    pub prior: FxHashMap<InstanceAddr, ResourceState>,
     /// The values (`state_value`) of the objects refresh found exactly as recorded.
-    pub unchanged: HashMap<InstanceAddr, Value>,
+    pub unchanged: FxHashMap<InstanceAddr, Value>,
     /// Objects changed (`Update`) or gone (`Delete`) outside aic.
     pub drift: Vec<ResourceChange>,
 }
@@ -35,10 +37,10 @@ pub async fn refresh(
 ) -> Result<Refreshed, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut drift = Vec::new();
-    let mut prior: HashMap<InstanceAddr, ResourceState> = HashMap::new();
+    let mut prior: FxHashMap<InstanceAddr, ResourceState> = FxHashMap::default();
     // The values (`state_value`) of prior objects that refresh left as they were, while
     // they stay at their address.
-    let mut unchanged: HashMap<InstanceAddr, Value> = HashMap::new();
+    let mut unchanged: FxHashMap<InstanceAddr, Value> = FxHashMap::default();
     // Grouped by module instance and type, so each configured provider reads its own
     // objects in one bulk call.
     let mut by_type: BTreeMap<(String, String), Vec<(InstanceAddr, ResourceState)>> =

@@ -49,7 +49,7 @@ impl Scope {
     /// The scope of `opts` over the configuration's instances and the prior objects.
     pub(crate) fn new(
         ws: &Workspace,
-        prior: &HashMap<InstanceAddr, ResourceState>,
+        prior: &rustc_hash::FxHashMap<InstanceAddr, ResourceState>,
         opts: &PlanOptions,
     ) -> Scope {
         let targeted = !opts.targets.is_empty() || !opts.target_modules.is_empty();
@@ -105,7 +105,10 @@ struct Dependencies {
 }
 
 impl Dependencies {
-    fn new(ws: &Workspace, prior: &HashMap<InstanceAddr, ResourceState>) -> Dependencies {
+    fn new(
+        ws: &Workspace,
+        prior: &rustc_hash::FxHashMap<InstanceAddr, ResourceState>,
+    ) -> Dependencies {
         let mut d = Dependencies {
             dependencies: HashMap::new(),
             dependents: HashMap::new(),
