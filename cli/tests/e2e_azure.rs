@@ -138,12 +138,18 @@ fn with_endpoint<'a>(args: &[&'a str], endpoint: &'a str) -> Vec<&'a str> {
 
 /// One ARM request with a bearer token (the emulator accepts any in these tests).
 fn arm(port: u16, method: &str, path: &str) -> http::Message {
+    arm_with(port, method, path, "")
+}
+
+/// One ARM request with a JSON `body`.
+fn arm_with(port: u16, method: &str, path: &str, body: &str) -> http::Message {
     use std::io::Write;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("connect: {e}"));
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer e2e\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer e2e\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap_or_else(|e| panic!("write: {e}"));
     let mut reader = std::io::BufReader::new(stream);
@@ -451,4 +457,65 @@ fn the_azure_example_applies_a_regional_module_per_location() {
         .code(0);
     p.aic(&["destroy", "--env", "staging", "--auto-approve"])
         .success();
+}
+
+/// A resource group that still holds a resource aic does not manage is not destroyed (Azure
+/// would delete the stranger with it): the error names it and says what to do, and the state
+/// still records the group. With the provider's feature switched off, it goes.
+#[test]
+fn destroying_a_group_that_holds_a_stranger_is_refused_and_loses_nothing() {
+    let group = r#"resource azurerm_resource_group main {
+  name = "rg-keep"
+}
+"#;
+    let p = Project::with_main(group, &[r#"delays={"default":0.02}"#]);
+    p.aic(&["apply", "--auto-approve"]).success();
+    let disk = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-keep/providers/Microsoft.Compute/disks/stranger?api-version=2024-03-02"
+    );
+    let port = http::port_of(p.emulator.endpoint()).unwrap_or(0);
+    let made = arm_with(
+        port,
+        "PUT",
+        &disk,
+        &json!({"location": "westeurope", "sku": {"name": "Standard_LRS"},
+                "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 4}})
+        .to_string(),
+    );
+    assert!(made.status() < 300, "PUT disk: {}", made.status());
+    let refused = p.aic(&["destroy", "--auto-approve"]).failure();
+    let words = refused.err_words();
+    assert!(
+        words.contains("/disks/stranger") && words.contains("aic does not manage"),
+        "{refused}"
+    );
+    assert!(
+        words.contains("prevent_deletion_if_contains_resources = false"),
+        "{refused}"
+    );
+    p.aic(&["state", "list"])
+        .success()
+        .stdout_has("azurerm_resource_group.main");
+    assert_eq!(
+        arm(port, "GET", &disk).status(),
+        200,
+        "the stranger is still there"
+    );
+
+    // The feature off: the group's deletion takes the disk along.
+    p.project.write(
+        "main.aic",
+        &main_text(group).replace(
+            "  authority_host  = var.endpoint\n",
+            "  authority_host  = var.endpoint\n  features {\n    resource_group {\n      prevent_deletion_if_contains_resources = false\n    }\n  }\n",
+        ),
+    );
+    p.aic(&["destroy", "--auto-approve"]).success();
+    assert_eq!(
+        arm(port, "GET", &disk).status(),
+        404,
+        "deleted with its group"
+    );
+    let listed = p.aic(&["state", "list"]).success();
+    assert!(listed.stdout.trim().is_empty(), "{listed}");
 }
