@@ -90,14 +90,8 @@ impl Project {
     }
 
     fn requests(&self) -> Vec<String> {
-        let port = http::port_of(self.emulator.endpoint()).unwrap_or(0);
-        let answer = http::request(port, "GET", "/_emulator/requests", "")
-            .unwrap_or_else(|e| panic!("/_emulator/requests: {e}"));
-        let json: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-        json["requests"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.emulator
+            .request_log()
             .iter()
             .map(|r| {
                 format!(

@@ -178,32 +178,6 @@ fn vm(name: &str, nic: &str, size: &str) -> Value {
     ])
 }
 
-/// The requests the emulator logged, as `METHOD path`.
-fn requests(emulator: &Emulator) -> Vec<String> {
-    let port = http::port_of(emulator.endpoint()).unwrap_or(0);
-    let answer = http::request(port, "GET", "/_emulator/requests", "")
-        .unwrap_or_else(|e| panic!("/_emulator/requests: {e}"));
-    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-    json["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["path"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
-}
-
-fn clear_requests(emulator: &Emulator) {
-    let port = http::port_of(emulator.endpoint()).unwrap_or(0);
-    let _ = http::request(port, "DELETE", "/_emulator/requests", "");
-}
-
 fn vm_id(name: &str) -> String {
     format!(
         "{}/providers/Microsoft.Compute/virtualMachines/{name}",
@@ -233,7 +207,7 @@ async fn vms_get_their_interface_address_and_refresh_with_one_list_call_per_page
         assert!(made.get("custom_data").is_some_and(Value::is_sensitive));
         vms.push(made);
     }
-    clear_requests(&emulator);
+    emulator.clear_requests();
     let read = provider
         .read_many("azurerm_linux_virtual_machine", &vms)
         .await;
@@ -241,7 +215,7 @@ async fn vms_get_their_interface_address_and_refresh_with_one_list_call_per_page
         let found = r.as_ref().map_err(|e| e.to_string())?;
         assert_eq!(found.as_ref().and_then(|f| f.equals(v)), Some(true));
     }
-    let log = requests(&emulator);
+    let log = emulator.requests();
     let lists = |what: &str| {
         log.iter()
             .filter(|r| r.starts_with("GET ") && r.ends_with(what))
@@ -382,7 +356,7 @@ async fn many_vms_poll_their_operations_at_once() -> TestResult {
     // In the emulator's order of requests: every VM's PUT came before any VM was read back
     // after its operation ended (each takes 2 s). Polled one after another, the first VM
     // would have been read back before the second was even sent.
-    let log = requests(&emulator);
+    let log = emulator.requests();
     let position = |wanted: &dyn Fn(&str) -> bool, last: bool| {
         let mut found = log.iter().enumerate().filter(|(_, r)| wanted(r));
         if last {
@@ -436,7 +410,8 @@ async fn a_throttled_call_is_retried_after_the_delay_arm_asked_for() -> TestResu
         "Retry-After honoured"
     );
     assert_eq!(text(&disk, "name"), "d1");
-    let throttled = requests(&emulator)
+    let throttled = emulator
+        .requests()
         .iter()
         .filter(|r| r.starts_with("PUT ") && r.ends_with("/disks/d1"))
         .count();

@@ -107,32 +107,6 @@ fn number(object: &Value, name: &str) -> f64 {
     object.get(name).and_then(Value::as_number).unwrap_or(-1.0)
 }
 
-/// The requests the emulator logged, as `METHOD path`.
-fn requests(emulator: &Emulator) -> Vec<String> {
-    let port = http::port_of(emulator.endpoint()).unwrap_or(0);
-    let answer = http::request(port, "GET", "/_emulator/requests", "")
-        .unwrap_or_else(|e| panic!("/_emulator/requests: {e}"));
-    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-    json["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["path"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
-}
-
-fn clear_requests(emulator: &Emulator) {
-    let port = http::port_of(emulator.endpoint()).unwrap_or(0);
-    let _ = http::request(port, "DELETE", "/_emulator/requests", "");
-}
-
 #[tokio::test]
 async fn two_node_pools_of_one_cluster_resized_at_once_both_succeed() -> TestResult {
     // Operations take long enough that the second one would meet the first.
@@ -185,7 +159,8 @@ async fn a_cluster_busy_with_an_operation_started_elsewhere_is_waited_out() -> T
     assert_eq!(started.status(), 200, "{}", started.text());
     let resized = update(&provider, POOL, &p, pool(&id, "p", 2.0)).await?;
     assert_eq!(number(&resized, "node_count"), 2.0);
-    let refused = requests(&emulator)
+    let refused = emulator
+        .requests()
         .iter()
         .filter(|r| r.ends_with(":setSize"))
         .count();
@@ -245,7 +220,7 @@ async fn refresh_lists_once_per_project_and_once_per_cluster() -> TestResult {
     emulator
         .control("drift", &json!({"name": text(&b, "id"), "delete": true}))
         .unwrap_or_else(|e| panic!("{e}"));
-    clear_requests(&emulator);
+    emulator.clear_requests();
     let clusters = provider
         .read_many(CLUSTER, &[one.clone(), two.clone()])
         .await;
@@ -256,7 +231,7 @@ async fn refresh_lists_once_per_project_and_once_per_cluster() -> TestResult {
     let pools = provider.read_many(POOL, &[a.clone(), b.clone()]).await;
     assert!(matches!(pools[0], Ok(Some(_))), "{pools:?}");
     assert!(matches!(pools[1], Ok(None)), "{pools:?}");
-    let calls = requests(&emulator);
+    let calls = emulator.requests();
     let lists: Vec<&String> = calls
         .iter()
         .filter(|r| {

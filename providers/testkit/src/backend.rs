@@ -178,6 +178,36 @@ impl Emulator {
         }
         Ok(serde_json::from_slice(&answer.body).unwrap_or(serde_json::Value::Null))
     }
+
+    /// The requests the emulator logged (`GET /_emulator/requests`), oldest first: each
+    /// an object with `method`, `path`, `query`, `status` and `time`.
+    pub fn request_log(&self) -> Vec<serde_json::Value> {
+        let port = http::port_of(&self.endpoint).unwrap_or(0);
+        let answer = http::request(port, "GET", "/_emulator/requests", "")
+            .unwrap_or_else(|e| panic!("/_emulator/requests: {e}"));
+        let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+        json["requests"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The logged requests as `METHOD path`, oldest first.
+    pub fn requests(&self) -> Vec<String> {
+        self.request_log()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or(""),
+                    r["path"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    /// Empties the request log (`DELETE /_emulator/requests`).
+    pub fn clear_requests(&self) {
+        let port = http::port_of(&self.endpoint).unwrap_or(0);
+        let _ = http::request(port, "DELETE", "/_emulator/requests", "");
+    }
 }
 
 impl Drop for Emulator {
