@@ -11,7 +11,7 @@ use aic_lang::types::Type;
 use aic_lang::value::Value;
 use aic_provider::{Problem, ProviderError, ResourceSchema};
 use aic_provider_kit::lro::Answer;
-use aic_provider_kit::values::problem_at;
+use aic_provider_kit::values::{problem_at, whole_number_outside};
 use aic_provider_kit::{Attr, Block, Declare, ID};
 use async_trait::async_trait;
 use azure_mgmt_compute::package_2024_07_01::models;
@@ -748,17 +748,11 @@ impl ArmType for ManagedDisk {
     }
 
     fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
-        if let Some(size) = config
-            .get(DISK_SIZE_GB.name())
-            .filter(|v| v.is_known())
-            .and_then(Value::as_number)
-        {
-            if !(1.0..=65536.0).contains(&size) || size.fract() != 0.0 {
-                problems.push(problem_at(
-                    &["disk_size_gb"],
-                    format!("a disk is 1 to 65536 GB, a whole number; {size} is not"),
-                ));
-            }
+        if let Some(size) = whole_number_outside(config, DISK_SIZE_GB.name(), 1.0..=65536.0) {
+            problems.push(problem_at(
+                &["disk_size_gb"],
+                format!("a disk is 1 to 65536 GB, a whole number; {size} is not"),
+            ));
         }
     }
 

@@ -10,12 +10,11 @@ use async_trait::async_trait;
 use serde_json::{json, Value as Json};
 
 use aic_provider_kit::lro::Answer;
-use azure_core::Method;
 
-use crate::client::{no_targets, Arm, NETWORK_API, RESOURCES_API};
+use crate::client::{Arm, NETWORK_API, RESOURCES_API};
 use crate::ids::ArmId;
 use crate::typed::{
-    known, named_id, placed, tags_json, tags_of, text, texts, ArmType, LOCATION, NAME,
+    known, named_id, placed, send_delete, tags_json, tags_of, text, texts, ArmType, LOCATION, NAME,
     RESOURCE_GROUP_NAME, TAGS,
 };
 
@@ -127,15 +126,7 @@ impl ArmType for ResourceGroup {
                 ));
             }
         }
-        cx.send(
-            &format!("DELETE {}", self.what()),
-            Method::Delete,
-            &id.to_string(),
-            self.api(),
-            None,
-            no_targets,
-        )
-        .await
+        send_delete(cx, self.what(), id, self.api()).await
     }
 
     async fn body(

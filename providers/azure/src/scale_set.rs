@@ -7,7 +7,7 @@ use aic_lang::types::Type;
 use aic_lang::value::Value;
 use aic_provider::{Problem, ProviderError, ResourceSchema};
 use aic_provider_kit::lro::Answer;
-use aic_provider_kit::values::problem_at;
+use aic_provider_kit::values::{problem_at, whole_number_outside};
 use aic_provider_kit::{Attr, Block, Declare, ID};
 use async_trait::async_trait;
 use azure_mgmt_compute::package_2024_07_01::models;
@@ -216,17 +216,11 @@ impl ArmType for LinuxScaleSet {
     }
 
     fn validate(&self, config: &Value, problems: &mut Vec<Problem>) {
-        if let Some(n) = config
-            .get(INSTANCES.name())
-            .filter(|v| v.is_known())
-            .and_then(Value::as_number)
-        {
-            if !(0.0..=1000.0).contains(&n) || n.fract() != 0.0 {
-                problems.push(problem_at(
-                    &["instances"],
-                    format!("a scale set has 0 to 1000 instances; {n} is not"),
-                ));
-            }
+        if let Some(n) = whole_number_outside(config, INSTANCES.name(), 0.0..=1000.0) {
+            problems.push(problem_at(
+                &["instances"],
+                format!("a scale set has 0 to 1000 instances; {n} is not"),
+            ));
         }
     }
 

@@ -33,6 +33,25 @@ pub(crate) const RESOURCE_GROUP_NAME: Attr<String> = Attr::new("resource_group_n
 pub(crate) const LOCATION: Attr<String> = Attr::new("location");
 pub(crate) const TAGS: Attr<IndexMap<String, String>> = Attr::new("tags");
 
+/// The plain ARM DELETE of `what` at `id` (one request): what [`ArmType::start_delete`]
+/// sends unless a type has more to check first.
+pub(crate) async fn send_delete(
+    cx: &Arm,
+    what: &str,
+    id: &ArmId,
+    api: &str,
+) -> Result<Answer, ProviderError> {
+    cx.send(
+        &format!("DELETE {what}"),
+        Method::Delete,
+        &id.to_string(),
+        api,
+        None,
+        no_targets,
+    )
+    .await
+}
+
 /// One ARM resource type.
 #[async_trait]
 pub(crate) trait ArmType: Send + Sync + 'static {
@@ -84,15 +103,7 @@ pub(crate) trait ArmType: Send + Sync + 'static {
 
     /// Starts the DELETE (one request).
     async fn start_delete(&self, cx: &Arm, id: &ArmId) -> Result<Answer, ProviderError> {
-        cx.send(
-            &format!("DELETE {}", self.what()),
-            Method::Delete,
-            &id.to_string(),
-            self.api(),
-            None,
-            no_targets,
-        )
-        .await
+        send_delete(cx, self.what(), id, self.api()).await
     }
 
     /// The object at `id` as ARM has it; `None` when gone.

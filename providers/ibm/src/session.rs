@@ -24,6 +24,7 @@ use serde_json::{json, Value as Json};
 
 use crate::client::{query_encode, Ibm, CLASSIFIER};
 use crate::problem_at;
+use aic_provider_kit::values::whole_number_outside;
 
 const BACKEND: Attr<String> = Attr::new("backend");
 const MODE: Attr<String> = Attr::new("mode");
@@ -138,19 +139,11 @@ impl Resource<Ibm> for Session {
                 ));
             }
         }
-        if let Some(ttl) = config
-            .get(MAX_TTL.name())
-            .filter(|v| v.is_known())
-            .and_then(Value::as_number)
-        {
-            if !(1.0..=2_147_483_647.0).contains(&ttl) || ttl.fract() != 0.0 {
-                problems.push(problem_at(
-                    &[MAX_TTL.name()],
-                    format!(
-                        "`max_ttl` is a whole number of seconds from 1 to 2147483647, not {ttl}"
-                    ),
-                ));
-            }
+        if let Some(ttl) = whole_number_outside(config, MAX_TTL.name(), 1.0..=2_147_483_647.0) {
+            problems.push(problem_at(
+                &[MAX_TTL.name()],
+                format!("`max_ttl` is a whole number of seconds from 1 to 2147483647, not {ttl}"),
+            ));
         }
     }
 

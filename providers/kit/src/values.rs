@@ -52,6 +52,20 @@ pub fn problem_at(names: &[&str], detail: impl Into<String>) -> Problem {
     )
 }
 
+/// The known number `object` sets for `name` when it is not a whole number in `range`
+/// (for `validate`: `None` when absent, unknown, or fine).
+pub fn whole_number_outside(
+    object: &Value,
+    name: &str,
+    range: std::ops::RangeInclusive<f64>,
+) -> Option<f64> {
+    object
+        .get(name)
+        .filter(|v| v.is_known())
+        .and_then(Value::as_number)
+        .filter(|n| !range.contains(n) || n.fract() != 0.0)
+}
+
 /// `planned` with its unknown attributes as null. A planned object passed to `create` or
 /// `update` still has unknowns where the API will decide (the `id`, a zone left out); read
 /// as null, they mean "not set".
